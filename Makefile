@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint format bench model clean-venv
+
+setup: $(STAMP)
+
+# Re-installs only when the declared dependencies or the pins change, so `make` is fast once set up.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[train,dev]'
+	@touch $@
+
+run: setup
+	$(BIN)/digitpad app
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check digitpad tests benchmarks
+	$(BIN)/ruff format --check digitpad tests benchmarks
+
+format: setup
+	$(BIN)/ruff format digitpad tests benchmarks
+	$(BIN)/ruff check --fix digitpad tests benchmarks
+
+# Long work lives behind its own targets: never part of `make test`.
+bench: setup
+	$(BIN)/python -m benchmarks.run_all
+
+model: setup
+	$(BIN)/python -m digitpad.training.build_shipped
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,98 @@
+"""The ``digitpad`` command: a thin argparse layer over the library.
+
+Each subcommand lives in ``digitpad/commands/<name>.py`` and exposes ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Command modules import only the standard
+library at module level, so ``digitpad --help`` and the app start fast; heavy imports happen in
+``run``. A :class:`~digitpad.errors.DigitpadError` becomes one line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from digitpad import __version__
+from digitpad.errors import DigitpadError
+
+# Subcommand name -> module under digitpad.commands. Order is the order in --help.
+COMMANDS: dict[str, str] = {
+    "app": "app",
+    "recognise": "recognise",
+    "synth": "synth",
+    "import": "import_",
+    "export": "export",
+    "stats": "stats",
+    "retrain": "retrain",
+    "models": "models",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def _home_option(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        default=argparse.SUPPRESS if suppress else None,
+        help="data home holding corrections/ and models/ (default: $DIGITPAD_HOME, the checkout, "
+        "or the per-user data directory)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every available subcommand."""
+    parser = _Parser(
+        prog="digitpad",
+        description="Read handwritten digits, correct them, retrain on your corrections. "
+        "With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"digitpad {__version__}")
+    _home_option(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"digitpad.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"digitpad.commands.{module_name}":
+                continue  # not built yet in this checkout
+            raise
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        _home_option(cmd, suppress=True)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        if "app" not in COMMANDS or not _has_command(parser, "app"):
+            parser.print_help()
+            return 0
+        args = parser.parse_args([*(argv or sys.argv[1:]), "app"])
+    try:
+        return int(args._run(args) or 0)
+    except DigitpadError as exc:
+        sys.stderr.write(f"digitpad: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("digitpad: interrupted\n")
+        return 130
+
+
+def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return name in action.choices
+    return False

@@ -1,0 +1,1 @@
+"""Subcommand modules; each is registered in digitpad.cli.COMMANDS."""
