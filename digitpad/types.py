@@ -145,3 +145,39 @@ class SynthPage:
     @property
     def distractors(self) -> tuple[Annotation, ...]:
         return tuple(a for a in self.annotations if not a.is_digit)
+
+
+# What happened to one box during a review. "moved" covers resize too.
+OUTCOMES: tuple[str, ...] = ("accepted", "relabelled", "moved", "added", "deleted")
+PAGE_SOURCES: tuple[str, ...] = ("drawn", "loaded", "imported")
+
+
+@dataclass(frozen=True, slots=True)
+class BoxOutcome:
+    """One box of a saved review: what the model said and what the person decided.
+
+    ``predicted_*`` are None for a box the person added (a digit the model missed).
+    ``final_label`` is "0".."9", or NOT_DIGIT when the person deleted a prediction.
+    ``box`` is the final geometry (for a deleted box, the predicted geometry).
+    Outcome precedence: added > deleted > relabelled > moved > accepted.
+    """
+
+    box: Box
+    final_label: str
+    outcome: str
+    predicted_box: Box | None = None
+    predicted_label: str | None = None
+    confidence: float | None = None
+    alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewPayload:
+    """Everything one Save writes, in one transaction: the page and every box outcome."""
+
+    image: np.ndarray  # RGB uint8 (H, W, 3): the page exactly as recognised
+    source: str  # one of PAGE_SOURCES
+    model_version: str  # "v1", "v2", ...
+    started_at: float  # epoch seconds when the review began (recognise finished)
+    saved_at: float  # epoch seconds of the save
+    boxes: tuple[BoxOutcome, ...]
