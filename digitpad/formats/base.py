@@ -1,0 +1,136 @@
+"""What every dataset format shares: the :class:`LabelledImage` value and small file helpers.
+
+Pure files, no SQLite. Writers place each image under ``<out_dir>/images/`` (writing ``pixels``
+when given, copying ``path`` otherwise) and write their label files atomically, so a crash
+never leaves a half-written annotation file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.errors import ImportFormatError
+from digitpad.types import CLASSES, Annotation, Box
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+# EXIF orientations 5..8 rotate by 90 degrees: the upright image has width and height swapped.
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    """One image of a dataset and its boxes.
+
+    ``path`` is where the image file is (reading) or where it comes from (writing).
+    ``width``/``height`` are of the upright image, boxes are in its pixels (x1/y1 exclusive).
+    Optional, for writers: ``pixels`` (RGB uint8 array) is encoded as PNG instead of copying
+    ``path``; ``name`` is the file name to use inside the written dataset (default ``path.name``).
+    """
+
+    path: Path
+    width: int
+    height: int
+    annotations: tuple[Annotation, ...]
+    pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
+    name: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        """The image's file name inside a written dataset."""
+        return self.name or Path(self.path).name
+
+
+def check_label(label: str, where: str) -> str:
+    """Return ``label`` if it is one of CLASSES, else raise ImportFormatError naming ``where``."""
+    if label not in CLASSES:
+        raise ImportFormatError(f"{where}: label {label!r} is not a digit 0-9 or {CLASSES[-1]!r}")
+    return label
+
+
+def check_unique_names(images: Iterable[LabelledImage]) -> list[LabelledImage]:
+    """The images as a list; ValueError when two of them would get the same file name."""
+    items = list(images)
+    seen: set[str] = set()
+    for item in items:
+        if item.file_name in seen:
+            raise ValueError(f"two images would both be written as {item.file_name!r}")
+        seen.add(item.file_name)
+    return items
+
+
+def place_image(item: LabelledImage, images_dir: Path) -> Path:
+    """Put ``item``'s image at ``images_dir/<file_name>`` and return that path.
+
+    Writes ``pixels`` as PNG when given; otherwise copies ``path`` unless it already is there.
+    """
+    dest = images_dir / item.file_name
+    if item.pixels is not None:
+        from PIL import Image
+
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        Image.fromarray(np.asarray(item.pixels, dtype=np.uint8)).save(tmp, format="PNG")
+        os.replace(tmp, dest)
+        return dest
+    src = Path(item.path)
+    if src.resolve() != dest.resolve():
+        shutil.copyfile(src, dest)
+    return dest
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and rename: never a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def image_size(path: Path, where: str) -> tuple[int, int]:
+    """(width, height) of the upright image at ``path``, reading only its header.
+
+    Raises:
+        ImportFormatError: the file is missing or not an image (message names ``where``).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise ImportFormatError(f"{where}: image file {path.name} not found")
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImportFormatError(f"{where}: {path.name} is not a readable image ({exc})") from None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def check_box_inside(box: Box, width: int, height: int, where: str) -> Box:
+    """``box`` if it is non-empty and inside a ``width`` x ``height`` image, else an error."""
+    if box.width <= 0 or box.height <= 0:
+        raise ImportFormatError(f"{where}: empty box {box.as_tuple()}")
+    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+        raise ImportFormatError(
+            f"{where}: box {box.as_tuple()} is outside the {width}x{height} image"
+        )
+    return box
+
+
+def is_image_file(path: Path) -> bool:
+    """A visible file with an image suffix digitpad reads."""
+    return (
+        path.is_file() and not path.name.startswith(".") and (path.suffix.lower() in IMAGE_SUFFIXES)
+    )

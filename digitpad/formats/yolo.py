@@ -1,0 +1,257 @@
+"""YOLO detection datasets: ``data.yaml`` + ``images/<name>`` + ``labels/<stem>.txt``.
+
+Each label line is ``class cx cy w h`` with the centre and size normalised to [0, 1] by the
+image size. Class k is CLASSES[k] (0..9 digits, 10 not_digit) and the yaml's ``names`` lists
+CLASSES. The yaml is written by hand and read with a small parser for the subset YOLO tools use
+(``path``, ``train``/``val``/``test``, ``nc``, ``names`` as a flow list, block list or mapping),
+so there is no PyYAML dependency.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+from digitpad.errors import ImportFormatError
+from digitpad.formats.base import (
+    LabelledImage,
+    atomic_write_text,
+    check_box_inside,
+    check_label,
+    check_unique_names,
+    image_size,
+    is_image_file,
+    place_image,
+)
+from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
+
+YAML_NAME = "data.yaml"
+_YAML_CANDIDATES = ("data.yaml", "dataset.yaml", "data.yml", "dataset.yml")
+_EPS = 1e-4  # normalised values may overshoot [0, 1] by rounding in other tools
+
+
+def write_yolo(images: Iterable[LabelledImage], out_dir: Path) -> Path:
+    """Write ``images`` as a YOLO dataset under ``out_dir``; return the dataset yaml's path.
+
+    Raises:
+        ValueError: two images would get the same file name (or label file stem).
+        OSError: a file cannot be written.
+    """
+    out_dir = Path(out_dir)
+    images_dir, labels_dir = out_dir / "images", out_dir / "labels"
+    images_dir.mkdir(parents=True, exist_ok=True)
+    labels_dir.mkdir(parents=True, exist_ok=True)
+    items = check_unique_names(images)
+    stems = [Path(item.file_name).stem for item in items]
+    if len(set(stems)) != len(stems):
+        raise ValueError("two images share a file stem, so their YOLO label files would collide")
+    for item, stem in zip(items, stems, strict=True):
+        place_image(item, images_dir)
+        lines = [_label_line(a, item.width, item.height) for a in item.annotations]
+        atomic_write_text(labels_dir / f"{stem}.txt", "".join(lines))
+    names = ", ".join(f"'{n}'" for n in CLASSES)
+    yaml = (
+        "# digitpad dataset (YOLO detection format)\n"
+        "path: .\n"
+        "train: images\n"
+        "val: images\n"
+        f"nc: {len(CLASSES)}\n"
+        f"names: [{names}]\n"
+    )
+    path = out_dir / YAML_NAME
+    atomic_write_text(path, yaml)
+    return path
+
+
+def _label_line(ann: Annotation, width: int, height: int) -> str:
+    k = CLASSES.index(check_label(ann.label, "annotation"))
+    b = ann.box
+    cx, cy = (b.x0 + b.x1) / 2 / width, (b.y0 + b.y1) / 2 / height
+    return f"{k} {cx:.6f} {cy:.6f} {b.width / width:.6f} {b.height / height:.6f}\n"
+
+
+def read_yolo(path: Path) -> list[LabelledImage]:
+    """Read a YOLO dataset: its yaml, or a folder holding a yaml or ``images/`` + ``labels/``.
+
+    An image without a label file has no boxes (YOLO's convention for background images).
+
+    Raises:
+        ImportFormatError: a bad yaml, a bad label line (wrong field count, not numbers, class
+            out of range or not a digit/not_digit, values outside [0, 1]), a label file whose
+            image is missing; the message names the file and line.
+    """
+    path = Path(path)
+    yaml_path = _find_yaml(path)
+    if yaml_path is None:
+        if not path.is_dir():
+            raise ImportFormatError(f"{path.name}: no such file or folder")
+        root, splits, names = path, ["images"], list(CLASSES)
+    else:
+        root, splits, names = _parse_yaml(yaml_path)
+    labels = _class_labels(names)
+    out: list[LabelledImage] = []
+    seen: set[Path] = set()
+    for split in splits:
+        for image_path in _split_images(root, split, yaml_path or path):
+            if image_path.resolve() in seen:
+                continue  # train and val often name the same folder
+            seen.add(image_path.resolve())
+            out.append(_read_image(image_path, labels))
+    _check_orphan_labels(root, splits, seen)
+    return out
+
+
+def _find_yaml(path: Path) -> Path | None:
+    if path.is_file():
+        return path
+    if path.is_dir():
+        for name in _YAML_CANDIDATES:
+            if (path / name).is_file():
+                return path / name
+    return None
+
+
+def _parse_yaml(yaml_path: Path) -> tuple[Path, list[str], list[str]]:
+    """(dataset root, image folders, class names) from the simple yaml YOLO tools write."""
+    name = yaml_path.name
+    try:
+        text = yaml_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFormatError(f"{name}: cannot read ({exc})") from None
+    values: dict[str, str] = {}
+    block: list[tuple[int, str]] = []  # (line number, raw) under "names:" when it is a block
+    in_names = False
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #")[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if not line.strip():
+            continue
+        if in_names and raw[:1] in (" ", "\t", "-"):
+            block.append((lineno, line.strip()))
+            continue
+        in_names = False
+        if ":" not in line:
+            raise ImportFormatError(f"{name}: line {lineno}: expected 'key: value', got {line!r}")
+        key, _, value = line.partition(":")
+        values[key.strip()] = value.strip()
+        in_names = key.strip() == "names" and not value.strip()
+    names = _parse_names(name, values.get("names", ""), block)
+    root = yaml_path.parent / _unquote(values.get("path", ".") or ".")
+    splits = [_unquote(values[k]) for k in ("train", "val", "test") if values.get(k)]
+    return root, splits or ["images"], names
+
+
+def _parse_names(name: str, inline: str, block: list[tuple[int, str]]) -> list[str]:
+    if inline.startswith("["):
+        if not inline.endswith("]"):
+            raise ImportFormatError(f"{name}: names: unterminated list {inline!r}")
+        return [_unquote(v) for v in inline[1:-1].split(",") if v.strip()]
+    if inline:
+        raise ImportFormatError(f"{name}: names: expected a list, got {inline!r}")
+    if not block:
+        return list(CLASSES)  # no names given: assume ours
+    if all(entry.startswith("-") for _, entry in block):
+        return [_unquote(entry[1:]) for _, entry in block]
+    mapping: dict[int, str] = {}
+    for lineno, entry in block:
+        key, sep, value = entry.partition(":")
+        if not sep or not key.strip().isdigit():
+            raise ImportFormatError(f"{name}: line {lineno}: expected 'index: name', got {entry!r}")
+        mapping[int(key)] = _unquote(value)
+    if sorted(mapping) != list(range(len(mapping))):
+        raise ImportFormatError(f"{name}: names: class indices must be 0..{len(mapping) - 1}")
+    return [mapping[i] for i in range(len(mapping))]
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _class_labels(names: list[str]) -> dict[int, str | None]:
+    """class index -> our label, None for a class that is not a digit or not_digit."""
+    return {i: (n if n in CLASSES else None) for i, n in enumerate(names)}
+
+
+def _split_images(root: Path, split: str, source: Path) -> list[Path]:
+    target = root / split
+    if target.is_dir():
+        return sorted(p for p in target.iterdir() if is_image_file(p))
+    if target.is_file() and target.suffix == ".txt":  # a list of image paths
+        lines = target.read_text(encoding="utf-8").splitlines()
+        return [(root / ln.strip()) for ln in lines if ln.strip()]
+    raise ImportFormatError(f"{source.name}: image folder {split!r} not found")
+
+
+def _label_path(image_path: Path) -> Path:
+    """YOLO's rule: the last ``images`` folder in the path becomes ``labels``, suffix .txt."""
+    parts = list(image_path.parts)
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _read_image(image_path: Path, labels: dict[int, str | None]) -> LabelledImage:
+    width, height = image_size(image_path, f"{image_path.name}")
+    label_path = _label_path(image_path)
+    anns: list[Annotation] = []
+    if label_path.is_file():
+        text = label_path.read_text(encoding="utf-8", errors="replace")
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                where = f"labels/{label_path.name}: line {lineno}"
+                anns.append(_parse_line(line, labels, width, height, where))
+    return LabelledImage(path=image_path, width=width, height=height, annotations=tuple(anns))
+
+
+def _parse_line(
+    line: str, labels: dict[int, str | None], width: int, height: int, where: str
+) -> Annotation:
+    fields = line.split()
+    if len(fields) != 5:
+        raise ImportFormatError(f"{where}: expected 'class cx cy w h', got {line.strip()!r}")
+    try:
+        k = int(fields[0])
+        cx, cy, w, h = (float(v) for v in fields[1:])
+    except ValueError:
+        raise ImportFormatError(f"{where}: not numbers: {line.strip()!r}") from None
+    if k not in labels:
+        raise ImportFormatError(f"{where}: class {k} is out of range 0..{len(labels) - 1}")
+    label = labels[k]
+    if label is None:
+        raise ImportFormatError(f"{where}: class {k} is not a digit 0-9 or {NOT_DIGIT!r}")
+    values = (cx, cy, w, h)
+    if not all(math.isfinite(v) and -_EPS <= v <= 1 + _EPS for v in values) or w <= 0 or h <= 0:
+        raise ImportFormatError(f"{where}: values must be normalised to (0, 1]: {line.strip()!r}")
+    if cx - w / 2 < -_EPS or cy - h / 2 < -_EPS or cx + w / 2 > 1 + _EPS or cy + h / 2 > 1 + _EPS:
+        raise ImportFormatError(f"{where}: box is outside the image: {line.strip()!r}")
+    box = Box(
+        round((cx - w / 2) * width),
+        round((cy - h / 2) * height),
+        round((cx + w / 2) * width),
+        round((cy + h / 2) * height),
+    ).clip(width, height)
+    check_box_inside(box, width, height, where)
+    kind = "digit" if label != NOT_DIGIT else "other"
+    return Annotation(box, check_label(label, where), kind=kind)
+
+
+def _check_orphan_labels(root: Path, splits: list[str], images: set[Path]) -> None:
+    """A label file whose image is missing is a broken dataset, not something to skip."""
+    stems = {(p.parent.resolve(), p.stem) for p in images}
+    for split in splits:
+        images_dir = root / split
+        if not images_dir.is_dir():
+            continue
+        labels_dir = _label_path(images_dir / "x.png").parent
+        if not labels_dir.is_dir():
+            continue
+        for label_file in sorted(labels_dir.glob("*.txt")):
+            if (images_dir.resolve(), label_file.stem) not in stems:
+                raise ImportFormatError(
+                    f"labels/{label_file.name}: no image file for it in {split}/"
+                )
