@@ -1,0 +1,153 @@
+"""Ink on the page: a smooth pen and an eraser that draw straight into a full-resolution buffer.
+
+The buffer *is* the page the recogniser sees: strokes are rendered into it as they are drawn,
+never grabbed from the screen. Every stroke (and Clear) becomes an undoable :class:`PatchEdit`
+holding only the pixels it changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digitpad.types import Box
+
+PAPER = (255, 255, 255)
+INK = (20, 20, 24)
+DEFAULT_SIZE = (1000, 700)
+MIN_WIDTH, MAX_WIDTH = 1, 60
+ERASER_FACTOR = 3  # the eraser is wider than the pen: rubbing out should be quick
+# Exponential smoothing of the pointer: 0 = raw, towards 1 = heavier. Hides mouse jitter
+# without visible lag.
+SMOOTHING = 0.35
+
+
+@dataclass
+class PatchEdit:
+    """Pixels of ``region`` before and after an edit; undo/redo paste them back."""
+
+    label: str
+    drawing: Drawing
+    region: Box
+    before: np.ndarray
+    after: np.ndarray
+
+    def undo(self) -> None:
+        self.drawing.paste(self.before, self.region)
+
+    def redo(self) -> None:
+        self.drawing.paste(self.after, self.region)
+
+
+class Drawing:
+    """The page buffer (RGB, full resolution) and the stroke being drawn on it."""
+
+    def __init__(self, image: np.ndarray | None = None, size: tuple[int, int] = DEFAULT_SIZE):
+        """A blank page of ``size`` (width, height), or a copy of ``image`` (RGB uint8)."""
+        if image is None:
+            self.image = Image.new("RGB", size, PAPER)
+        else:
+            self.image = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "RGB")
+        self._draw = ImageDraw.Draw(self.image)
+        self.pen_width = 8
+        self._snapshot: Image.Image | None = None
+        self._points: list[tuple[float, float]] = []
+        self._eraser = False
+        self._dirty: Box | None = None
+        self.revision = 0  # bumps whenever pixels change, so views know to re-render
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+    def array(self) -> np.ndarray:
+        """A copy of the page as an RGB uint8 array (H, W, 3)."""
+        return np.array(self.image, dtype=np.uint8)
+
+    def has_ink(self) -> bool:
+        """True when anything on the page is not plain white paper."""
+        lo, _ = self.image.convert("L").getextrema()
+        return lo < 250
+
+    def paste(self, pixels: np.ndarray, region: Box) -> None:
+        """Put ``pixels`` (RGB uint8) back at ``region``'s top-left corner."""
+        self.image.paste(Image.fromarray(pixels, "RGB"), (region.x0, region.y0))
+        self.revision += 1
+
+    def set_pen_width(self, width: int) -> None:
+        self.pen_width = int(min(MAX_WIDTH, max(MIN_WIDTH, width)))
+
+    @property
+    def stroke_width(self) -> int:
+        """Width of the current tool in page pixels."""
+        return self.pen_width * (ERASER_FACTOR if self._eraser else 1)
+
+    @property
+    def drawing(self) -> bool:
+        return self._snapshot is not None
+
+    def begin(self, x: float, y: float, *, eraser: bool = False) -> Box:
+        """Start a stroke at page point (x, y); returns the region that changed."""
+        self._snapshot = self.image.copy()  # the "before" pixels, cropped when the stroke ends
+        self._eraser = eraser
+        self._points = [(x, y)]
+        self._dirty = None
+        return self._segment((x, y), (x, y))
+
+    def extend(self, x: float, y: float) -> Box:
+        """Continue the stroke towards (x, y), smoothed; returns the region that changed."""
+        if self._snapshot is None:
+            return self.begin(x, y)
+        px, py = self._points[-1]
+        sx, sy = px + (x - px) * (1 - SMOOTHING), py + (y - py) * (1 - SMOOTHING)
+        self._points.append((sx, sy))
+        return self._segment((px, py), (sx, sy))
+
+    def end(self) -> PatchEdit | None:
+        """Finish the stroke: draw to the last point and return it as an undoable edit."""
+        if self._snapshot is None:
+            return None
+        before_img, self._snapshot = self._snapshot, None
+        region = self._dirty
+        self._dirty = None
+        if region is None or region.area == 0:
+            return None
+        crop = region.as_tuple()
+        before = np.array(before_img.crop(crop), dtype=np.uint8)
+        after = np.array(self.image.crop(crop), dtype=np.uint8)
+        if np.array_equal(before, after):
+            return None
+        label = "erase" if self._eraser else "stroke"
+        return PatchEdit(label, self, region, before, after)
+
+    def clear(self) -> PatchEdit | None:
+        """Wipe the page to white; returns the undoable edit (None if it was already blank)."""
+        before = self.array()
+        self.image.paste(PAPER, (0, 0, *self.size))
+        self.revision += 1
+        after = self.array()
+        if np.array_equal(before, after):
+            return None
+        return PatchEdit("clear", self, Box(0, 0, *self.size), before, after)
+
+    def _segment(self, a: tuple[float, float], b: tuple[float, float]) -> Box:
+        width = self.stroke_width
+        colour = PAPER if self._eraser else INK
+        r = width / 2.0
+        # A line plus round caps at both ends gives round joins between segments.
+        if a != b:
+            self._draw.line([a, b], fill=colour, width=width)
+        for cx, cy in (a, b):
+            self._draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+        w, h = self.size
+        box = Box(
+            int(min(a[0], b[0]) - r - 2),
+            int(min(a[1], b[1]) - r - 2),
+            int(max(a[0], b[0]) + r + 3),
+            int(max(a[1], b[1]) + r + 3),
+        ).clip(w, h)
+        self._dirty = box if self._dirty is None else self._dirty.union(box)
+        self.revision += 1
+        return box

@@ -1,0 +1,94 @@
+"""Undo/redo for every edit of a page: box edits and ink strokes share one history.
+
+An edit is applied *before* it is pushed; the history only remembers how to undo and redo it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Edit(Protocol):
+    """Something done to the page that can be undone and redone."""
+
+    label: str
+
+    def undo(self) -> None: ...
+
+    def redo(self) -> None: ...
+
+
+@dataclass
+class _Entry:
+    serial: int
+    edit: Edit
+
+
+@dataclass
+class History:
+    """A bounded undo stack plus a redo stack, and a marker for "what was last saved".
+
+    ``limit`` bounds memory (strokes keep image patches); it is well above the 50 steps the
+    app promises.
+    """
+
+    limit: int = 200
+    _undo: list[_Entry] = field(default_factory=list)
+    _redo: list[_Entry] = field(default_factory=list)
+    _serial: int = 0
+    _saved_token: int = 0
+
+    def push(self, edit: Edit) -> None:
+        """Record an edit that has just been applied. Clears the redo stack."""
+        self._serial += 1
+        self._undo.append(_Entry(self._serial, edit))
+        self._redo.clear()
+        if len(self._undo) > self.limit:
+            del self._undo[0]
+
+    def undo(self) -> Edit | None:
+        """Undo the last edit and return it, or None when there is nothing to undo."""
+        if not self._undo:
+            return None
+        entry = self._undo.pop()
+        entry.edit.undo()
+        self._redo.append(entry)
+        return entry.edit
+
+    def redo(self) -> Edit | None:
+        """Redo the last undone edit and return it, or None when there is nothing to redo."""
+        if not self._redo:
+            return None
+        entry = self._redo.pop()
+        entry.edit.redo()
+        self._undo.append(entry)
+        return entry.edit
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def token(self) -> int:
+        """Identifies the current state: the serial of the newest applied edit (0 = none)."""
+        return self._undo[-1].serial if self._undo else 0
+
+    def mark_saved(self, token: int | None = None) -> None:
+        """Remember ``token`` (default: the current state) as the saved state."""
+        self._saved_token = self.token if token is None else token
+
+    @property
+    def dirty(self) -> bool:
+        """True when the current state differs from the saved one."""
+        return self.token != self._saved_token
+
+    def clear(self) -> None:
+        """Forget every edit; the current state counts as saved."""
+        self._undo.clear()
+        self._redo.clear()
+        self._saved_token = 0

@@ -1,0 +1,84 @@
+"""The pen draws into a full-resolution buffer as it moves; the eraser and Clear undo cleanly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitpad.ui.drawing import Drawing
+
+
+def _ink(d: Drawing) -> np.ndarray:
+    return d.array().min(axis=2) < 128
+
+
+def test_stroke_is_in_the_buffer_while_drawing_at_full_resolution():
+    d = Drawing(size=(400, 300))
+    d.set_pen_width(6)
+    d.begin(20, 150)
+    for x in range(20, 381, 20):
+        region = d.extend(x, 150)
+        assert region.area > 0
+    # Before the stroke ends, the buffer already holds the ink (no screen grab involved).
+    ink = _ink(d)
+    assert ink[150, 200] and ink[150, 40]
+    rows = np.nonzero(ink[:, 200])[0]
+    assert 4 <= len(rows) <= 8  # the line is about pen width thick
+    edit = d.end()
+    assert edit is not None and edit.label == "stroke"
+    assert edit.region.x0 <= 20 - 3 and edit.region.x1 >= 340
+    assert edit.before.shape == edit.after.shape == (edit.region.height, edit.region.width, 3)
+
+
+def test_smoothing_removes_jitter():
+    d = Drawing(size=(400, 300))
+    d.set_pen_width(2)
+    d.begin(10, 150)
+    for i, x in enumerate(range(12, 390, 4)):
+        d.extend(x, 150 + (6 if i % 2 else -6))  # a shaky hand: +-6 px every step
+    d.end()
+    rows = np.nonzero(_ink(d)[:, 200])[0]
+    assert rows.max() - rows.min() < 12  # the raw zigzag would span 12 px plus the pen
+
+
+def test_eraser_and_undo_restore_pixels():
+    d = Drawing(size=(200, 200))
+    d.begin(20, 100)
+    d.extend(180, 100)
+    stroke = d.end()
+    d.begin(100, 60, eraser=True)
+    d.extend(100, 140)
+    erase = d.end()
+    assert erase.label == "erase" and not _ink(d)[100, 100] and _ink(d)[100, 30]
+    erase.undo()
+    assert _ink(d)[100, 100]
+    stroke.undo()
+    assert not _ink(d).any()
+    stroke.redo()
+    erase.redo()
+    assert not _ink(d)[100, 100] and _ink(d)[100, 30]
+
+
+def test_width_limits_and_clear():
+    d = Drawing(size=(100, 100))
+    d.set_pen_width(500)
+    assert d.pen_width == 60
+    d.set_pen_width(0)
+    assert d.pen_width == 1
+    assert d.clear() is None  # already blank
+    d.begin(50, 50)
+    d.end()
+    assert d.has_ink()
+    before = d.revision
+    edit = d.clear()
+    assert not d.has_ink() and d.revision > before
+    edit.undo()
+    assert d.has_ink()
+
+
+def test_loaded_image_is_copied():
+    img = np.zeros((30, 40, 3), np.uint8)
+    d = Drawing(img)
+    assert d.size == (40, 30) and d.has_ink()
+    d.begin(5, 5, eraser=True)
+    d.end()
+    assert img.max() == 0  # the caller's array is untouched
