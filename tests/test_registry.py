@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -208,3 +209,27 @@ def test_sigkill_during_promotions_never_damages_the_registry(home, shipped):
         assert {e.version: e.status for e in r.list()}[1] == "retired"
     r.promote(2)  # the next write clears any temp file a killed writer left
     assert not list(home.models_dir.glob(".registry.json.*"))
+
+
+def test_models_command_lists_and_switches(home, shipped, capsys):
+    from digitpad import cli
+
+    r = ModelRegistry(home.models_dir)
+    add(r, 2)
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split()[:3] == ["*", "v1", "active"]
+    assert "v2" in out and "candidate" in out and "90.0%" in out
+    assert cli.main(["models", "use", "v2"]) == 0
+    assert "v2 is now the active model" in capsys.readouterr().out
+    assert cli.main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(x["version"], x["active"]) for x in rows] == [("v1", False), ("v2", True)]
+    assert cli.main(["models", "use", "v7"]) == 1
+    assert "no model v7" in capsys.readouterr().err
+    assert cli.main(["models", "use"]) == 2
+    r.get(2).path.unlink()  # the active model vanished: listing warns and falls back
+    assert cli.main(["models"]) == 0
+    captured = capsys.readouterr()
+    assert "v2 cannot be used" in captured.err
+    assert re.search(r"v2 +broken", captured.out)
