@@ -1,0 +1,257 @@
+"""The data of one retrain: the person's corrections, a held-out part of them, synthetic replay
+against forgetting, and the fixed synthetic regression set.
+
+Every crop goes through the engine's own path (``digitpad.training.data``): corrections are
+cropped with ``crops_for_boxes`` (the segmenter's ink map + the shared preprocess, exactly as
+inference crops them) and synthetic data with ``synthetic_crops`` (what the segmenter produces on
+generated pages). Class indices follow :data:`digitpad.types.CLASSES` (10 = not a digit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.errors import TrainingError
+from digitpad.home import PACKAGE_DIR
+from digitpad.progress import ProgressEvent, ProgressSink, null_sink
+from digitpad.types import CLASSES
+
+N_CLASSES = len(CLASSES)
+REGRESSION_SEED = 5_050_505  # never used to build the shipped model
+REGRESSION_PAGES = 100
+# Sources whose change changes the regression crops; their hash keys the cache.
+_GENERATOR_SOURCES = ("synth", "segment.py", "segment", "preprocess.py", "training/data.py")
+
+
+class Cancelled(TrainingError):
+    """The retrain was asked to stop (SIGINT/SIGTERM)."""
+
+    def __init__(self) -> None:
+        super().__init__("retraining cancelled")
+
+
+def check_stop(should_stop: Callable[[], bool]) -> None:
+    """Raise :class:`Cancelled` when ``should_stop()`` says so."""
+    if should_stop():
+        raise Cancelled()
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How the training set is mixed.
+
+    ``holdout_frac``: share of the corrections (per label) kept out of training for the gate.
+    ``min_replay`` / ``replay_ratio``: synthetic replay size is the larger of ``min_replay`` and
+    ``replay_ratio`` x the training corrections; replay is class-balanced.
+    ``correction_share``: corrections are repeated (at most ``max_repeat`` times) until they make
+    up about this share of the training set, so a few corrections still steer the model.
+    """
+
+    holdout_frac: float = 0.2
+    min_replay: int = 1100
+    replay_ratio: float = 1.0
+    correction_share: float = 0.5
+    max_repeat: int = 20
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The person's reviewed boxes as model inputs. ``pages`` counts distinct pages."""
+
+    X: np.ndarray  # (N, 1, 28, 28) float32
+    y: np.ndarray  # (N,) int64 class indices
+    pages: int
+
+
+def load_corrections(
+    samples: Iterable[object],
+    *,
+    progress: ProgressSink = null_sink,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Corrections:
+    """Crop every training sample of the store, one segmentation per page.
+
+    ``samples`` are ``TrainingSample``s (``page_hash``, ``image``, ``box``, ``label``).
+
+    Raises:
+        Cancelled: ``should_stop()`` became true.
+    """
+    from digitpad.training.data import crops_for_boxes
+
+    pages: dict[str, tuple[np.ndarray, list]] = {}
+    for s in samples:
+        check_stop(should_stop)
+        entry = pages.setdefault(s.page_hash, (s.image, []))
+        entry[1].append(s)
+    xs, ys = [], []
+    for i, (image, items) in enumerate(pages.values()):
+        check_stop(should_stop)
+        xs.append(crops_for_boxes(image, [s.box for s in items]))
+        ys.extend(CLASSES.index(s.label) for s in items)
+        progress(ProgressEvent("loading", step=i + 1, total=len(pages)))
+    if not xs:
+        return Corrections(np.zeros((0, 1, 28, 28), np.float32), np.zeros(0, np.int64), 0)
+    return Corrections(np.concatenate(xs).astype(np.float32), np.asarray(ys, np.int64), len(pages))
+
+
+def stratified_holdout(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, held_out): about ``frac`` of each label held out, never a label's last one.
+
+    A label seen once or twice stays in training (round(0.2 x 2) = 0), so a first correction of a
+    new kind is always learnt from.
+    """
+    rng = np.random.default_rng(seed)
+    train, held = [], []
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        k = min(len(idx) - 1, int(np.floor(len(idx) * frac + 0.5)))
+        held.extend(idx[:k])
+        train.extend(idx[k:])
+    return np.sort(np.asarray(train, np.int64)), np.sort(np.asarray(held, np.int64))
+
+
+def balanced_replay(
+    n: int,
+    seed: int,
+    *,
+    progress: ProgressSink = null_sink,
+    should_stop: Callable[[], bool] = lambda: False,
+    chunk_pages: int = 8,
+    max_pages: int = 400,
+) -> tuple[np.ndarray, np.ndarray]:
+    """About ``n`` freshly generated synthetic crops, the same number for each of the 11 classes.
+
+    Pages are generated in chunks until every class has its share (or ``max_pages`` is reached;
+    a class still short is then sampled with repetition).
+
+    Raises:
+        Cancelled: ``should_stop()`` became true.
+        TrainingError: the generator produced no crops at all.
+    """
+    from digitpad.training.data import synthetic_crops
+
+    per_class = max(1, int(np.ceil(n / N_CLASSES)))
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    counts = np.zeros(N_CLASSES, np.int64)
+    pages = 0
+    while pages < max_pages and counts.min() < per_class:
+        check_stop(should_stop)
+        X, y = synthetic_crops(chunk_pages, seed * 1000 + pages)
+        xs.append(np.asarray(X, np.float32))
+        ys.append(np.asarray(y, np.int64))
+        counts += np.bincount(ys[-1], minlength=N_CLASSES)[:N_CLASSES]
+        pages += chunk_pages
+        progress(
+            ProgressEvent(
+                "replay", step=int(np.minimum(counts, per_class).sum()), total=per_class * N_CLASSES
+            )
+        )
+    if not xs or counts.sum() == 0:
+        raise TrainingError("the synthetic generator produced no training crops")
+    X_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    rng = np.random.default_rng(seed)
+    pick = []
+    for k in range(N_CLASSES):
+        idx = np.flatnonzero(y_all == k)
+        if idx.size:
+            pick.append(rng.choice(idx, per_class, replace=idx.size < per_class))
+    sel = rng.permutation(np.concatenate(pick))
+    return X_all[sel], y_all[sel]
+
+
+def mix(
+    X_corr: np.ndarray,
+    y_corr: np.ndarray,
+    X_replay: np.ndarray,
+    y_replay: np.ndarray,
+    config: DataConfig,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The training set: corrections repeated ``r`` times plus the replay, shuffled.
+
+    Returns (X, y, r).
+    """
+    n_c, n_r = len(y_corr), len(y_replay)
+    share = min(max(config.correction_share, 0.0), 0.95)
+    r = 1
+    if n_c and n_r:
+        r = round(share / (1.0 - share) * n_r / n_c)
+        r = max(1, min(config.max_repeat, r))
+    X = np.concatenate([np.repeat(X_corr, r, axis=0), X_replay]).astype(np.float32)
+    y = np.concatenate([np.repeat(y_corr, r), y_replay]).astype(np.int64)
+    perm = np.random.default_rng(config.seed).permutation(len(y))
+    return X[perm], y[perm], r
+
+
+def replay_size(n_train_corrections: int, config: DataConfig) -> int:
+    """How many synthetic replay crops a retrain with this many corrections uses."""
+    return max(config.min_replay, int(config.replay_ratio * n_train_corrections))
+
+
+def generator_fingerprint() -> str:
+    """A short hash of the code that makes synthetic crops (generator, segmenter, preprocess,
+    crop labelling): when any of it changes, cached regression crops are rebuilt."""
+    h = hashlib.sha256()
+    for name in _GENERATOR_SOURCES:
+        path = PACKAGE_DIR / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+        for f in files:
+            h.update(str(f.relative_to(PACKAGE_DIR)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def regression_set(
+    cache_dir: Path,
+    *,
+    seed: int = REGRESSION_SEED,
+    pages: int = REGRESSION_PAGES,
+    progress: ProgressSink = null_sink,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed synthetic regression set (same seed, same crops every time).
+
+    Generated once and cached in ``cache_dir`` under a name keyed by seed, page count and the
+    generator's fingerprint; the cache is written atomically, and a damaged cache is rebuilt.
+
+    Raises:
+        Cancelled: ``should_stop()`` became true while generating.
+    """
+    path = cache_dir / f"regression-s{seed}-p{pages}-{generator_fingerprint()}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return data["X"].astype(np.float32), data["y"].astype(np.int64)
+    except (OSError, ValueError, KeyError):
+        pass  # missing or damaged: rebuild
+    from digitpad.training.data import synthetic_crops
+
+    xs, ys = [], []
+    step = 10
+    for start in range(0, pages, step):
+        check_stop(should_stop)
+        n = min(step, pages - start)
+        X, y = synthetic_crops(n, seed * 1000 + start)
+        xs.append(np.asarray(X, np.float32))
+        ys.append(np.asarray(y, np.int64))
+        progress(ProgressEvent("regression", step=start + n, total=pages))
+    X_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".regression.", suffix=".npz", dir=cache_dir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, X=X_all, y=y_all)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return X_all, y_all
