@@ -1,0 +1,23 @@
+"""The correction store: SQLite (stdlib ``sqlite3``, WAL) plus content-addressed page files.
+
+``CorrectionStore`` is the library API used by the app (``save_review``, ``stats``) and by
+retraining (``training_samples``, ``page_image``). See :mod:`digitpad.store.pages` for why page
+images are files, :mod:`digitpad.store.schema` for the migrations and :mod:`digitpad.accuracy`
+for the definition of live accuracy.
+"""
+
+from __future__ import annotations
+
+from digitpad.accuracy import AccuracyCounts
+from digitpad.store.stats import Stats, format_stats
+from digitpad.store.store import CorrectionStore, ImportedPage, PageTruth, TrainingSample
+
+__all__ = [
+    "AccuracyCounts",
+    "CorrectionStore",
+    "ImportedPage",
+    "PageTruth",
+    "Stats",
+    "TrainingSample",
+    "format_stats",
+]

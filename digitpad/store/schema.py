@@ -1,0 +1,120 @@
+"""The store's schema as ordered migrations, recorded in ``schema_migrations``.
+
+Migration N is applied once, in order, inside one transaction together with its record, so a
+crash mid-migration leaves the store at N-1. A store whose highest recorded migration is newer
+than :data:`LATEST` was written by a newer digitpad: we refuse to touch it (StoreVersionError).
+Never edit a migration that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from digitpad.errors import StoreVersionError
+
+# (version, name, statements). Geometry is integer pixels, x1/y1 exclusive, like types.Box.
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "pages, reviews, boxes",
+        (
+            """CREATE TABLE pages (
+                id INTEGER PRIMARY KEY,
+                hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+                source TEXT NOT NULL CHECK (source IN ('drawn', 'loaded', 'imported')),
+                width INTEGER NOT NULL CHECK (width > 0),
+                height INTEGER NOT NULL CHECK (height > 0),
+                created_at REAL NOT NULL
+            )""",
+            # kind 'review': a person reviewed the model's predictions (counts for accuracy);
+            # kind 'import': ground truth from a dataset (no predictions, feeds training only).
+            """CREATE TABLE reviews (
+                id INTEGER PRIMARY KEY,
+                page_id INTEGER NOT NULL REFERENCES pages(id),
+                kind TEXT NOT NULL CHECK (kind IN ('review', 'import')),
+                model_version TEXT,
+                started_at REAL NOT NULL,
+                saved_at REAL NOT NULL,
+                origin TEXT
+            )""",
+            "CREATE INDEX reviews_page ON reviews(page_id, saved_at)",
+            """CREATE TABLE boxes (
+                id INTEGER PRIMARY KEY,
+                review_id INTEGER NOT NULL REFERENCES reviews(id),
+                x0 INTEGER NOT NULL, y0 INTEGER NOT NULL,
+                x1 INTEGER NOT NULL, y1 INTEGER NOT NULL,
+                pred_x0 INTEGER, pred_y0 INTEGER, pred_x1 INTEGER, pred_y1 INTEGER,
+                predicted_label TEXT,
+                confidence REAL,
+                alternatives TEXT NOT NULL DEFAULT '[]',
+                final_label TEXT NOT NULL,
+                deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                outcome TEXT NOT NULL
+                    CHECK (outcome IN ('accepted', 'relabelled', 'moved', 'added', 'deleted')),
+                counted INTEGER NOT NULL CHECK (counted IN (0, 1)),
+                correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+                kind TEXT,
+                touching INTEGER NOT NULL DEFAULT 0,
+                CHECK (x1 > x0 AND y1 > y0)
+            )""",
+            "CREATE INDEX boxes_review ON boxes(review_id)",
+            # "last N boxes" walks this index backwards instead of scanning the table.
+            "CREATE INDEX boxes_counted ON boxes(counted, id)",
+        ),
+    ),
+)
+LATEST: int = MIGRATIONS[-1][0]
+
+
+def recorded_version(conn: sqlite3.Connection) -> int:
+    """The highest applied migration, 0 for an empty database."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if row is None:
+        return 0
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0])
+
+
+def check_not_newer(version: int, where: str) -> None:
+    """Raise StoreVersionError when ``version`` is newer than this code knows."""
+    if version > LATEST:
+        raise StoreVersionError(
+            f"{where} was written by a newer digitpad (store schema {version}, this digitpad "
+            f"knows up to {LATEST}); upgrade digitpad or use another --home. Nothing was changed."
+        )
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> int:
+    """Apply every pending migration in one IMMEDIATE transaction; return the new version.
+
+    The version is re-read inside the transaction, so two processes opening a fresh store at
+    once apply each migration exactly once.
+
+    Raises:
+        StoreVersionError: the store is newer than this code.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"""
+        )
+        current = recorded_version(conn)
+        check_not_newer(current, where)
+        for version, name, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            for sql in statements:
+                conn.execute(sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, time.time()),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return LATEST
