@@ -33,13 +33,15 @@ def is_busy(exc: sqlite3.Error) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def retrying(work: Callable[[], T], *, what: str, max_wait_s: float = MAX_WAIT_S) -> T:
+def retrying(work: Callable[[], T], *, what: str, max_wait_s: float | None = None) -> T:
     """Run ``work`` (which must be safe to repeat, e.g. a whole transaction), retrying on busy.
 
     Raises:
         StoreBusyError: still busy after ``max_wait_s`` seconds.
         StoreError: any other SQLite failure, as one line.
     """
+    if max_wait_s is None:
+        max_wait_s = MAX_WAIT_S
     deadline = time.monotonic() + max_wait_s
     delay = 0.01
     while True:

@@ -1,0 +1,128 @@
+"""Durability and concurrency: SIGKILL mid-write loses nothing committed; processes share the store.
+
+The child processes are real ``python`` processes: a thread cannot be SIGKILLed, and lock
+contention between connections of one process is not what the app and retrain do.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digitpad.errors import StoreBusyError
+from digitpad.store import CorrectionStore, db
+
+TESTS = Path(__file__).resolve().parent
+BOXES_PER_REVIEW = 5  # test_store_helpers.payload's default
+
+# Saves reviews forever; prints each review id only after save_review returned (committed).
+WRITER = """
+import sys
+from test_store_helpers import payload
+from digitpad.store import CorrectionStore
+store = CorrectionStore(sys.argv[1])
+base, count = int(sys.argv[2]), int(sys.argv[3])
+print("ready", flush=True)
+for i in range(count):
+    rid = store.save_review(payload(base + i % 7, model="v%d" % (1 + i % 3)))
+    print(rid, flush=True)
+"""
+
+READER = """
+import sys
+from digitpad.store import CorrectionStore
+store = CorrectionStore(sys.argv[1])
+print("ready", flush=True)
+for i in range(int(sys.argv[2])):
+    store.stats()
+    assert sum(1 for _ in store.training_samples()) >= 0
+print("done", flush=True)
+"""
+
+
+def _spawn(code: str, *args: object) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), str(TESTS.parent)]))
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_sigkill_at_random_moments_loses_no_committed_review(tmp_path):
+    path = tmp_path / "corrections" / "digitpad.sqlite"
+    CorrectionStore(path).close()  # migrate once, outside the kill loop
+    rng = random.Random(4)
+    committed: set[int] = set()
+    for round_ in range(50):
+        child = _spawn(WRITER, path, round_ * 1000, 100_000)
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+        time.sleep(rng.uniform(0.0, 0.12))
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        assert child.returncode == -signal.SIGKILL
+        committed.update(int(line) for line in out.split() if line.isdigit())
+    assert len(committed) > 50  # the kills really landed among saves
+    with CorrectionStore(path) as store:
+        assert store.integrity_check() == "ok"
+        stored = set(store.review_ids())
+        samples = sum(1 for _ in store.training_samples())  # every referenced page is readable
+    assert committed <= stored
+    assert samples > 0
+    with sqlite3.connect(path) as conn:
+        sizes = conn.execute(
+            "SELECT COUNT(b.id) FROM reviews r LEFT JOIN boxes b ON b.review_id = r.id "
+            "GROUP BY r.id"
+        ).fetchall()
+    assert {n for (n,) in sizes} == {BOXES_PER_REVIEW}  # no half-saved review
+
+
+def test_two_writers_and_a_reader_never_see_database_is_locked(tmp_path):
+    path = tmp_path / "corrections" / "digitpad.sqlite"
+    CorrectionStore(path).close()
+    procs = [_spawn(WRITER, path, 0, 40), _spawn(WRITER, path, 500, 40), _spawn(READER, path, 15)]
+    results = [p.communicate(timeout=120) for p in procs]
+    for proc, (_, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+        assert "locked" not in err.lower()
+    assert [len(out.split()) for out, _ in results] == [41, 41, 2]  # "ready" + ids / "done"
+    with CorrectionStore(path) as store:
+        assert len(store.review_ids()) == 80
+        assert store.stats().reviews == 80
+
+
+def test_a_held_lock_is_waited_for_then_reported_in_one_line(tmp_path, monkeypatch):
+    from test_store_helpers import payload
+
+    path = tmp_path / "digitpad.sqlite"
+    store = CorrectionStore(path)
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(db, "MAX_WAIT_S", 0.3)
+    store._connection().execute("PRAGMA busy_timeout = 50")
+    with pytest.raises(StoreBusyError) as err:
+        store.save_review(payload(1))
+    assert "locked" not in str(err.value).replace("kept it locked", "")
+    assert "busy" in str(err.value)
+    blocker.execute("ROLLBACK")
+    # Released while we wait: the save goes through.
+    blocker.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(db, "MAX_WAIT_S", 10.0)
+    import threading
+
+    threading.Timer(0.4, lambda: blocker.execute("ROLLBACK")).start()
+    rid = store.save_review(payload(2))
+    assert store.review_ids() == [rid]
+    store.close()
+    blocker.close()
