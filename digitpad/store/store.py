@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -145,8 +145,8 @@ class CorrectionStore:
 
         return self._write(write, what="save the review")
 
-    def add_imported(self, pages: Sequence[ImportedPage]) -> tuple[int, int]:
-        """Add dataset pages in ONE transaction; return (pages added, pages skipped).
+    def add_imported(self, pages: Sequence[ImportedPage]) -> tuple[int, int, int]:
+        """Add dataset pages in ONE transaction; return (pages added, pages skipped, boxes added).
 
         A page (same pixels) that was imported before is skipped, so importing a dataset twice
         adds nothing. Imported boxes have no prediction: outcome "added", never counted for live
@@ -157,7 +157,7 @@ class CorrectionStore:
                 if ann.label not in CLASSES:
                     raise StoreError(f"{page.origin}: label {ann.label!r} is not a class")
 
-        def write(conn: sqlite3.Connection) -> tuple[int, int]:
+        def write(conn: sqlite3.Connection) -> tuple[int, int, int]:
             added = skipped = 0
             seen: set[str] = set()
             now = time.time()
@@ -176,7 +176,7 @@ class CorrectionStore:
                 box_rows.extend(_imported_row(int(cur.lastrowid), a) for a in page.annotations)
                 added += 1
             conn.executemany(_INSERT_BOX, box_rows)
-            return added, skipped
+            return added, skipped, len(box_rows)
 
         return self._write(write, what="import the dataset")
 
@@ -216,6 +216,21 @@ class CorrectionStore:
     def page_truths(self) -> list[PageTruth]:
         """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
         return self._read(_page_truths, what="read pages")
+
+    def known_pages(self, hashes: Iterable[str]) -> set[str]:
+        """The subset of ``hashes`` that the store has a page row for."""
+        wanted = list(dict.fromkeys(hashes))
+
+        def query(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for i in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+                chunk = wanted[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT hash FROM pages WHERE hash IN ({marks})"
+                found.update(r[0] for r in conn.execute(sql, chunk))
+            return found
+
+        return self._read(query, what="look up pages")
 
     def review_ids(self) -> list[int]:
         """Ids of every saved review and import, ascending."""

@@ -1,0 +1,189 @@
+"""Import and export between the correction store and COCO / YOLO / folders datasets.
+
+Import is all or nothing: the whole dataset is read and validated first, page files are added,
+then every page goes in ONE transaction; on any error the page files this import created (and no
+committed row references) are removed again. A page already imported (same pixels) is skipped,
+so importing a dataset twice adds nothing.
+
+Imported boxes are ground truth without a prediction: they are stored as outcome "added" in a
+review of kind "import" with no model version. They never count for live accuracy (the model
+made no prediction, so they would be neither right nor missed) but they are training samples.
+
+Export writes each page's current boxes (its latest review; deleted predictions as not_digit)
+into a temporary folder next to DEST and renames it into place, so DEST is complete or absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from digitpad.errors import ImageError, ImportFormatError, StoreError, UsageError
+from digitpad.formats import (
+    FORMATS,
+    LabelledImage,
+    read_coco,
+    read_folders,
+    read_yolo,
+    write_coco,
+    write_folders,
+    write_yolo,
+)
+from digitpad.store import CorrectionStore, ImportedPage, PageTruth
+
+_READERS: dict[str, Callable[[Path], list[LabelledImage]]] = {
+    "coco": read_coco,
+    "yolo": read_yolo,
+    "folders": read_folders,
+}
+_WRITERS: dict[str, Callable[[Sequence[LabelledImage], Path], Path]] = {
+    "coco": write_coco,
+    "yolo": write_yolo,
+    "folders": write_folders,
+}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did."""
+
+    pages_added: int
+    pages_skipped: int  # already imported before (or twice in the dataset)
+    boxes_added: int
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What an export wrote: ``path`` is the annotations file, yaml or folder."""
+
+    pages: int
+    boxes: int
+    path: Path
+
+
+def guess_format(src: Path) -> str:
+    """The dataset format of ``src`` by its layout.
+
+    Raises:
+        UsageError: the layout matches none of the formats; pass --format.
+    """
+    src = Path(src)
+    if src.suffix.lower() == ".json" or (src / "annotations.json").is_file():
+        return "coco"
+    if src.suffix.lower() in (".yaml", ".yml") or (src / "data.yaml").is_file():
+        return "yolo"
+    if (src / "images").is_dir() and (src / "labels").is_dir():
+        return "yolo"
+    if src.is_dir() and any((src / d).is_dir() for d in ("0", "1", "2", "not_digit")):
+        return "folders"
+    raise UsageError(f"cannot tell the format of {src.name}; pass --format coco|yolo|folders")
+
+
+def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
+    """Import the dataset at ``src`` (format ``fmt``) into ``store``, all or nothing.
+
+    Raises:
+        ImportFormatError: the dataset is malformed (the message names the file and entry);
+            nothing of it is kept.
+        StoreError: the store cannot be written; nothing of the import is kept.
+    """
+    items = _reader(fmt)(Path(src))  # validates everything before anything is written
+    created: list[str] = []
+    try:
+        pages = [_add_page_file(store, item, fmt, created) for item in items]
+        added, skipped, boxes = store.add_imported(pages)
+    except BaseException:
+        _discard_unreferenced(store, created)
+        raise
+    return ImportReport(added, skipped, boxes)
+
+
+def _add_page_file(
+    store: CorrectionStore, item: LabelledImage, fmt: str, created: list[str]
+) -> ImportedPage:
+    path = Path(item.path)
+    origin = f"{path.parent.name}/{path.name}" if fmt == "folders" else path.name
+    try:
+        page_hash, width, height, new = store.pages.put_file(path)
+    except ImageError as exc:
+        raise ImportFormatError(f"{origin}: {exc}") from None
+    if new:
+        created.append(page_hash)
+    if (width, height) != (item.width, item.height):
+        raise ImportFormatError(
+            f"{origin}: decoded as {width}x{height}, the dataset says {item.width}x{item.height}"
+        )
+    return ImportedPage(page_hash, width, height, item.annotations, origin)
+
+
+def _discard_unreferenced(store: CorrectionStore, hashes: list[str]) -> None:
+    """Remove page files this import created that no committed row references."""
+    if not hashes:
+        return
+    try:
+        referenced = store.known_pages(hashes)
+    except StoreError:
+        return  # cannot tell: keep the files (an orphan file is harmless, a lost page is not)
+    for page_hash in hashes:
+        if page_hash not in referenced:
+            store.pages.discard(page_hash)
+
+
+def export_dataset(store: CorrectionStore, dest: Path, fmt: str) -> ExportReport:
+    """Write every page's current boxes to ``dest`` as a ``fmt`` dataset.
+
+    Raises:
+        UsageError: ``dest`` exists and is not an empty folder.
+        StoreError: a page file is missing.
+    """
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} already exists and is not empty; export into a new folder")
+    truths = store.page_truths()
+    items = _labelled(store, truths)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        written = _writer(fmt)(items, tmp)
+        if dest.exists():
+            dest.rmdir()
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    path = dest / written.relative_to(tmp) if written != tmp else dest
+    boxes = sum(len(t.annotations) for t in truths)
+    return ExportReport(len(truths), boxes, path)
+
+
+def _labelled(store: CorrectionStore, truths: list[PageTruth]) -> list[LabelledImage]:
+    """Pages as LabelledImages named after their original file when that name is unique."""
+    stems = [Path(t.origin).stem if t.origin else None for t in truths]
+    counts: dict[str | None, int] = {}
+    for stem in stems:
+        counts[stem] = counts.get(stem, 0) + 1
+    items = []
+    for truth, stem in zip(truths, stems, strict=True):
+        path = store.pages.path_for(truth.page_hash)
+        if not path.is_file():
+            raise StoreError(f"page {truth.page_hash[:12]} is missing from {store.pages.root}")
+        unique = stem is not None and counts[stem] == 1
+        name = f"{stem if unique else truth.page_hash[:16]}.png"  # stored pages are PNG
+        items.append(LabelledImage(path, truth.width, truth.height, truth.annotations, name=name))
+    return items
+
+
+def _reader(fmt: str) -> Callable[[Path], list[LabelledImage]]:
+    if fmt not in _READERS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return _READERS[fmt]
+
+
+def _writer(fmt: str) -> Callable[[Sequence[LabelledImage], Path], Path]:
+    if fmt not in _WRITERS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return _WRITERS[fmt]

@@ -1,0 +1,185 @@
+"""Import/export between the store and COCO/YOLO/folders, and the import/export/stats CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_store_helpers import payload
+
+from digitpad import cli
+from digitpad.errors import ImportFormatError, UsageError
+from digitpad.formats import LabelledImage, coco_schema_errors, read_coco, read_yolo, write_coco
+from digitpad.formats import write_yolo as write_yolo_dataset
+from digitpad.interop import export_dataset, guess_format, import_dataset
+from digitpad.store import CorrectionStore
+from digitpad.types import NOT_DIGIT, Annotation, Box
+
+
+def _dataset(tmp_path: Path, n: int = 4) -> list[LabelledImage]:
+    rng = np.random.default_rng(1)
+    items = []
+    for i in range(n):
+        h, w = 50 + i, 80 + 3 * i
+        pixels = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        digits = [
+            Annotation(Box(4 + 12 * k, 3, 14 + 12 * k, 20 + k), str((i + k) % 10)) for k in range(4)
+        ]
+        anns = (*digits, Annotation(Box(60, 30, 70, 45), NOT_DIGIT, kind="scribble"))
+        items.append(LabelledImage(tmp_path / f"page_{i}.png", w, h, anns, pixels=pixels))
+    return items
+
+
+def _content(items: list[LabelledImage]) -> list[tuple]:
+    """Name, pixels, boxes and labels of each image, order-independent."""
+    return sorted(
+        (
+            Path(i.path).name,
+            np.asarray(Image.open(i.path).convert("RGB")).tobytes(),
+            sorted((a.box.as_tuple(), a.label) for a in i.annotations),
+        )
+        for i in items
+    )
+
+
+def _counts(store: CorrectionStore) -> tuple[int, int, int]:
+    s = store.stats()
+    return s.pages, s.imports, s.boxes
+
+
+def test_coco_import_then_export_gives_the_same_dataset(home, tmp_path):
+    src = write_coco(_dataset(tmp_path), tmp_path / "in")
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, src, "coco")
+        assert (report.pages_added, report.pages_skipped, report.boxes_added) == (4, 0, 20)
+        out = export_dataset(store, tmp_path / "out", "coco")
+    assert out.path == tmp_path / "out" / "annotations.json"
+    assert coco_schema_errors(json.loads(out.path.read_text()), strict=True) == []
+    assert _content(read_coco(out.path)) == _content(read_coco(src))
+
+
+def test_yolo_import_then_export_gives_the_same_dataset(home, tmp_path):
+    src = write_yolo_dataset(_dataset(tmp_path), tmp_path / "in")
+    with CorrectionStore.open(home) as store:
+        import_dataset(store, src.parent, "yolo")
+        out = export_dataset(store, tmp_path / "out", "yolo")
+    assert _content(read_yolo(out.path)) == _content(read_yolo(src))
+    first = (tmp_path / "out" / "labels" / "page_0.txt").read_text().split()
+    assert all(0.0 <= float(v) <= 1.0 for v in first[1:5])
+
+
+def test_folders_export_and_import(home, tmp_path):
+    with CorrectionStore.open(home) as store:
+        store.save_review(payload(1))
+        out = export_dataset(store, tmp_path / "crops", "folders")
+        assert sorted(p.parent.name for p in out.path.rglob("*.png")) == sorted(
+            ["3", "5", "1", NOT_DIGIT, "9"]
+        )
+        report = import_dataset(store, out.path, "folders")
+        assert (report.pages_added, report.boxes_added) == (5, 5)
+
+
+def test_importing_twice_adds_nothing(home, tmp_path):
+    src = write_coco(_dataset(tmp_path), tmp_path / "in")
+    with CorrectionStore.open(home) as store:
+        import_dataset(store, src, "coco")
+        before = _counts(store)
+        again = import_dataset(store, src, "coco")
+        assert (again.pages_added, again.pages_skipped, again.boxes_added) == (0, 4, 0)
+        assert _counts(store) == before == (4, 4, 20)
+        # The same pages as YOLO: same pixels, so still nothing new.
+        yolo = write_yolo_dataset(_dataset(tmp_path), tmp_path / "yolo")
+        assert import_dataset(store, yolo, "yolo").pages_added == 0
+        assert len(list(store.pages.root.rglob("*.png"))) == 4
+
+
+def test_imported_boxes_train_but_do_not_count_for_accuracy(home, tmp_path):
+    src = write_coco(_dataset(tmp_path), tmp_path / "in")
+    with CorrectionStore.open(home) as store:
+        import_dataset(store, src, "coco")
+        stats = store.stats()
+        samples = list(store.training_samples())
+    assert stats.overall.total == 0 and stats.reviewed_boxes == 0
+    assert stats.imported_boxes == 20 and stats.reviews == 0
+    assert len(samples) == 20 and {s.source for s in samples} == {"imported"}
+    assert sum(s.label == NOT_DIGIT for s in samples) == 4
+
+
+def _assert_nothing_kept(home) -> None:
+    with sqlite3.connect(home.store_path) as conn:
+        for table in ("pages", "reviews", "boxes"):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+    assert not list((home.corrections_dir / "pages").rglob("*.png"))
+
+
+def test_a_corrupt_image_late_in_the_dataset_keeps_nothing(home, tmp_path):
+    src = write_coco(_dataset(tmp_path), tmp_path / "in")
+    last = tmp_path / "in" / "images" / "page_3.png"
+    last.write_bytes(last.read_bytes()[:300])  # header intact, pixels cut off
+    with (
+        CorrectionStore.open(home) as store,
+        pytest.raises(ImportFormatError, match=r"page_3\.png"),
+    ):
+        import_dataset(store, src, "coco")
+    _assert_nothing_kept(home)
+
+
+def test_a_bad_box_keeps_nothing(home, tmp_path):
+    src = write_coco(_dataset(tmp_path), tmp_path / "in")
+    doc = json.loads(src.read_text())
+    doc["annotations"][-1]["bbox"] = [70, 40, 30, 30]
+    src.write_text(json.dumps(doc))
+    needle = r"annotations.json: annotation id 20 .*outside"
+    with CorrectionStore.open(home) as store, pytest.raises(ImportFormatError, match=needle):
+        import_dataset(store, src, "coco")
+    _assert_nothing_kept(home)
+
+
+def test_guess_format(tmp_path):
+    coco = write_coco(_dataset(tmp_path, 1), tmp_path / "c")
+    yolo = write_yolo_dataset(_dataset(tmp_path, 1), tmp_path / "y")
+    assert guess_format(coco) == guess_format(coco.parent) == "coco"
+    assert guess_format(yolo) == guess_format(yolo.parent) == "yolo"
+    with pytest.raises(UsageError, match="--format"):
+        guess_format(tmp_path)
+
+
+def test_export_refuses_a_non_empty_destination(home, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with CorrectionStore.open(home) as store, pytest.raises(UsageError, match="not empty"):
+        export_dataset(store, tmp_path / "out", "coco")
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_cli_import_export_stats_exit_codes(home, tmp_path, capsys):
+    src = write_coco(_dataset(tmp_path), tmp_path / "in")
+    assert cli.main(["import", str(src), "--format", "coco"]) == 0
+    assert "imported 4 pages (20 boxes)" in capsys.readouterr().out
+    assert cli.main(["import", str(src.parent)]) == 0
+    assert "4 already imported, skipped" in capsys.readouterr().out
+    assert cli.main(["export", str(tmp_path / "out"), "--format", "yolo"]) == 0
+    assert "exported 4 pages (20 boxes) as yolo" in capsys.readouterr().out
+    assert cli.main(["export", str(tmp_path / "out")]) == 2
+    assert "not empty" in capsys.readouterr().err
+    src.write_text("{broken")
+    assert cli.main(["import", str(src), "--format", "coco"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digitpad: error: annotations.json: broken JSON") and err[-1] == "\n"
+    assert cli.main(["import", str(tmp_path / "nothing")]) == 2
+    capsys.readouterr()
+    with CorrectionStore.open(home) as store:
+        store.save_review(payload(1))
+    assert cli.main(["stats", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["overall"] == {"correct": 2, "total": 5, "accuracy": 0.4}
+    assert data["imported_boxes"] == 20
+    assert cli.main(["stats"]) == 0
+    assert "live accuracy:  40.0% (2/5)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["import", str(src), "--format", "voc"])
+    assert exit_.value.code == 2
