@@ -1,0 +1,336 @@
+"""One retrain, start to finish: corrections -> training set -> fine-tune -> evaluate -> gate ->
+register -> promote. Reports progress as events and returns a :class:`RetrainResult`; it never
+prints.
+
+Safety: the new model is exported to hidden staging files in the models folder and only renamed
+into place by the registry once it is complete; the active model changes only through the
+registry's single atomic replace, as the very last step. A cancel (``should_stop``) at any point
+before that leaves the models folder as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitpad.errors import DigitpadError, TrainingError
+from digitpad.home import Home
+from digitpad.progress import ProgressEvent, ProgressSink, null_sink
+from digitpad.registry import ModelEntry, ModelRegistry, version_name
+from digitpad.retrain import gate
+from digitpad.retrain.data import (
+    REGRESSION_PAGES,
+    REGRESSION_SEED,
+    Cancelled,
+    Corrections,
+    DataConfig,
+    balanced_replay,
+    check_stop,
+    load_corrections,
+    mix,
+    regression_set,
+    replay_size,
+    stratified_holdout,
+)
+
+RETRAIN_LOCK = ".retrain.lock"
+STAGING_PREFIX = ".staging-"
+# Module defaults (read when options are built), so tests and benchmarks can shrink them.
+DEFAULT_DATA = DataConfig()
+DEFAULT_REGRESSION_PAGES = REGRESSION_PAGES
+NO_CORRECTIONS = "no corrections yet: review some pages in the app and save them, then retrain"
+
+
+@dataclass(frozen=True)
+class RetrainOptions:
+    """What ``digitpad retrain`` was asked to do. ``None`` means the default."""
+
+    epochs: int = 6
+    max_seconds: float | None = 45.0  # the training loop's own cap; data and export come on top
+    from_scratch: bool = False
+    force: bool = False
+    lr: float | None = None  # default: 1e-3 fine-tuning, 3e-3 from scratch
+    threads: int | None = None  # default: every core
+    data: DataConfig = field(default_factory=lambda: DEFAULT_DATA)
+    regression_seed: int = REGRESSION_SEED
+    regression_pages: int = field(default_factory=lambda: DEFAULT_REGRESSION_PAGES)
+    rules: gate.GateRules = field(default_factory=gate.GateRules)
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """How a retrain ended: the contract of the last ``--progress json`` line.
+
+    ``phase`` is "done" or "failed"; ``reason`` one of "promoted", "forced", "not_promoted",
+    "no_corrections", "cancelled", "error"; ``version`` the new model ("v3") or None.
+    """
+
+    phase: str
+    reason: str
+    version: str | None
+    promoted: bool
+    message: str
+    active: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_event(self) -> ProgressEvent:
+        return ProgressEvent(
+            self.phase,
+            message=self.message,
+            extra={
+                "reason": self.reason,
+                "version": self.version,
+                "promoted": self.promoted,
+                "active": self.active,
+            },
+        )
+
+
+@contextlib.contextmanager
+def retrain_lock(models_dir: Path) -> Iterator[None]:
+    """Only one retrain per home at a time.
+
+    Raises:
+        TrainingError: another retrain holds the lock.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(models_dir / RETRAIN_LOCK, "a+b") as fh:
+        try:
+            import fcntl
+
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TrainingError("another retrain is already running for this home") from None
+        except ImportError:
+            pass  # no advisory locks on this platform
+        yield
+
+
+def _clear_staging(models_dir: Path) -> None:
+    # Under the retrain lock, any staging file is the leftover of a killed retrain.
+    for p in models_dir.glob(f"{STAGING_PREFIX}*"):
+        p.unlink(missing_ok=True)
+    for p in models_dir.glob(".digitpad-v*.tmp"):
+        p.unlink(missing_ok=True)
+
+
+def _read_corrections(
+    home: Home, progress: ProgressSink, should_stop: Callable[[], bool]
+) -> Corrections:
+    if not home.store_path.exists():  # do not create an empty store just to find it empty
+        return load_corrections([])
+    from digitpad.store import CorrectionStore
+
+    with CorrectionStore.open(home) as store:
+        return load_corrections(
+            store.training_samples(), progress=progress, should_stop=should_stop
+        )
+
+
+def _predict(model_path: Path, X: np.ndarray) -> np.ndarray:
+    from digitpad.classifier import Classifier
+
+    return Classifier.load(model_path).predict(X).argmax(axis=1)
+
+
+def _scores(model_path: Path, Xh, yh, Xr, yr) -> gate.Scores:
+    return gate.score(yh, _predict(model_path, Xh), yr, _predict(model_path, Xr))
+
+
+def _initial_checkpoint(
+    active: ModelEntry, from_scratch: bool, progress: ProgressSink
+) -> dict | None:
+    if from_scratch:
+        return None
+    from digitpad.training.export import load_checkpoint
+
+    if active.checkpoint_path is None:
+        progress(
+            ProgressEvent(
+                "prepare", message=f"{active.name} has no checkpoint; training from scratch"
+            )
+        )
+        return None
+    return load_checkpoint(active.checkpoint_path)
+
+
+def retrain(
+    home: Home,
+    options: RetrainOptions | None = None,
+    *,
+    progress: ProgressSink = null_sink,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> RetrainResult:
+    """Retrain on the corrections of ``home`` and promote the result if the gate allows.
+
+    Never raises for the expected endings (no corrections, cancelled, not promoted): they are
+    results. Raises:
+        TrainingError: another retrain is running for this home.
+        DigitpadError: the store or the active model cannot be read.
+    """
+    options = options or RetrainOptions()
+    registry = ModelRegistry(home.models_dir)
+    with retrain_lock(home.models_dir):
+        _clear_staging(home.models_dir)
+        active = registry.active()
+        try:
+            return _retrain_locked(home, registry, active, options, progress, should_stop)
+        except Cancelled:
+            return RetrainResult(
+                "failed",
+                "cancelled",
+                None,
+                False,
+                f"retraining cancelled; {active.name} stays active",
+                active=active.name,
+            )
+        finally:
+            _clear_staging(home.models_dir)
+
+
+def _retrain_locked(
+    home: Home,
+    registry: ModelRegistry,
+    active: ModelEntry,
+    options: RetrainOptions,
+    progress: ProgressSink,
+    should_stop: Callable[[], bool],
+) -> RetrainResult:
+    t0 = time.monotonic()
+    corr = _read_corrections(home, progress, should_stop)
+    if len(corr.y) == 0:
+        return RetrainResult(
+            "failed", "no_corrections", None, False, NO_CORRECTIONS, active=active.name
+        )
+    version = registry.next_version()
+    name = version_name(version)
+    train_idx, held_idx = stratified_holdout(corr.y, options.data.holdout_frac, options.data.seed)
+    Xh, yh = corr.X[held_idx], corr.y[held_idx]
+    Xr, yr = regression_set(
+        home.models_dir / "cache",
+        seed=options.regression_seed,
+        pages=options.regression_pages,
+        progress=progress,
+        should_stop=should_stop,
+    )
+    n_replay = replay_size(len(train_idx), options.data)
+    # A fresh replay for every version: the model sees new synthetic data each time.
+    Xs, ys = balanced_replay(
+        n_replay, seed=10_000 + version, progress=progress, should_stop=should_stop
+    )
+    X, y, repeat = mix(corr.X[train_idx], corr.y[train_idx], Xs, ys, options.data)
+    check_stop(should_stop)
+    init = _initial_checkpoint(active, options.from_scratch, progress)
+    ckpt = _train(X, y, Xh, yh, init, options, progress, should_stop)
+    check_stop(should_stop)
+
+    progress(ProgressEvent("evaluating", message=f"comparing {name} with {active.name}"))
+    staged = home.models_dir / f"{STAGING_PREFIX}{name}-{os.getpid()}.onnx"
+    staged_ckpt = staged.with_suffix(".pt")
+    counts = {
+        "corrections": len(corr.y),
+        "train_corrections": len(train_idx),
+        "heldout": len(held_idx),
+        "pages": corr.pages,
+        "replay": len(ys),
+        "repeat": repeat,
+        "regression": len(yr),
+        "from_scratch": int(init is None),
+    }
+    _export(ckpt, staged, staged_ckpt, name, active, counts)
+    check_stop(should_stop)
+    old = _scores(active.path, Xh, yh, Xr, yr)
+    new = _scores(staged, Xh, yh, Xr, yr)
+    decision = gate.decide(
+        new, old, version=name, active_version=active.name, force=options.force, rules=options.rules
+    )
+    check_stop(should_stop)  # last point where a cancel is honoured: nothing is registered yet
+
+    metrics = {
+        **new.as_metrics(),
+        "train_seconds": ckpt["metrics"].get("seconds"),
+        "epochs": ckpt.get("epoch"),
+        "seconds": round(time.monotonic() - t0, 1),
+        "from_scratch": init is None,
+        "compared_with": active.name,
+        "compared_with_metrics": old.as_metrics(),
+    }
+    registry.add_candidate(
+        version,
+        staged,
+        staged_ckpt,
+        parent=active.version,
+        metrics=metrics,
+        data_counts=counts,
+        message=decision.message,
+    )
+    with contextlib.suppress(DigitpadError, OSError):  # metrics of the old model are a nicety
+        registry.update(
+            active.version,
+            metrics={"regression_acc": old.regression_acc, "regression_n": old.regression_n},
+        )
+    if decision.promote:
+        registry.promote(version)
+    reason = "forced" if decision.forced else "promoted" if decision.promote else "not_promoted"
+    return RetrainResult(
+        "done",
+        reason,
+        name,
+        decision.promote,
+        decision.message,
+        active=name if decision.promote else active.name,
+        metrics=metrics,
+    )
+
+
+def _train(X, y, Xh, yh, init, options: RetrainOptions, progress, should_stop) -> dict:
+    from digitpad.training.train import TrainConfig, train
+
+    lr = options.lr if options.lr is not None else (3e-3 if init is None else 1e-3)
+    config = TrainConfig(
+        epochs=options.epochs,
+        lr=lr,
+        seed=options.data.seed,
+        max_seconds=options.max_seconds,
+        threads=options.threads or max(1, os.cpu_count() or 1),
+    )
+    ckpt = train(
+        X,
+        y,
+        config,
+        init=init,
+        X_val=Xh if len(yh) else None,
+        y_val=yh if len(yh) else None,
+        progress=progress,
+        should_stop=should_stop,
+    )
+    if ckpt["metrics"].get("stopped") == "cancelled":
+        raise Cancelled()
+    return ckpt
+
+
+def _export(
+    ckpt: dict,
+    staged: Path,
+    staged_ckpt: Path,
+    name: str,
+    active: ModelEntry,
+    counts: dict[str, int],
+) -> None:
+    from digitpad.training.export import export_onnx, save_checkpoint
+
+    start = "trained from scratch" if counts["from_scratch"] else f"fine-tuned from {active.name}"
+    data = (
+        f"{start} on {counts['train_corrections']} corrections x{counts['repeat']}"
+        f" + {counts['replay']} synthetic replay crops"
+    )
+    export_onnx(ckpt, staged, version=name, metadata={"parent": active.name, "data": data})
+    save_checkpoint(ckpt, staged_ckpt)

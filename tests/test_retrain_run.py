@@ -1,0 +1,206 @@
+"""Retrain end to end on a tiny store with a tiny model: progress lines, the final line contract,
+the gate's verdict, no-corrections, and cancel (SIGTERM of a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digitpad import cli
+from digitpad import registry as reg
+from digitpad.registry import ModelRegistry
+from digitpad.retrain import run as rrun
+from digitpad.retrain.data import DataConfig
+from digitpad.retrain.gate import GateRules
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_DATA = DataConfig(min_replay=110)
+TINY_REGRESSION_PAGES = 2
+
+
+@pytest.fixture(scope="session")
+def tiny_v1(tmp_path_factory) -> Path:
+    """A tiny "shipped" model trained in a few seconds on drawn pages (onnx + checkpoint)."""
+    from digitpad.training.data import crops_from_pages
+    from digitpad.training.drawn import draw_page
+    from digitpad.training.export import export_onnx, save_checkpoint
+    from digitpad.training.model import ModelConfig
+    from digitpad.training.train import TrainConfig, train
+
+    X, y = crops_from_pages(draw_page(s, distractors=3) for s in range(12))
+    config = TrainConfig(
+        epochs=2, threads=1, model=ModelConfig(widths=(4, 8, 8), convs=(1, 1, 1), hidden=16)
+    )
+    ckpt = train(X, y, config)
+    out = tmp_path_factory.mktemp("shipped")
+    export_onnx(ckpt, out / "digitpad-v1.onnx", version="v1", metadata={"data": "test"})
+    save_checkpoint(ckpt, out / "digitpad-v1.pt")
+    return out / "digitpad-v1.onnx"
+
+
+def fill_store(home, model_path: Path, pages: int = 6) -> int:
+    """Save simulated reviews of drawn pages, read by ``model_path``; returns the box count."""
+    from digitpad.classifier import Classifier
+    from digitpad.recognise_service import Recogniser
+    from digitpad.retrain.simulate import review_payload
+    from digitpad.store import CorrectionStore
+    from digitpad.training.drawn import draw_page
+
+    rec = Recogniser(Classifier.load(model_path))
+    n = 0
+    with CorrectionStore.open(home) as store:
+        for s in range(pages):
+            page = draw_page(500 + s, n_digits=10, distractors=2, width=700, height=300)
+            payload = review_payload(page.image, page.annotations, rec.recognise(page.image))
+            store.save_review(payload)
+            n += len(payload.boxes)
+    return n
+
+
+@pytest.fixture
+def tiny(monkeypatch, tiny_v1):
+    monkeypatch.setattr(reg, "shipped_model_path", lambda: tiny_v1)
+    monkeypatch.setattr(rrun, "DEFAULT_DATA", TINY_DATA)
+    monkeypatch.setattr(rrun, "DEFAULT_REGRESSION_PAGES", TINY_REGRESSION_PAGES)
+    return tiny_v1
+
+
+def models_files(home) -> list[str]:
+    return sorted(p.name for p in home.models_dir.iterdir() if p.name != "cache")
+
+
+def test_retrain_json_progress_and_final_line(home, tiny, capfd):
+    n_boxes = fill_store(home, tiny)
+    rc = cli.main(["retrain", "--progress", "json", "--epochs", "2"])
+    out = capfd.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines()]  # every line is one JSON object
+    assert rc == 0
+    phases = [x["phase"] for x in lines]
+    assert {"loading", "regression", "replay", "train", "evaluating"} <= set(phases)
+    train = [x for x in lines if x["phase"] == "train"]
+    assert train[-1]["epoch"] == 2 and train[-1]["step"] == train[-1]["total"]
+    assert all(k in train[-1] for k in ("loss", "eta_s", "val_acc"))
+    last = lines[-1]
+    assert last["phase"] == "done" and last["version"] == "v2"
+    assert isinstance(last["promoted"], bool) and last["message"]
+    assert last["reason"] in ("promoted", "not_promoted")
+    r = ModelRegistry(home.models_dir)
+    v2 = r.get(2)
+    assert v2.parent == 1 and v2.data_counts["corrections"] == n_boxes
+    assert v2.metrics["regression_n"] > 0 and v2.metrics["from_scratch"] is False
+    assert r.active().version == (2 if last["promoted"] else 1)
+    assert models_files(home) == [
+        ".registry.lock",
+        ".retrain.lock",
+        "digitpad-v2.onnx",
+        "digitpad-v2.pt",
+        "registry.json",
+    ]
+    from digitpad.classifier import Classifier
+
+    assert Classifier.load(v2.path).version == "v2"
+
+
+def test_gate_keeps_a_worse_model_as_candidate_and_force_promotes(home, tiny):
+    fill_store(home, tiny, pages=3)
+    impossible = GateRules(max_regression_drop=-1.0)  # would need +100 points: never met
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, rules=impossible))
+    assert (res.phase, res.reason, res.promoted, res.version) == (
+        "done",
+        "not_promoted",
+        False,
+        "v2",
+    )
+    assert res.message.startswith("not promoted: regression set fell from")
+    r = ModelRegistry(home.models_dir)
+    assert r.active().version == 1 and r.get(2).status == "candidate"
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, rules=impossible, force=True))
+    assert (res.reason, res.promoted, res.version) == ("forced", True, "v3")
+    assert "(forced)" in res.message
+    assert r.active().version == 3 and r.get(3).parent == 1
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, from_scratch=True, force=True))
+    assert r.get(4).parent == 3 and r.get(4).metrics["from_scratch"] is True
+
+
+def test_no_corrections_says_so_and_exits_cleanly(home, tiny, capfd):
+    assert cli.main(["retrain", "--progress", "none"]) == 0
+    assert capfd.readouterr().out.startswith("no corrections yet")
+    assert cli.main(["retrain", "--progress", "json"]) == 0
+    last = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert last["phase"] == "failed" and last["reason"] == "no_corrections"
+    assert last["promoted"] is False and last["version"] is None
+    assert not home.store_path.exists()  # looking did not create an empty store
+    assert ModelRegistry(home.models_dir).list()[-1].version == 1
+
+
+def test_cancel_before_anything_is_registered(home, tiny):
+    fill_store(home, tiny, pages=2)
+    calls = []
+
+    def stop_after_some_calls() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    res = rrun.retrain(home, should_stop=stop_after_some_calls)
+    assert (res.phase, res.reason, res.promoted) == ("failed", "cancelled", False)
+    assert "v1 stays active" in res.message
+    assert ModelRegistry(home.models_dir).active().version == 1
+    assert models_files(home) == [".registry.lock", ".retrain.lock"] or models_files(home) == [
+        ".retrain.lock"
+    ]
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+from digitpad import cli, registry
+from digitpad.retrain import run
+from digitpad.retrain.data import DataConfig
+registry.shipped_model_path = lambda: Path(sys.argv[1])
+run.DEFAULT_DATA = DataConfig(min_replay=110)
+run.DEFAULT_REGRESSION_PAGES = 2
+sys.exit(cli.main(["retrain", "--progress", "json", "--epochs", "500", "--max-seconds", "120"]))
+"""
+
+
+def test_sigterm_cancels_cleanly_and_leaves_the_active_model(home, tiny):
+    fill_store(home, tiny, pages=3)
+    r = ModelRegistry(home.models_dir)
+    before = (r.registry_path.read_bytes() if r.registry_path.exists() else None, r.active())
+    env = {**os.environ, "DIGITPAD_HOME": str(home.root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(tiny)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(json.loads(line))
+            if lines[-1]["phase"] == "train":
+                proc.send_signal(signal.SIGTERM)  # mid-training, as the app's Cancel does
+                break
+        rest = proc.stdout.read()
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines += [json.loads(x) for x in rest.splitlines()]
+    assert lines[-1]["phase"] == "failed" and lines[-1]["reason"] == "cancelled"
+    assert lines[-1]["promoted"] is False and "v1 stays active" in lines[-1]["message"]
+    assert rc == 130
+    after = r.registry_path.read_bytes() if r.registry_path.exists() else None
+    assert after == before[0] and r.active() == before[1]
+    # nothing half-written: no new version, no staging or temp files
+    assert [n for n in models_files(home) if not n.endswith(".lock")] == (
+        ["registry.json"] if after is not None else []
+    )
