@@ -12,6 +12,7 @@ from test_store_helpers import page, payload
 from digitpad.errors import StoreError, StoreVersionError
 from digitpad.store import CorrectionStore, format_stats
 from digitpad.store import schema as store_schema
+from digitpad.store.stats import TALLY_SQL
 from digitpad.types import NOT_DIGIT, Box, BoxOutcome
 
 
@@ -206,3 +207,27 @@ def test_threads_share_one_store(home):
             t.join()
         assert not errors
         assert len(store.review_ids()) == 30
+
+
+def test_a_version_1_store_is_upgraded_in_place(home, monkeypatch):
+    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:1])
+    monkeypatch.setattr(store_schema, "LATEST", 1)
+    with CorrectionStore.open(home) as store:
+        rid = store.save_review(payload(1))
+    monkeypatch.undo()
+    with CorrectionStore.open(home) as store:
+        assert store.review_ids() == [rid]
+        assert store.stats().overall.total == 5
+    with sqlite3.connect(home.store_path) as conn:
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert versions == [1, 2]
+    assert {"boxes_tally", "boxes_review_tally"} <= indexes and "boxes_review" not in indexes
+
+
+def test_stats_use_covering_indexes(home):
+    with CorrectionStore.open(home) as store:
+        store.save_review(payload(1))
+    with sqlite3.connect(home.store_path) as conn:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {TALLY_SQL}").fetchall()
+    assert "COVERING INDEX boxes_tally" in str(plan) and "TEMP B-TREE" not in str(plan)

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -112,10 +113,24 @@ def image_size(path: Path, where: str) -> tuple[int, int]:
     try:
         with Image.open(path) as img:
             w, h = img.size
-            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+            orientation = _orientation(img)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImportFormatError(f"{where}: {path.name} is not a readable image ({exc})") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def _orientation(img: Any) -> int:
+    """EXIF orientation without decoding pixels (PIL's PNG getexif() decodes the whole image)."""
+    from PIL import Image
+
+    if img.format == "PNG":
+        raw = img.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        exif.load(raw)
+        return int(exif.get(_EXIF_ORIENTATION, 1))
+    return int(img.getexif().get(_EXIF_ORIENTATION, 1))
 
 
 def check_box_inside(box: Box, width: int, height: int, where: str) -> Box:

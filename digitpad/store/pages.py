@@ -1,18 +1,20 @@
-"""Page images, kept once each as PNG files addressed by the SHA-256 of their pixels.
+"""Page images, kept once each as PNG files named by the SHA-256 of their PNG bytes.
 
-Files, not blobs: ``<home>/corrections/pages/<h[:2]>/<h>.png``. Why files:
+Files, not blobs: ``<home>/corrections/pages/<sha256>.png``. Why files:
 
 * the database stays small (100,000 boxes are a few MB), so stats, backups and WAL checkpoints
   stay fast and the app and a retrain process contend for less;
-* pages are plain PNGs a person can open, and an import of a PNG dataset copies files verbatim;
+* pages are plain PNGs a person can open, and importing a PNG dataset copies files verbatim
+  (no decode and re-encode: importing 10,000 boxes stays within seconds);
 * durability is still airtight: a page file is written to a temporary name, fsynced, renamed into
-  place and its directory fsynced *before* the transaction that references it commits. A crash
-  between the two leaves an unreferenced file (harmless, never a row pointing at a missing or torn
-  file). Files are never modified after the rename, and :meth:`PageFiles.load` re-hashes the
-  pixels, so on-disk damage is reported, never silently trained on.
+  place, and its directory fsynced (:meth:`PageFiles.flush`) *before* the transaction that
+  references it starts. A crash in between leaves an unreferenced file (harmless), never a row
+  pointing at a missing or torn file. Files are never modified after the rename, and
+  :meth:`PageFiles.load` re-hashes the bytes, so damage on disk is reported, never trained on.
 
-The hash is of the canonical pixels (``load_image`` output: RGB uint8), not of the file bytes, so
-the same page is the same page whether it arrived as a PNG, a JPEG or from the drawing canvas.
+The hash is of the stored PNG bytes: a page saved from the app is encoded once (the same pixels
+give the same bytes, so saving a page twice stores it once); a PNG from a dataset is stored as
+is; other formats (JPEG...) are decoded with :func:`digitpad.imageio.load_image` and stored as PNG.
 """
 
 from __future__ import annotations
@@ -27,17 +29,16 @@ import numpy as np
 
 from digitpad.errors import ImageError, StoreError
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXIF_ORIENTATION = 0x0112
 
-def pixel_hash(rgb: np.ndarray) -> str:
-    """SHA-256 (hex) of an RGB uint8 page: its shape and its pixel bytes."""
-    arr = np.ascontiguousarray(rgb, dtype=np.uint8)
-    digest = hashlib.sha256(f"{arr.shape[0]}x{arr.shape[1]}x{arr.shape[2]}\n".encode())
-    digest.update(memoryview(arr).cast("B"))
-    return digest.hexdigest()
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
-    """PNG bytes of an RGB uint8 array."""
+    """PNG bytes of an RGB uint8 array (deterministic for the same pixels)."""
     from PIL import Image
 
     buf = io.BytesIO()
@@ -46,70 +47,87 @@ def encode_png(rgb: np.ndarray) -> bytes:
 
 
 class PageFiles:
-    """The content-addressed page folder. Writes are atomic and durable before they return."""
+    """The content-addressed page folder. Call :meth:`flush` before committing rows to it."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._unsynced_dir = False
 
     def path_for(self, page_hash: str) -> Path:
         """Where the page with ``page_hash`` lives (whether or not it exists)."""
-        return self.root / page_hash[:2] / f"{page_hash}.png"
+        return self.root / f"{page_hash}.png"
 
     def put_array(self, rgb: np.ndarray) -> tuple[str, bool]:
-        """Store an RGB page; return (hash, created). Existing pages are not rewritten."""
-        page_hash = pixel_hash(rgb)
-        dest = self.path_for(page_hash)
-        if dest.is_file():
-            return page_hash, False
-        self._write(dest, encode_png(rgb))
-        return page_hash, True
+        """Store an RGB uint8 page; return (hash, created). An existing page is not rewritten."""
+        data = encode_png(rgb)
+        page_hash = sha256_hex(data)
+        return page_hash, self._put(page_hash, data)
 
     def put_file(self, path: Path) -> tuple[str, int, int, bool]:
-        """Store the image file at ``path``; return (hash, width, height, created).
+        """Store the image file at ``path``; return (hash, upright width, height, created).
 
-        A PNG is copied byte for byte (decoding it again gives the same pixels); any other
-        format is decoded and stored as PNG.
+        A PNG is checked (chunk CRCs, complete stream) and stored byte for byte; any other format
+        is decoded and stored as PNG.
 
         Raises:
-            ImageError: the file cannot be read as an image.
+            ImageError: the file is missing, unreadable or not a valid image.
         """
-        from digitpad.imageio import load_image
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+        if data.startswith(PNG_SIGNATURE):
+            width, height = _check_png(data, path.name)
+        else:
+            from digitpad.imageio import load_image
 
-        rgb = load_image(path)
-        page_hash = pixel_hash(rgb)
-        dest = self.path_for(page_hash)
-        created = False
-        if not dest.is_file():
-            data = Path(path).read_bytes()
-            is_png = data[:8] == b"\x89PNG\r\n\x1a\n"
-            self._write(dest, data if is_png else encode_png(rgb))
-            created = True
-        return page_hash, rgb.shape[1], rgb.shape[0], created
+            rgb = load_image(path)
+            height, width = rgb.shape[:2]
+            data = encode_png(rgb)
+        page_hash = sha256_hex(data)
+        return page_hash, width, height, self._put(page_hash, data)
 
     def load(self, page_hash: str) -> np.ndarray:
-        """The RGB page with ``page_hash``.
+        """The RGB uint8 page with ``page_hash``.
 
         Raises:
-            StoreError: the file is missing, unreadable, or its pixels no longer match the hash.
+            StoreError: the file is missing, unreadable, or its bytes no longer match the hash.
         """
-        path = self.path_for(page_hash)
-        if not path.is_file():
-            raise StoreError(f"page {page_hash[:12]} is missing from {self.root}")
+        from PIL import Image
+
         from digitpad.imageio import load_image
 
+        path = self.path_for(page_hash)
         try:
-            rgb = load_image(path)
-        except ImageError as exc:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"page {page_hash[:12]} is missing from {self.root}") from None
+        except OSError as exc:
             raise StoreError(f"page {page_hash[:12]} cannot be read: {exc}") from None
-        if pixel_hash(rgb) != page_hash:
-            raise StoreError(f"page {page_hash[:12]} is damaged on disk (its pixels changed)")
-        return rgb
+        if sha256_hex(data) != page_hash:
+            raise StoreError(f"page {page_hash[:12]} is damaged on disk (its bytes changed)")
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                return load_image(img)
+        except (ImageError, OSError, ValueError, SyntaxError) as exc:
+            raise StoreError(f"page {page_hash[:12]} cannot be decoded: {exc}") from None
+
+    def flush(self) -> None:
+        """Make every file added since the last flush durable (fsync of the folder)."""
+        if self._unsynced_dir:
+            _fsync_dir(self.root)
+            self._unsynced_dir = False
 
     def discard(self, page_hash: str) -> None:
         """Remove a page file (only for files no committed row references)."""
         self.path_for(page_hash).unlink(missing_ok=True)
 
-    def _write(self, dest: Path, data: bytes) -> None:
+    def _put(self, page_hash: str, data: bytes) -> bool:
+        dest = self.path_for(page_hash)
+        if dest.is_file():
+            return False
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=dest.parent)
         try:
@@ -121,11 +139,34 @@ class PageFiles:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(dest.parent)
+        self._unsynced_dir = True
+        return True
+
+
+def _check_png(data: bytes, name: str) -> tuple[int, int]:
+    """(upright width, height) of PNG bytes after checking every chunk's CRC and the end chunk.
+
+    Cheap (no decompression) and catches truncated or corrupted files at import time.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            exif = img.info.get("exif")  # eXIf before IDAT; no full decode needed to find it
+            img.verify()
+    except Exception as exc:  # PIL raises many types for a corrupt file
+        raise ImageError(f"{name}: damaged PNG ({exc})") from None
+    if exif:
+        orientation = Image.Exif()
+        orientation.load(exif)
+        if orientation.get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
+            return height, width
+    return width, height
 
 
 def _fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (no-op where directories cannot be opened)."""
+    """Make renames in ``path`` durable (no-op where directories cannot be opened)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

@@ -20,6 +20,11 @@ from digitpad.types import CLASSES, DIGITS, NOT_DIGIT
 MISSED = "missed"
 CONFUSION_ROWS: tuple[str, ...] = (*CLASSES, MISSED)
 CONFUSION_COLS: tuple[str, ...] = CLASSES
+# Counted boxes grouped by (predicted, final, outcome): confusion, per digit, overall, outcomes.
+TALLY_SQL = (
+    "SELECT predicted_label, final_label, outcome, COUNT(*), SUM(correct) FROM boxes "
+    "WHERE counted = 1 GROUP BY predicted_label, final_label, outcome"
+)
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,7 @@ def compute_stats(conn: sqlite3.Connection, last: int) -> Stats:
     outcomes: dict[str, int] = {}
     correct_all = total_all = 0
     # One scan: counted boxes grouped by (predicted, final, outcome).
-    for pred, final, outcome, n, n_correct in conn.execute(
-        "SELECT predicted_label, final_label, outcome, COUNT(*), SUM(correct) FROM boxes "
-        "WHERE counted = 1 GROUP BY predicted_label, final_label, outcome"
-    ):
+    for pred, final, outcome, n, n_correct in conn.execute(TALLY_SQL):
         row = MISSED if pred is None else pred
         if row in confusion and final in confusion[row]:
             confusion[row][final] += n

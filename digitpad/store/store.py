@@ -131,6 +131,7 @@ class CorrectionStore:
         height, width = rgb.shape[:2]
         rows = [_box_row(b, width, height) for b in payload.boxes]
         page_hash, _ = self.pages.put_array(rgb)
+        self.pages.flush()  # the page file is durable before the row that names it
 
         def write(conn: sqlite3.Connection) -> int:
             page_id = _ensure_page(conn, page_hash, payload.source, width, height)
@@ -156,6 +157,7 @@ class CorrectionStore:
             for ann in page.annotations:
                 if ann.label not in CLASSES:
                     raise StoreError(f"{page.origin}: label {ann.label!r} is not a class")
+        self.pages.flush()  # the page files are durable before the rows that name them
 
         def write(conn: sqlite3.Connection) -> tuple[int, int, int]:
             added = skipped = 0
