@@ -94,8 +94,8 @@ def _digit_shortcuts() -> list[Shortcut]:
 
 
 KEYMAP: tuple[Shortcut, ...] = (
-    Shortcut(("<Tab>",), "Tab", "next box in the review queue (least confident first)", "next"),
-    Shortcut(("<Shift-Tab>", "<ISO_Left_Tab>"), "Shift+Tab", "previous box in the queue", "prev"),
+    Shortcut(("<Tab>",), "Tab", "next box, least confident first", "next"),
+    Shortcut(("<Shift-Tab>", "<ISO_Left_Tab>"), "Shift+Tab", "previous box", "prev"),
     *_digit_shortcuts(),
     Shortcut(("<Delete>", "<BackSpace>"), "Delete", "not a digit (remove the box)", "delete"),
     Shortcut(("<Return>", "<KP_Enter>"), "Enter", "accept the box and go on", "accept"),
@@ -130,9 +130,9 @@ KEYMAP: tuple[Shortcut, ...] = (
 
 # Mouse gestures are not key bindings, but the overlay lists them too.
 MOUSE_HELP: tuple[tuple[str, str], ...] = (
-    ("drag (pen / eraser)", "draw / rub out"),
-    ("drag on empty space (box tool)", "new box, then type its digit"),
-    ("drag a box / its handles", "move / resize"),
+    ("drag", "draw (pen) / rub out (eraser)"),
+    ("drag on paper", "box tool: new box, then its digit"),
+    ("drag box/handle", "box tool: move / resize"),
     ("wheel", "zoom at the pointer"),
-    ("middle or right drag", "pan"),
+    ("right drag", "pan (middle drag too)"),
 )

@@ -1,0 +1,629 @@
+"""The digitpad window: toolbar, page canvas, side panel, status bar; commands, keys and events.
+
+Threading rule: only this module's Tk thread touches widgets. Loading the model, recognising,
+saving and reading stats run on :class:`~digitpad.ui.jobs.Jobs` threads; retraining runs in a
+child process. All of them report through one queue, drained a few events per ``after()`` pass.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tkinter as tk
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import filedialog, messagebox, ttk
+from typing import Any
+
+from digitpad.errors import DigitpadError, ModelError
+from digitpad.home import Home
+from digitpad.imageio import SUPPORTED_SUFFIXES
+from digitpad.ui import services
+from digitpad.ui.canvas_view import CanvasView
+from digitpad.ui.commands import KEYMAP, Command, CommandSet
+from digitpad.ui.editor import Editor
+from digitpad.ui.help_overlay import HelpOverlay
+from digitpad.ui.jobs import Jobs, RetrainJob, RetrainOutcome, describe_progress, retrain_argv
+from digitpad.ui.side_panel import SidePanel
+from digitpad.ui.status_bar import StatusBar
+from digitpad.ui.trace import trace
+
+TOOLBAR = ("new", "open", "recognise", "save", "undo", "redo", "retrain", "stats")
+POLL_IDLE_MS, POLL_BUSY_MS = 40, 4  # poll fast while a job runs: boxes must appear quickly
+EVENTS_PER_PASS = 8
+NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+
+
+class App:
+    """One window editing one page at a time."""
+
+    def __init__(self, home: Home, *, page: str | None = None) -> None:
+        self.home = home
+        self.root = tk.Tk(className="digitpad")
+        self.root.title("digitpad")
+        self.root.geometry("1200x760")
+        self.root.minsize(820, 560)
+        self.jobs = Jobs()
+        self.editor = Editor()
+        self.page_serial = (
+            0  # bumps with every new page, so late results for an old page are dropped
+        )
+        self.page_name = "new drawing"
+        self.pen_width = 8
+        self.recogniser: Any = None
+        self.model_error: DigitpadError | None = None
+        self.stats: Any = None
+        self.reading = ""
+        self.retrain_job: RetrainJob | None = None
+        self._pending_recognise: float | None = None
+        self._after_save: Callable[[], None] | None = None
+        self._stats_again = False
+        self._ink_cache = (-1, False)
+        self._states: dict[str, bool] = {}
+        self._stats_window: Any = None
+        self.closed = False
+        self.commands = CommandSet(on_error=self.show_error)
+        self.commands.after_run = lambda name: self.refresh()
+        self._build()
+        self._add_commands()
+        self._bind_keys()
+        self.root.protocol("WM_DELETE_WINDOW", lambda: self.commands.run("quit"))
+        self.root.report_callback_exception = self._report_exception
+        self.root.bind("<Map>", self._mapped, add="+")
+        self.view.set_editor(self.editor)
+        self.refresh()
+        self.root.after(POLL_IDLE_MS, self._poll)
+        if page is not None:
+            self._load(page)
+
+    # ----- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        style = ttk.Style(self.root)
+        if "clam" in style.theme_names():
+            style.theme_use("clam")
+        self.toolbar = ttk.Frame(self.root, padding=(6, 4))
+        self.toolbar.pack(side="top", fill="x")
+        self.status = StatusBar(self.root, on_cancel=lambda: self.commands.run("cancel_retrain"))
+        self.status.frame.pack(side="bottom", fill="x")
+        ttk.Separator(self.root).pack(side="bottom", fill="x")
+        body = ttk.Frame(self.root)
+        body.pack(side="top", fill="both", expand=True)
+        self.side = SidePanel(
+            body,
+            run=self.commands.run,
+            on_width=self._set_pen_width,
+            on_tool=lambda t: self.commands.run(f"tool_{t}"),
+        )
+        self.side.frame.pack(side="right", fill="y")
+        self.view = CanvasView(body, on_change=self.refresh)
+        self.view.canvas.pack(side="left", fill="both", expand=True)
+        self.help = HelpOverlay(self.view.canvas)
+        self.buttons: dict[str, ttk.Button] = {}
+        self.menus: dict[str, tuple[tk.Menu, int]] = {}
+
+    def _add_commands(self) -> None:
+        add, ed = self.commands.add, lambda: self.editor
+        has_box = lambda: ed().current is not None  # noqa: E731
+        has_queue = lambda: bool(ed().visible())  # noqa: E731
+        add(Command("new", "New", self.new_page, accelerator="Ctrl+N"))
+        add(Command("open", "Open page…", self.open_page, accelerator="Ctrl+O"))
+        add(Command("recognise", "Recognise", self.recognise, self._can_recognise, "Ctrl+R"))
+        add(Command("save", "Save", self.save, self._can_save, "Ctrl+S"))
+        add(Command("undo", "Undo", self.undo, lambda: ed().history.can_undo, "Ctrl+Z"))
+        add(Command("redo", "Redo", self.redo, lambda: ed().history.can_redo, "Ctrl+Y"))
+        add(Command("retrain", "Retrain", self.retrain, lambda: not self.retraining, "Ctrl+T"))
+        add(
+            Command(
+                "cancel_retrain", "Cancel retrain", self.cancel_retrain, lambda: self.retraining
+            )
+        )
+        add(Command("stats", "Stats", self.open_stats))
+        add(Command("quit", "Quit", self.quit, accelerator="Ctrl+Q"))
+        for d in "0123456789":
+            add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))
+        add(Command("delete", "Not a digit", self.editor_call("delete_selected"), has_box, "Del"))
+        add(Command("accept", "Accept and next", self.editor_call("accept_and_next"), has_queue))
+        add(Command("next", "Next box", lambda: self.editor.select_next(1), has_queue, "Tab"))
+        add(Command("prev", "Previous box", lambda: self.editor.select_next(-1), has_queue))
+        add(Command("new_box", "New box", self.new_box, accelerator="N"))
+        for name, (dx, dy) in NUDGES.items():
+            add(Command(f"nudge_{name}", f"Nudge {name}", self._nudger(dx, dy), has_box))
+            add(
+                Command(
+                    f"nudge_{name}_10", f"Nudge {name} 10", self._nudger(10 * dx, 10 * dy), has_box
+                )
+            )
+        for tool in ("pen", "eraser", "box"):
+            add(Command(f"tool_{tool}", tool.title(), lambda t=tool: self.set_tool(t)))
+        add(Command("pen_thinner", "Thinner pen", lambda: self._set_pen_width(self.pen_width - 2)))
+        add(Command("pen_thicker", "Thicker pen", lambda: self._set_pen_width(self.pen_width + 2)))
+        add(Command("fit", "Fit page", self.view.fit, accelerator="F"))
+        add(Command("zoom_in", "Zoom in", lambda: self.view.zoom_centre(1.25), accelerator="+"))
+        add(Command("zoom_out", "Zoom out", lambda: self.view.zoom_centre(0.8), accelerator="−"))
+        add(Command("clear", "Clear page", self.clear, accelerator="Ctrl+L"))
+        add(Command("help", "Keyboard shortcuts", self.help.toggle, accelerator="?"))
+        add(Command("escape", "Close / deselect", self.escape, accelerator="Esc"))
+        self._build_toolbar()
+        self._build_menus()
+
+    def editor_call(self, method: str) -> Callable[[], object]:
+        return lambda: getattr(self.editor, method)()
+
+    def _nudger(self, dx: int, dy: int) -> Callable[[], object]:
+        return lambda: self.editor.nudge(dx, dy)
+
+    def _build_toolbar(self) -> None:
+        for name in TOOLBAR:
+            cmd = self.commands[name]
+            b = ttk.Button(
+                self.toolbar,
+                text=cmd.label,
+                takefocus=0,
+                command=lambda n=name: self.commands.run(n),
+            )
+            b.pack(side="left", padx=2)
+            self.buttons[name] = b
+            if name in ("open", "save", "redo"):
+                ttk.Separator(self.toolbar, orient="vertical").pack(side="left", fill="y", padx=4)
+        hint = ttk.Label(self.toolbar, text="? shortcuts", foreground="#666")
+        hint.pack(side="right", padx=6)
+
+    def _build_menus(self) -> None:
+        bar = tk.Menu(self.root)
+        groups = {
+            "File": ("new", "open", "save", None, "quit"),
+            "Edit": ("undo", "redo", None, "delete", "accept", "new_box", None, "clear"),
+            "View": ("fit", "zoom_in", "zoom_out", None, "help"),
+            "Model": ("recognise", "retrain", "cancel_retrain", None, "stats"),
+        }
+        for title, names in groups.items():
+            menu = tk.Menu(bar, tearoff=False)
+            for name in names:
+                if name is None:
+                    menu.add_separator()
+                    continue
+                cmd = self.commands[name]
+                menu.add_command(
+                    label=cmd.label,
+                    accelerator=cmd.accelerator,
+                    command=lambda n=name: self.commands.run(n),
+                )
+                self.menus[name] = (menu, menu.index("end"))
+            bar.add_cascade(label=title, menu=menu)
+        self.root.configure(menu=bar)
+
+    def _bind_keys(self) -> None:
+        for shortcut in KEYMAP:
+            for seq in shortcut.sequences:
+                self.root.bind(seq, lambda e, n=shortcut.command: self._key(n))
+        self.root.bind("<Control-q>", lambda e: self._key("quit"))
+
+    def _key(self, name: str) -> str:
+        self.commands.run(name)
+        return "break"  # keys never fall through to Tk's defaults (Tab would move the focus)
+
+    # ----- state shown on screen -------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Mirror the editor on the canvas, side panel, toolbar, menus and title."""
+        if self.closed:
+            return
+        self.view.render()
+        self.side.show(self.editor, self.reading)
+        self._update_states()
+        mark = " •" if self.editor.dirty else ""
+        self.root.title(f"digitpad — {self.page_name}{mark}")
+
+    def _update_states(self) -> None:
+        states = self.commands.states()
+        for name, enabled in states.items():
+            if self._states.get(name) == enabled:
+                continue
+            if name in self.buttons:
+                self.buttons[name].state(["!disabled"] if enabled else ["disabled"])
+            if name in self.menus:
+                menu, index = self.menus[name]
+                menu.entryconfigure(index, state="normal" if enabled else "disabled")
+        self._states = states
+
+    def show_error(self, exc: BaseException) -> None:
+        """One clear line in a dialog (never a traceback); the app carries on."""
+        if isinstance(exc, DigitpadError):
+            line = str(exc)
+        else:
+            line = " ".join(f"unexpected error ({type(exc).__name__}): {exc}".split())
+        self.status.say(line)
+        trace("error", message=line)
+        messagebox.showerror("digitpad", line, parent=self.root)
+
+    def _report_exception(self, exc_type: type, exc: BaseException, tb: Any) -> None:
+        if not isinstance(exc, DigitpadError) or self.closed:
+            traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
+        if not self.closed:
+            self.show_error(exc)
+
+    def _mapped(self, event: tk.Event) -> None:
+        if event.widget is not self.root or getattr(self, "_was_mapped", False):
+            return
+        self._was_mapped = True
+        trace("mapped")
+        self.root.after_idle(self._after_mapped)
+
+    def _after_mapped(self) -> None:
+        c = self.view.canvas
+        if c.winfo_width() <= 1:  # not laid out yet: geometry comes a moment after mapping
+            self.root.after(10, self._after_mapped)
+            return
+        r = self.root
+        trace(
+            "ready",
+            canvas=[c.winfo_rootx(), c.winfo_rooty(), c.winfo_width(), c.winfo_height()],
+            window=[r.winfo_rootx(), r.winfo_rooty(), r.winfo_width(), r.winfo_height()],
+        )
+        c.focus_set()
+        self._start_model_load()
+        self.refresh_stats()
+
+    # ----- the event loop for workers ----------------------------------------------------------
+
+    def _poll(self) -> None:
+        if self.closed:
+            return
+        try:
+            for kind, payload in self.jobs.drain(EVENTS_PER_PASS):
+                handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+                if handler is not None:
+                    handler(payload)
+            self._update_states()
+        except Exception as exc:  # one bad event must not stop the loop
+            self._report_exception(type(exc), exc, exc.__traceback__)
+        finally:
+            busy = self.jobs.any_busy or self._pending_recognise is not None
+            self.root.after(POLL_BUSY_MS if busy else POLL_IDLE_MS, self._poll)
+
+    # ----- model -------------------------------------------------------------------------------
+
+    def _start_model_load(self) -> None:
+        self.jobs.start("model", services.load_recogniser, self.home)
+
+    def _on_model_done(self, payload: tuple[Any, Any]) -> None:
+        self.recogniser = payload[1]
+        self.model_error = None
+        trace("model", version=self.recogniser.classifier.version)
+        self._show_counter()
+        if self._pending_recognise is not None:
+            self._recognise_now(self._pending_recognise)
+
+    def _on_model_failed(self, payload: tuple[Any, BaseException]) -> None:
+        exc = payload[1]
+        self.model_error = exc if isinstance(exc, DigitpadError) else ModelError(str(exc))
+        was_pending, self._pending_recognise = self._pending_recognise, None
+        self.status.set_counter("no model")
+        if was_pending is not None:
+            self.show_error(self.model_error)
+        else:
+            self.status.say(f"{self.model_error} (drawing still works)")
+
+    @property
+    def model_version(self) -> str | None:
+        return None if self.recogniser is None else self.recogniser.classifier.version
+
+    # ----- recognise ---------------------------------------------------------------------------
+
+    def _has_ink(self) -> bool:
+        rev = self.editor.drawing.revision
+        if self._ink_cache[0] != rev:
+            self._ink_cache = (rev, self.editor.drawing.has_ink())
+        return self._ink_cache[1]
+
+    def _can_recognise(self) -> bool:
+        return (
+            not self.jobs.busy("recognise")
+            and self._pending_recognise is None
+            and not self.editor.drawing.drawing
+            and self._has_ink()
+        )
+
+    def recognise(self) -> None:
+        t0 = time.perf_counter()
+        if self.recogniser is None:
+            self._pending_recognise = t0
+            self.status.say("Loading the model…")
+            if not self.jobs.busy("model"):
+                self._start_model_load()
+            return
+        self._recognise_now(t0)
+
+    def _recognise_now(self, t0: float) -> None:
+        self._pending_recognise = None
+        image = self.editor.drawing.array()
+        self.jobs.start("recognise", self.recogniser.recognise, image, tag=(self.page_serial, t0))
+        self.status.say("Recognising…")
+
+    def _on_recognise_done(self, payload: tuple[tuple[int, float], Any]) -> None:
+        (serial, t0), result = payload
+        if serial != self.page_serial:
+            return  # the page was replaced while recognising
+        self.editor.set_result(result)
+        self.reading = result.text
+        self.set_tool("box")
+        self.refresh()
+        self.root.update_idletasks()  # the boxes are on screen now
+        ms = (time.perf_counter() - t0) * 1000
+        n = len(result.digits)
+        self.status.say(
+            f"Recognised {n} digit{'s' * (n != 1)} in {ms:.0f} ms with "
+            f"{result.model_version} · Tab reviews least confident first, "
+            "0-9 fixes, Ctrl+S saves"
+        )
+        trace(
+            "recognised",
+            n=n,
+            ms_to_boxes=ms,
+            engine_ms=result.elapsed_ms,
+            labels=[d.label for d in result.digits],
+            queue=[self.editor.get(i).label for i in self.editor.review_queue()],
+            text=result.text,
+            torch_loaded="torch" in sys.modules,
+        )
+
+    def _on_recognise_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.show_error(payload[1])
+
+    # ----- save and stats -------------------------------------------------------------------
+
+    def _can_save(self) -> bool:
+        return self.editor.recognised and self.editor.dirty and not self.jobs.busy("save")
+
+    def save(self, then: Callable[[], None] | None = None) -> None:
+        payload = self.editor.build_payload()  # EditorError: a new box has no digit yet
+        token = self.editor.history.token
+        self._after_save = then
+        self.jobs.start(
+            "save",
+            services.save_review,
+            self.home,
+            payload,
+            tag=(self.page_serial, token, len(payload.boxes)),
+        )
+        self.status.say("Saving…")
+
+    def _on_save_done(self, payload: tuple[tuple[int, int, int], int]) -> None:
+        (serial, token, n), review_id = payload
+        if serial == self.page_serial:
+            self.editor.mark_saved(token)
+        self.status.say(
+            f"Saved review #{review_id}: the page and {n} box{'es' * (n != 1)} in one transaction"
+        )
+        trace("saved", review=review_id, boxes=n)
+        self.refresh()
+        self.refresh_stats()
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
+
+    def _on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self._after_save = None  # the page stays open and unsaved: nothing is lost
+        self.show_error(payload[1])
+
+    def refresh_stats(self) -> None:
+        if not self.jobs.start("stats", services.read_stats, self.home):
+            self._stats_again = True
+
+    def _on_stats_done(self, payload: tuple[Any, Any]) -> None:
+        self.stats = payload[1]
+        self._show_counter()
+        if self._stats_window is not None:
+            self._stats_window.update_stats(self.stats)
+        if self._stats_again:
+            self._stats_again = False
+            self.refresh_stats()
+
+    def _on_stats_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.status.say(f"Stats unavailable: {payload[1]}")
+
+    def _show_counter(self) -> None:
+        text = services.counter_text(self.stats, self.model_version)
+        self.status.set_counter(text)
+        trace("counter", text=text)
+
+    def open_stats(self) -> None:
+        from digitpad.ui.stats_window import StatsWindow
+
+        if self._stats_window is not None and self._stats_window.alive:
+            self._stats_window.raise_()
+        else:
+            self._stats_window = StatsWindow(self.root, self.home, self.jobs)
+        if self.stats is not None:
+            self._stats_window.update_stats(self.stats)
+        self.refresh_stats()
+
+    def _on_timeline_done(self, payload: tuple[Any, Any]) -> None:
+        if self._stats_window is not None:
+            self._stats_window.update_timeline(payload[1])
+
+    def _on_timeline_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.status.say(f"Accuracy history unavailable: {payload[1]}")
+
+    # ----- retrain ----------------------------------------------------------------------------
+
+    @property
+    def retraining(self) -> bool:
+        return self.retrain_job is not None
+
+    def retrain(self) -> None:
+        job = RetrainJob(self.jobs.events, retrain_argv(self.home.root))
+        job.start()
+        self.retrain_job = job
+        self.status.show_progress(None, "starting")
+        self.status.say("Retraining in the background: keep working")
+        trace("retrain_started", argv=job.argv)
+
+    def cancel_retrain(self) -> None:
+        if self.retrain_job is not None:
+            self.retrain_job.cancel()
+            self.status.show_progress(None, "cancelling")
+
+    def _on_retrain_progress(self, event: dict[str, Any]) -> None:
+        if self.retrain_job is not None:
+            self.status.show_progress(*describe_progress(event))
+
+    def _on_retrain_exit(self, outcome: RetrainOutcome) -> None:
+        self.retrain_job = None
+        self.status.hide_progress()
+        trace("retrain_exit", ok=outcome.ok, promoted=outcome.promoted, message=outcome.message)
+        if outcome.promoted:
+            self.status.say(f"{outcome.message} · loading {outcome.version or 'the new model'}…")
+            self._retrain_message = outcome.message
+            self.jobs.start("reload", services.load_classifier, self.home)
+        elif outcome.ok or outcome.cancelled:
+            self.status.say(outcome.message)
+        else:
+            self.show_error(DigitpadError(outcome.message))
+
+    def _on_reload_done(self, payload: tuple[Any, Any]) -> None:
+        classifier = payload[1]
+        if self.recogniser is None:
+            self._start_model_load()
+        else:
+            self.recogniser.classifier = classifier  # the next recognise uses the new model
+        message = getattr(self, "_retrain_message", "")
+        self.status.say(f"Model {classifier.version} is now in use · {message}")
+        trace("model", version=classifier.version)
+        self._show_counter()
+
+    def _on_reload_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.show_error(payload[1])
+
+    # ----- pages -------------------------------------------------------------------------------
+
+    def _set_page(self, editor: Editor, name: str) -> None:
+        self.page_serial += 1
+        self.editor = editor
+        editor.drawing.set_pen_width(self.pen_width)
+        self.page_name = name
+        self.reading = ""
+        self.view.set_editor(editor)
+        self.set_tool("pen" if editor.source == "drawn" else "box")
+        self.refresh()
+
+    def new_page(self) -> None:
+        self._confirm_discard(
+            "starting a new page", lambda: self._set_page(Editor(), "new drawing")
+        )
+
+    def open_page(self) -> None:
+        def ask() -> None:
+            kinds = " ".join(f"*{s} *{s.upper()}" for s in SUPPORTED_SUFFIXES)
+            path = filedialog.askopenfilename(
+                parent=self.root,
+                title="Open a page",
+                filetypes=[("Images", kinds), ("All files", "*")],
+            )
+            if path:
+                self._load(path)
+
+        self._confirm_discard("opening another page", ask)
+
+    def _load(self, path: str) -> None:
+        self.status.say(f"Opening {Path(path).name}…")
+        self.jobs.start("load", services.load_page, path, tag=path)
+
+    def _on_load_done(self, payload: tuple[str, Any]) -> None:
+        path, image = payload
+        self._set_page(Editor(image, source="loaded"), Path(path).name)
+        h, w = image.shape[:2]
+        self.status.say(f"Opened {Path(path).name} ({w}×{h}) · Ctrl+R recognises")
+        trace("loaded", path=path, size=[w, h])
+
+    def _on_load_failed(self, payload: tuple[str, BaseException]) -> None:
+        self.show_error(payload[1])
+
+    def _confirm_discard(self, action: str, then: Callable[[], None]) -> None:
+        """Run ``then`` unless unsaved work would be lost and the person says no."""
+        ed = self.editor
+        if not ed.dirty:
+            then()
+            return
+        if not ed.recognised:
+            if messagebox.askokcancel(
+                "Unsaved drawing",
+                f"This drawing has not been recognised or saved. Discard it before {action}?",
+                parent=self.root,
+            ):
+                then()
+            return
+        answer = messagebox.askyesnocancel(
+            "Unsaved review", f"Save your corrections before {action}?", parent=self.root
+        )
+        if answer is None:
+            return
+        if answer:
+            self.save(then=then)  # continues once the save has committed
+        else:
+            then()
+
+    def quit(self) -> None:
+        if self.retrain_job is not None:
+            if not messagebox.askokcancel(
+                "Retrain running", "A retrain is running. Cancel it and quit?", parent=self.root
+            ):
+                return
+            self.retrain_job.cancel()
+        self._confirm_discard("closing", self._close)
+
+    def _close(self) -> None:
+        self.closed = True  # callbacks still queued (after_run, after()) must not touch widgets
+        self.root.destroy()
+
+    # ----- editing commands --------------------------------------------------------------------
+
+    def undo(self) -> None:
+        name = self.editor.undo()
+        self.status.say(f"Undid {name}" if name else "Nothing to undo")
+
+    def redo(self) -> None:
+        name = self.editor.redo()
+        self.status.say(f"Redid {name}" if name else "Nothing to redo")
+
+    def clear(self) -> None:
+        if self.editor.clear():
+            self.reading = ""
+            self.status.say("Cleared the page (Ctrl+Z brings it back)")
+
+    def set_tool(self, tool: str) -> None:
+        self.view.set_tool(tool)
+        self.side.tool.set(tool)
+
+    def _set_pen_width(self, width: int) -> None:
+        self.editor.drawing.set_pen_width(width)
+        self.pen_width = self.editor.drawing.pen_width
+        if self.side.width.get() != self.pen_width:
+            self.side.width.set(self.pen_width)
+            self.side.width_label.configure(text=f"{self.pen_width} px")
+
+    def new_box(self) -> None:
+        """A box at the pointer (or the view's centre), sized like the others; type its digit."""
+        self.set_tool("box")
+        px, py = self.view.pointer_page_point()
+        sizes = sorted((b.box.width, b.box.height) for b in self.editor.visible())
+        w, h = sizes[len(sizes) // 2] if sizes else (6 * self.pen_width, 9 * self.pen_width)
+        from digitpad.types import Box
+
+        box = Box(round(px - w / 2), round(py - h / 2), round(px + w / 2), round(py + h / 2))
+        if self.editor.add_box(box) is not None:
+            self.status.say("New box: type its digit (drag it or its handles to adjust)")
+
+    def escape(self) -> None:
+        if self.help.visible:
+            self.help.hide()
+        else:
+            self.editor.select(None)
+
+    def run(self) -> None:
+        """Enter the Tk main loop until the window closes."""
+        self.root.mainloop()
+        if self.retrain_job is not None:
+            self.retrain_job.cancel()

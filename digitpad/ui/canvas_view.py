@@ -1,0 +1,377 @@
+"""The page on a Tk canvas: zoom, pan, fit, boxes, and the mouse gestures that edit them.
+
+Only the visible part of the page is rendered, at screen scale, from a pyramid of halved copies,
+so a 12-megapixel photo pans and zooms as smoothly as a small drawing. Strokes go straight into
+the full-resolution buffer (:class:`~digitpad.ui.drawing.Drawing`); the canvas shows a cheap
+vector preview while the pen moves and re-renders the page when the stroke ends.
+"""
+
+from __future__ import annotations
+
+import math
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image, ImageTk
+
+from digitpad.types import Box
+from digitpad.ui import style
+from digitpad.ui.drawing import INK, PAPER
+from digitpad.ui.editor import EditBox, Editor
+
+PYRAMID_MIN_SIDE = 1500  # below this the page is small enough to render from full resolution
+ZOOM_STEP = 1.25
+MIN_SCALE, MAX_SCALE = 0.02, 16.0
+TOOLS = ("pen", "eraser", "box")
+# Handle positions as fractions of the box: (fx, fy) with 0 = left/top, 1 = right/bottom.
+HANDLES = {
+    "nw": (0, 0),
+    "n": (0.5, 0),
+    "ne": (1, 0),
+    "e": (1, 0.5),
+    "se": (1, 1),
+    "s": (0.5, 1),
+    "sw": (0, 1),
+    "w": (0, 0.5),
+}
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+@dataclass
+class _Drag:
+    """A gesture in progress with the box tool."""
+
+    mode: str  # "move", "resize", "new"
+    start: tuple[float, float]  # page point where the button went down
+    box_id: int | None = None
+    handle: str | None = None
+    original: Box | None = None
+    current: Box | None = None
+
+
+class CanvasView:
+    """Renders an :class:`Editor` and turns mouse gestures into edits."""
+
+    def __init__(self, parent: tk.Misc, on_change: Callable[[], None]) -> None:
+        self.canvas = tk.Canvas(
+            parent, background=style.CANVAS_BG, highlightthickness=0, takefocus=1, cursor="pencil"
+        )
+        self.on_change = on_change
+        self.editor: Editor | None = None
+        self.tool = "pen"
+        self.scale = 1.0
+        self.ox = 0.0  # page coordinates shown at the canvas's top-left corner
+        self.oy = 0.0
+        self._photo: ImageTk.PhotoImage | None = None
+        self._pyramid: list[Image.Image] = []
+        self._pyramid_rev = -1
+        self._rendered: tuple[object, ...] | None = None
+        self._drag: _Drag | None = None
+        self._pan_from: tuple[int, int, float, float] | None = None
+        self._last_screen: tuple[float, float] | None = None
+        self._fitted = False
+        self._bind()
+
+    # ----- setup -------------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        c = self.canvas
+        c.bind("<ButtonPress-1>", self._press)
+        c.bind("<B1-Motion>", self._motion)
+        c.bind("<ButtonRelease-1>", self._release)
+        for button in (2, 3):
+            c.bind(f"<ButtonPress-{button}>", self._pan_start)
+            c.bind(f"<B{button}-Motion>", self._pan_move)
+        c.bind("<Button-4>", lambda e: self.zoom_at(ZOOM_STEP, e.x, e.y))
+        c.bind("<Button-5>", lambda e: self.zoom_at(1 / ZOOM_STEP, e.x, e.y))
+        c.bind("<MouseWheel>", self._wheel)
+        c.bind("<Configure>", self._configure)
+
+    def set_editor(self, editor: Editor) -> None:
+        """Show a new page, fitted to the window."""
+        self.editor = editor
+        self._pyramid_rev = -1
+        self._drag = None
+        self.canvas.delete("all")
+        self._rendered = None
+        self.fit()
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(tool)
+        self.tool = tool
+        self.canvas.configure(
+            cursor={"pen": "pencil", "eraser": "dotbox", "box": "crosshair"}[tool]
+        )
+
+    # ----- geometry --------------------------------------------------------------------------
+
+    def _viewport(self) -> tuple[int, int]:
+        return max(1, self.canvas.winfo_width()), max(1, self.canvas.winfo_height())
+
+    def to_page(self, sx: float, sy: float) -> tuple[float, float]:
+        return self.ox + sx / self.scale, self.oy + sy / self.scale
+
+    def to_screen(self, px: float, py: float) -> tuple[float, float]:
+        return (px - self.ox) * self.scale, (py - self.oy) * self.scale
+
+    def fit(self) -> None:
+        """Show the whole page, centred, as large as the window allows."""
+        if self.editor is None:
+            return
+        cw, ch = self._viewport()
+        w, h = self.editor.size
+        self.scale = max(MIN_SCALE, min(MAX_SCALE, min((cw - 16) / w, (ch - 16) / h)))
+        self.ox = w / 2 - cw / (2 * self.scale)
+        self.oy = h / 2 - ch / (2 * self.scale)
+        self.render()
+
+    def zoom_at(self, factor: float, sx: float, sy: float) -> None:
+        """Zoom by ``factor`` keeping the page point under (sx, sy) still."""
+        new = max(MIN_SCALE, min(MAX_SCALE, self.scale * factor))
+        px, py = self.to_page(sx, sy)
+        self.scale = new
+        self.ox, self.oy = px - sx / new, py - sy / new
+        self.render()
+
+    def zoom_centre(self, factor: float) -> None:
+        cw, ch = self._viewport()
+        self.zoom_at(factor, cw / 2, ch / 2)
+
+    def _wheel(self, event: tk.Event) -> None:
+        self.zoom_at(ZOOM_STEP if event.delta > 0 else 1 / ZOOM_STEP, event.x, event.y)
+
+    def _configure(self, _event: tk.Event) -> None:
+        if not self._fitted and self.canvas.winfo_width() > 1:
+            self._fitted = True
+            self.fit()
+        else:
+            self.render()
+
+    def _pan_start(self, event: tk.Event) -> None:
+        self._pan_from = (event.x, event.y, self.ox, self.oy)
+
+    def _pan_move(self, event: tk.Event) -> None:
+        if self._pan_from is None:
+            return
+        x, y, ox, oy = self._pan_from
+        self.ox = ox - (event.x - x) / self.scale
+        self.oy = oy - (event.y - y) / self.scale
+        self.render()
+
+    # ----- rendering ---------------------------------------------------------------------------
+
+    def render(self) -> None:
+        """Redraw the page image (if the view or the pixels changed) and the boxes."""
+        self.render_page()
+        self.render_boxes()
+
+    def render_page(self) -> None:
+        ed = self.editor
+        if ed is None:
+            return
+        cw, ch = self._viewport()
+        key = (ed.drawing.revision, id(ed), self.scale, self.ox, self.oy, cw, ch)
+        if key == self._rendered:
+            return
+        self._rendered = key
+        w, h = ed.size
+        x0, y0 = max(0, math.floor(self.ox)), max(0, math.floor(self.oy))
+        x1 = min(w, math.ceil(self.ox + cw / self.scale))
+        y1 = min(h, math.ceil(self.oy + ch / self.scale))
+        self.canvas.delete("page", "preview")
+        if x1 <= x0 or y1 <= y0:
+            return
+        level = self._level()
+        src = self._pyramid_for(ed)[level]
+        f = 2**level
+        crop = src.crop((x0 // f, y0 // f, math.ceil(x1 / f), math.ceil(y1 / f)))
+        out_w = max(1, round((crop.width * f) * self.scale))
+        out_h = max(1, round((crop.height * f) * self.scale))
+        # Downscaling wants smoothing; zoomed in, show crisp pixels so boxes can be placed exactly.
+        resample = Image.Resampling.BILINEAR if self.scale * f < 2 else Image.Resampling.NEAREST
+        shown = crop.resize((out_w, out_h), resample)
+        self._photo = ImageTk.PhotoImage(shown)
+        sx, sy = self.to_screen((x0 // f) * f, (y0 // f) * f)
+        self.canvas.create_image(round(sx), round(sy), image=self._photo, anchor="nw", tags="page")
+        self.canvas.tag_lower("page")
+
+    def _level(self) -> int:
+        """Pyramid level to sample: each level halves, never sampling coarser than the screen."""
+        if self.scale >= 1 or not self._pyramid:
+            return 0
+        return max(0, min(len(self._pyramid) - 1, math.floor(math.log2(1 / self.scale))))
+
+    def _pyramid_for(self, ed: Editor) -> list[Image.Image]:
+        if self._pyramid_rev != ed.drawing.revision or not self._pyramid:
+            levels = [ed.drawing.image]
+            while max(levels[-1].size) > PYRAMID_MIN_SIDE:
+                levels.append(levels[-1].reduce(2))
+            self._pyramid = levels
+            self._pyramid_rev = ed.drawing.revision
+        return self._pyramid
+
+    def render_boxes(self, override: dict[int, Box] | None = None) -> None:
+        """Draw every visible box; ``override`` shows a box being dragged at its new place."""
+        c = self.canvas
+        c.delete("box")
+        ed = self.editor
+        if ed is None:
+            return
+        override = override or {}
+        new_box = override.get(-1)
+        for b in ed.visible():
+            self._draw_box(b, override.get(b.id, b.box), selected=b.id == ed.selected)
+        if new_box is not None:
+            x0, y0 = self.to_screen(new_box.x0, new_box.y0)
+            x1, y1 = self.to_screen(new_box.x1, new_box.y1)
+            c.create_rectangle(x0, y0, x1, y1, outline=style.PERSON, dash=(4, 3), tags="box")
+        c.tag_raise("help")
+
+    def _draw_box(self, b: EditBox, box: Box, *, selected: bool) -> None:
+        c = self.canvas
+        colour = style.box_colour(b)
+        x0, y0 = self.to_screen(box.x0, box.y0)
+        x1, y1 = self.to_screen(box.x1, box.y1)
+        width = style.SELECTED_WIDTH if selected else style.BOX_WIDTH
+        dash = (5, 3) if b.label is None else ()
+        c.create_rectangle(x0, y0, x1, y1, outline=colour, width=width, dash=dash, tags="box")
+        reviewed = self.editor is not None and b.id in self.editor.reviewed
+        text = (b.label or "?") + (" ✓" if reviewed else "")
+        tid = c.create_text(
+            x0 + 3, y0 - 2, text=text, anchor="sw", fill="white", font=style.FONT_BOLD, tags="box"
+        )
+        bx0, by0, bx1, by1 = c.bbox(tid)
+        bg = c.create_rectangle(bx0 - 3, by0, bx1 + 3, by1, fill=colour, outline=colour, tags="box")
+        c.tag_lower(bg, tid)
+        if selected:
+            hs = style.HANDLE / 2
+            for fx, fy in HANDLES.values():
+                hx, hy = x0 + (x1 - x0) * fx, y0 + (y1 - y0) * fy
+                c.create_rectangle(
+                    hx - hs, hy - hs, hx + hs, hy + hs, fill="white", outline=colour, tags="box"
+                )
+
+    # ----- gestures ----------------------------------------------------------------------------
+
+    def _press(self, event: tk.Event) -> None:
+        self.canvas.focus_set()
+        ed = self.editor
+        if ed is None:
+            return
+        px, py = self.to_page(event.x, event.y)
+        if self.tool in ("pen", "eraser"):
+            ed.drawing.begin(px, py, eraser=self.tool == "eraser")
+            self._last_screen = (event.x, event.y)
+            self._preview_segment(event.x, event.y, event.x, event.y)
+            return
+        handle = self._handle_at(event.x, event.y)
+        if handle is not None and ed.current is not None:
+            b = ed.current
+            self._drag = _Drag("resize", (px, py), b.id, handle, b.box, b.box)
+            return
+        hit = ed.hit(px, py)
+        if hit is not None:
+            ed.select(hit.id)
+            self._drag = _Drag("move", (px, py), hit.id, None, hit.box, hit.box)
+            self.on_change()
+            return
+        self._drag = _Drag("new", (px, py))
+
+    def _motion(self, event: tk.Event) -> None:
+        ed = self.editor
+        if ed is None:
+            return
+        px, py = self.to_page(event.x, event.y)
+        if ed.drawing.drawing:
+            ed.drawing.extend(px, py)
+            lx, ly = self._last_screen or (event.x, event.y)
+            self._preview_segment(lx, ly, event.x, event.y)
+            self._last_screen = (event.x, event.y)
+            return
+        drag = self._drag
+        if drag is None:
+            return
+        dx, dy = px - drag.start[0], py - drag.start[1]
+        if drag.mode == "new":
+            sx, sy = drag.start
+            drag.current = Box(round(sx), round(sy), round(px), round(py))
+            self.render_boxes({-1: _ordered(drag.current)})
+            return
+        assert drag.original is not None and drag.box_id is not None
+        o = drag.original
+        if drag.mode == "move":
+            drag.current = Box(
+                round(o.x0 + dx), round(o.y0 + dy), round(o.x1 + dx), round(o.y1 + dy)
+            )
+        else:
+            fx, fy = HANDLES[drag.handle or "se"]
+            x0 = o.x0 + dx if fx == 0 else o.x0
+            x1 = o.x1 + dx if fx == 1 else o.x1
+            y0 = o.y0 + dy if fy == 0 else o.y0
+            y1 = o.y1 + dy if fy == 1 else o.y1
+            drag.current = _ordered(Box(round(x0), round(y0), round(x1), round(y1)))
+        self.render_boxes({drag.box_id: drag.current})
+
+    def _release(self, event: tk.Event) -> None:
+        ed = self.editor
+        if ed is None:
+            return
+        if ed.drawing.drawing:
+            self._motion(event)
+            ed.commit_stroke(ed.drawing.end())
+            self._last_screen = None
+            self.render()
+            self.on_change()
+            return
+        drag, self._drag = self._drag, None
+        if drag is None:
+            return
+        if drag.mode == "new" and drag.current is not None:
+            ed.add_box(drag.current)  # too small (a click) is ignored by the editor
+        elif drag.mode in ("move", "resize") and drag.current is not None:
+            assert drag.box_id is not None
+            ed.set_box(drag.box_id, drag.current)
+        self.render_boxes()
+        self.on_change()
+
+    def _preview_segment(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        ed = self.editor
+        assert ed is not None
+        colour = _hex(PAPER if self.tool == "eraser" else INK)
+        width = max(1.0, ed.drawing.stroke_width * self.scale)
+        self.canvas.create_line(
+            x0, y0, x1, y1, fill=colour, width=width, capstyle="round", tags="preview"
+        )
+
+    def _handle_at(self, sx: float, sy: float) -> str | None:
+        ed = self.editor
+        if ed is None or ed.current is None:
+            return None
+        b = ed.current.box
+        x0, y0 = self.to_screen(b.x0, b.y0)
+        x1, y1 = self.to_screen(b.x1, b.y1)
+        reach = style.HANDLE
+        for name, (fx, fy) in HANDLES.items():
+            hx, hy = x0 + (x1 - x0) * fx, y0 + (y1 - y0) * fy
+            if abs(sx - hx) <= reach and abs(sy - hy) <= reach:
+                return name
+        return None
+
+    def pointer_page_point(self) -> tuple[float, float]:
+        """The page point under the mouse pointer, or the centre of the view when it is outside."""
+        c = self.canvas
+        sx = c.winfo_pointerx() - c.winfo_rootx()
+        sy = c.winfo_pointery() - c.winfo_rooty()
+        cw, ch = self._viewport()
+        if not (0 <= sx < cw and 0 <= sy < ch):
+            sx, sy = cw / 2, ch / 2
+        return self.to_page(sx, sy)
+
+
+def _ordered(box: Box) -> Box:
+    return Box(min(box.x0, box.x1), min(box.y0, box.y1), max(box.x0, box.x1), max(box.y0, box.y1))

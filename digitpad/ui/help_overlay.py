@@ -1,0 +1,78 @@
+"""The `?` overlay: every shortcut, drawn over the page from the one keymap table."""
+
+from __future__ import annotations
+
+import tkinter as tk
+
+from digitpad.ui.commands import KEYMAP, MOUSE_HELP
+
+PANEL = "#1d2330"
+KEY = "#ffd479"
+TEXT = "#e8ecf3"
+
+
+def help_lines() -> list[tuple[str, str]]:
+    """(keys, what they do) for every shortcut, digits folded into one line, then the mouse."""
+    lines: list[tuple[str, str]] = []
+    digits_done = False
+    for s in KEYMAP:
+        if s.command.startswith("label_"):
+            if not digits_done:
+                lines.append(("0 – 9", "label the selected box with that digit"))
+                digits_done = True
+            continue
+        lines.append((s.keys, s.description))
+    lines.extend(MOUSE_HELP)
+    return lines
+
+
+class HelpOverlay:
+    """Toggles a panel of shortcuts on a canvas (tag ``help``)."""
+
+    def __init__(self, canvas: tk.Canvas) -> None:
+        self.canvas = canvas
+        self.visible = False
+
+    def toggle(self) -> None:
+        self.hide() if self.visible else self.show()
+
+    def hide(self) -> None:
+        self.canvas.delete("help")
+        self.visible = False
+
+    def show(self) -> None:
+        c = self.canvas
+        c.delete("help")
+        lines = help_lines()
+        half = (len(lines) + 1) // 2
+        w, h = c.winfo_width(), c.winfo_height()
+        pw, ph = min(w - 20, 900), min(h - 20, 70 + 21 * half)
+        x0, y0 = (w - pw) / 2, (h - ph) / 2
+        c.create_rectangle(x0, y0, x0 + pw, y0 + ph, fill=PANEL, outline=KEY, width=2, tags="help")
+        c.create_text(
+            x0 + 18,
+            y0 + 14,
+            text="Keyboard shortcuts  (? or Esc to close)",
+            anchor="nw",
+            fill=KEY,
+            font=("DejaVu Sans", 13, "bold"),
+            tags="help",
+        )
+        for i, (keys, what) in enumerate(lines):
+            col, row = divmod(i, half)
+            x = x0 + 18 + col * pw / 2
+            y = y0 + 48 + row * 21
+            c.create_text(
+                x,
+                y,
+                text=keys,
+                anchor="nw",
+                fill=KEY,
+                font=("DejaVu Sans Mono", 10, "bold"),
+                tags="help",
+            )
+            c.create_text(
+                x + 140, y, text=what, anchor="nw", fill=TEXT, font=("DejaVu Sans", 10), tags="help"
+            )
+        c.tag_raise("help")
+        self.visible = True

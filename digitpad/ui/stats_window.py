@@ -1,0 +1,242 @@
+"""The Stats window, drawn on a Tk canvas: accuracy over time and model versions, the confusion
+matrix as a heatmap with counts, and accuracy per digit. No plotting library needed."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from typing import Any
+
+from digitpad.home import Home
+from digitpad.ui import services, style
+from digitpad.ui.jobs import Jobs
+
+VERSION_COLOURS = ("#2f6fdf", "#1f9d55", "#d93025", "#8e44ad", "#e5a000", "#16a2b8", "#555")
+GRID = "#d9dde3"
+TEXT = "#222"
+MUTED = "#777"
+
+
+def heat_colour(fraction: float, *, good: bool) -> str:
+    """White to green (the diagonal: right) or white to red (off it: mistakes)."""
+    f = max(0.0, min(1.0, fraction)) ** 0.5  # square root: small counts stay visible
+    r, g, b = (31, 157, 85) if good else (217, 48, 37)
+    mix = lambda c: round(255 + (c - 255) * f)  # noqa: E731
+    return f"#{mix(r):02x}{mix(g):02x}{mix(b):02x}"
+
+
+class StatsWindow:
+    """A window that redraws itself whenever new stats or a new timeline arrive."""
+
+    def __init__(self, parent: tk.Misc, home: Home, jobs: Jobs) -> None:
+        self.top = tk.Toplevel(parent)
+        self.top.title("digitpad — accuracy")
+        self.top.geometry("1000x700")
+        self.canvas = tk.Canvas(self.top, background="white", highlightthickness=0)
+        self.canvas.pack(fill="both", expand=True)
+        self.canvas.bind("<Configure>", lambda e: self.draw())
+        self.top.bind("<Escape>", lambda e: self.close())
+        self.top.protocol("WM_DELETE_WINDOW", self.close)
+        self.stats: Any = None
+        self.timeline: list[services.TimelinePoint] = []
+        self.alive = True
+        jobs.start("timeline", services.read_timeline, home)
+
+    def close(self) -> None:
+        self.alive = False
+        self.top.destroy()
+
+    def raise_(self) -> None:
+        self.top.deiconify()
+        self.top.lift()
+
+    def update_stats(self, stats: Any) -> None:
+        self.stats = stats
+        self.draw()
+
+    def update_timeline(self, points: list[services.TimelinePoint]) -> None:
+        self.timeline = points
+        self.draw()
+
+    def draw(self) -> None:
+        if not self.alive:
+            return
+        c = self.canvas
+        c.delete("all")
+        w, h = max(600, c.winfo_width()), max(400, c.winfo_height())
+        mid_x, mid_y = w * 0.56, h * 0.5
+        self._timeline(10, 10, mid_x - 10, mid_y - 10)
+        self._per_model(mid_x + 10, 10, w - 10, mid_y - 10)
+        self._confusion(10, mid_y + 10, mid_x - 10, h - 10)
+        self._per_digit(mid_x + 10, mid_y + 10, w - 10, h - 10)
+
+    # ----- panels ------------------------------------------------------------------------------
+
+    def _title(self, x: float, y: float, text: str) -> None:
+        self.canvas.create_text(x, y, text=text, anchor="nw", fill=TEXT, font=style.FONT_BOLD)
+
+    def _empty(self, x0: float, y0: float, x1: float, y1: float, text: str) -> None:
+        self.canvas.create_text(
+            (x0 + x1) / 2, (y0 + y1) / 2, text=text, fill=MUTED, font=style.FONT
+        )
+
+    def _axes(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Percent gridlines 0..100 on the left of a plot area."""
+        c = self.canvas
+        for pct in range(0, 101, 25):
+            y = y1 - (y1 - y0) * pct / 100
+            c.create_line(x0, y, x1, y, fill=GRID)
+            c.create_text(x0 - 4, y, text=f"{pct}%", anchor="e", fill=MUTED, font=style.FONT)
+
+    def _timeline(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        c = self.canvas
+        self._title(x0, y0, "Live accuracy over time (last 100 boxes, per save)")
+        px0, py0, px1, py1 = x0 + 44, y0 + 28, x1 - 10, y1 - 34
+        self._axes(px0, py0, px1, py1)
+        points = self.timeline
+        if not points:
+            self._empty(px0, py0, px1, py1, "no reviews saved yet")
+            return
+        values = services.rolling_accuracy(points)
+        n = len(points)
+        xs = [px0 + (px1 - px0) * (i / max(1, n - 1)) for i in range(n)]
+        ys = [py1 - (py1 - py0) * v for v in values]
+        versions = sorted({p.model_version for p in points}, key=_version_key)
+        colour = {v: VERSION_COLOURS[i % len(VERSION_COLOURS)] for i, v in enumerate(versions)}
+        for i in range(1, n):
+            c.create_line(
+                xs[i - 1], ys[i - 1], xs[i], ys[i], width=2, fill=colour[points[i].model_version]
+            )
+        for i, p in enumerate(points):
+            r = 3
+            c.create_oval(
+                xs[i] - r, ys[i] - r, xs[i] + r, ys[i] + r, fill=colour[p.model_version], outline=""
+            )
+            if i == 0 or points[i - 1].model_version != p.model_version:
+                c.create_line(xs[i], py0, xs[i], py1, fill=colour[p.model_version], dash=(3, 3))
+                c.create_text(
+                    xs[i] + 3,
+                    py0,
+                    text=p.model_version,
+                    anchor="nw",
+                    fill=colour[p.model_version],
+                    font=style.FONT_BOLD,
+                )
+        c.create_text(px0, py1 + 6, text="first save", anchor="nw", fill=MUTED, font=style.FONT)
+        c.create_text(
+            px1,
+            py1 + 6,
+            text=f"save {n} · now {values[-1]:.1%}",
+            anchor="ne",
+            fill=MUTED,
+            font=style.FONT,
+        )
+
+    def _bars(
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        items: list[tuple[str, Any]],
+        colours: list[str],
+    ) -> None:
+        """Vertical bars of accuracy with the counts under each label."""
+        c = self.canvas
+        px0, py0, px1, py1 = x0 + 44, y0 + 28, x1 - 10, y1 - 36
+        self._axes(px0, py0, px1, py1)
+        slot = (px1 - px0) / max(1, len(items))
+        for i, ((label, counts), col) in enumerate(zip(items, colours, strict=True)):
+            bx = px0 + slot * i
+            acc = counts.accuracy
+            if acc is not None:
+                top = py1 - (py1 - py0) * acc
+                c.create_rectangle(
+                    bx + slot * 0.18, top, bx + slot * 0.82, py1, fill=col, outline=""
+                )
+                c.create_text(
+                    bx + slot / 2,
+                    top - 2,
+                    text=f"{acc:.0%}",
+                    anchor="s",
+                    fill=TEXT,
+                    font=style.FONT,
+                )
+            c.create_text(
+                bx + slot / 2, py1 + 4, text=label, anchor="n", fill=TEXT, font=style.FONT_BOLD
+            )
+            c.create_text(
+                bx + slot / 2,
+                py1 + 18,
+                text=f"{counts.correct}/{counts.total}",
+                anchor="n",
+                fill=MUTED,
+                font=("DejaVu Sans", 8),
+            )
+
+    def _per_model(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self._title(x0, y0, "Accuracy per model version")
+        if self.stats is None or not self.stats.per_model:
+            self._empty(x0, y0, x1, y1, "no reviews saved yet")
+            return
+        items = list(self.stats.per_model.items())
+        colours = [VERSION_COLOURS[i % len(VERSION_COLOURS)] for i in range(len(items))]
+        self._bars(x0, y0, x1, y1, items, colours)
+
+    def _per_digit(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self._title(x0, y0, "Accuracy per digit (of the digits you wrote)")
+        if self.stats is None:
+            self._empty(x0, y0, x1, y1, "no reviews saved yet")
+            return
+        items = list(self.stats.per_digit.items())
+        colours = [
+            style.confidence_colour(v.accuracy) if v.accuracy is not None else GRID
+            for _, v in items
+        ]
+        self._bars(x0, y0, x1, y1, items, colours)
+
+    def _confusion(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        c = self.canvas
+        self._title(x0, y0, "Confusion: model said (rows) × you said (columns)")
+        if self.stats is None:
+            self._empty(x0, y0, x1, y1, "no reviews saved yet")
+            return
+        matrix = self.stats.confusion
+        rows = list(matrix)
+        cols = list(next(iter(matrix.values())).keys()) if matrix else []
+        short = lambda s: {"not_digit": "no", "missed": "miss"}.get(s, s)  # noqa: E731
+        gx0, gy0 = x0 + 44, y0 + 44
+        cw = (x1 - gx0) / max(1, len(cols))
+        ch = (y1 - gy0) / max(1, len(rows))
+        peak = max([v for r in matrix.values() for v in r.values()] + [1])
+        for j, col in enumerate(cols):
+            c.create_text(
+                gx0 + cw * (j + 0.5),
+                gy0 - 4,
+                text=short(col),
+                anchor="s",
+                fill=TEXT,
+                font=style.FONT_BOLD,
+            )
+        for i, row in enumerate(rows):
+            c.create_text(
+                gx0 - 4,
+                gy0 + ch * (i + 0.5),
+                text=short(row),
+                anchor="e",
+                fill=TEXT,
+                font=style.FONT_BOLD,
+            )
+            for j, col in enumerate(cols):
+                n = matrix[row][col]
+                fill = heat_colour(n / peak, good=row == col) if n else "white"
+                cx, cy = gx0 + cw * j, gy0 + ch * i
+                c.create_rectangle(cx, cy, cx + cw, cy + ch, fill=fill, outline=GRID)
+                if n:
+                    c.create_text(
+                        cx + cw / 2, cy + ch / 2, text=str(n), fill=TEXT, font=("DejaVu Sans", 8)
+                    )
+
+
+def _version_key(version: str) -> tuple[int, str]:
+    digits = version.lstrip("v")
+    return (int(digits), version) if digits.isdigit() else (1 << 30, version)
