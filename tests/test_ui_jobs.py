@@ -20,7 +20,7 @@ from digitpad.ui.jobs import (
 )
 
 
-def _wait(jobs_queue, kind, timeout=10.0):
+def _wait(jobs_queue, kind, timeout=30.0):
     """Collect events until one of ``kind`` arrives; returns (all events, that event)."""
     seen = []
     deadline = time.monotonic() + timeout
@@ -146,7 +146,7 @@ def test_cancel_sends_sigterm_and_the_child_sees_it(tmp_path):
     t0 = time.monotonic()
     job.cancel()
     _, (_, outcome) = _wait(jobs.events, "retrain.exit")
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 15  # generous: the machine is shared
     assert marker.read_text() == "yes"
     assert outcome.cancelled and not outcome.ok
     assert outcome.message.startswith("Retrain cancelled")
