@@ -97,6 +97,12 @@ def test_yolo_reads_common_yaml_variants(tmp_path):
     block = "\n".join(f"  - {n}" for n in names)
     (root / "data.yaml").write_text(f"train: images\nnames:\n{block}\n")
     assert _key(read_yolo(root / "data.yaml")) == _key(pages)
+    flow = ", ".join(f"{i}: {n}" for i, n in enumerate(names))
+    (root / "data.yaml").write_text(f"train: images\nnames: {{{flow}}}\n")
+    assert _key(read_yolo(root / "data.yaml")) == _key(pages)
+    (root / "data.yaml").write_text("train: images\nnames: {0: '1', 2: '3'}\n")
+    with pytest.raises(ImportFormatError, match=r"data.yaml: names: class indices"):
+        read_yolo(root)
 
 
 def test_folders_round_trip(tmp_path):

@@ -146,17 +146,26 @@ def _parse_names(name: str, inline: str, block: list[tuple[int, str]]) -> list[s
         if not inline.endswith("]"):
             raise ImportFormatError(f"{name}: names: unterminated list {inline!r}")
         return [_unquote(v) for v in inline[1:-1].split(",") if v.strip()]
+    if inline.startswith("{") and inline.endswith("}"):  # {0: '0', 1: '1', ...}
+        entries = [(0, e.strip()) for e in inline[1:-1].split(",") if e.strip()]
+        return _parse_names_mapping(name, entries)
     if inline:
         raise ImportFormatError(f"{name}: names: expected a list, got {inline!r}")
     if not block:
         return list(CLASSES)  # no names given: assume ours
     if all(entry.startswith("-") for _, entry in block):
         return [_unquote(entry[1:]) for _, entry in block]
+    return _parse_names_mapping(name, block)
+
+
+def _parse_names_mapping(name: str, entries: list[tuple[int, str]]) -> list[str]:
+    """``index: name`` entries (with their line numbers, 0 when inline) as a list of names."""
     mapping: dict[int, str] = {}
-    for lineno, entry in block:
+    for lineno, entry in entries:
         key, sep, value = entry.partition(":")
         if not sep or not key.strip().isdigit():
-            raise ImportFormatError(f"{name}: line {lineno}: expected 'index: name', got {entry!r}")
+            where = f"line {lineno}" if lineno else "names"
+            raise ImportFormatError(f"{name}: {where}: expected 'index: name', got {entry!r}")
         mapping[int(key)] = _unquote(value)
     if sorted(mapping) != list(range(len(mapping))):
         raise ImportFormatError(f"{name}: names: class indices must be 0..{len(mapping) - 1}")
