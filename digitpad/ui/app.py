@@ -467,8 +467,12 @@ class App:
             self.status.show_progress(None, "cancelling")
 
     def _on_retrain_progress(self, event: dict[str, Any]) -> None:
-        if self.retrain_job is not None:
-            self.status.show_progress(*describe_progress(event))
+        if self.retrain_job is None or event.get("phase") in ("done", "failed"):
+            return  # the exit event reports the verdict
+        if event.get("phase") == "warning":
+            self.status.say(str(event.get("message", "")))
+            return
+        self.status.show_progress(*describe_progress(event))
 
     def _on_retrain_exit(self, outcome: RetrainOutcome) -> None:
         self.retrain_job = None

@@ -232,6 +232,8 @@ def describe_progress(event: dict[str, Any]) -> tuple[float | None, str]:
         parts.append(f"loss {event['loss']:.3f}")
     if isinstance(event.get("val_acc"), (int, float)):
         parts.append(f"val {event['val_acc']:.1%}")
+    if event.get("message") and len(parts) == 1:
+        parts.append(str(event["message"]))
     eta = event.get("eta_s")
     if isinstance(eta, (int, float)) and eta >= 0:
         parts.append(f"ETA {int(eta) // 60}:{int(eta) % 60:02d}")

@@ -3,6 +3,7 @@ matrix as a heatmap with counts, and accuracy per digit. No plotting library nee
 
 from __future__ import annotations
 
+import gc
 import tkinter as tk
 from typing import Any
 
@@ -44,6 +45,9 @@ class StatsWindow:
     def close(self) -> None:
         self.alive = False
         self.top.destroy()
+        # Free the dead window's Tk objects now, on the Tk thread; a collection triggered later
+        # on a worker thread must never be the one to delete Tcl objects.
+        gc.collect()
 
     def raise_(self) -> None:
         self.top.deiconify()

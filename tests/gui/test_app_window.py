@@ -20,17 +20,8 @@ if missing_tools():
 
 
 def _usable_model(home) -> None:
-    import os
-    import shutil
-
     from digitpad.errors import ModelError
-    from digitpad.registry import ModelRegistry, active_model_path
-
-    if os.environ.get("DEVMODEL"):  # TEMP-DEV
-        shutil.copy(os.environ["DEVMODEL"], home.models_dir / "s.onnx")  # TEMP-DEV
-        r = ModelRegistry.for_home(home)  # TEMP-DEV
-        r.add_candidate(2, home.models_dir / "s.onnx", None, parent=1)  # TEMP-DEV
-        r.promote(2)  # TEMP-DEV
+    from digitpad.registry import active_model_path
 
     try:
         active_model_path(home)

@@ -1,0 +1,364 @@
+"""The window in this process under Xvfb: gestures through Tk events, zoom on a big photo, error
+dialogs, unsaved-work protection, background retrain with progress, cancel and model swap."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from xsession import XServer, missing_tools
+
+from digitpad.types import Alternative, Box, Digit, PageResult
+
+pytestmark = pytest.mark.gui
+
+if missing_tools():
+    pytest.skip(f"needs {', '.join(missing_tools())}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def display():
+    x = XServer()
+    yield x.display
+    x.close()
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Every dialog the app opens, answered by the test instead of a person."""
+    from tkinter import messagebox
+
+    seen: list[tuple[str, str]] = []
+    answers: dict[str, object] = {"askyesnocancel": None, "askokcancel": False}
+
+    def fake(kind):
+        def show(title, message, **kw):
+            seen.append((kind, message))
+            return answers.get(kind)
+
+        return show
+
+    for kind in ("showerror", "askyesnocancel", "askokcancel"):
+        monkeypatch.setattr(messagebox, kind, fake(kind))
+    return seen, answers
+
+
+@pytest.fixture
+def make_app(display, monkeypatch, home, dialogs):
+    monkeypatch.setenv("DISPLAY", display)
+    from digitpad.ui.app import App
+
+    apps = []
+
+    def make(**kw):
+        app = App(home, **kw)
+        apps.append(app)
+        pump(app, lambda: getattr(app, "_was_mapped", False) and app.jobs.busy("model") is False)
+        return app
+
+    yield make
+    for app in apps:
+        if not app.closed:
+            app.closed = True
+            app.root.destroy()
+    apps.clear()
+    # Collect the dead window's Tk objects here, on the Tk thread: if a worker thread of the
+    # next test ran the collector, Tcl would abort ("deleted by the wrong thread").
+    gc.collect()
+
+
+def pump(app, until, timeout: float = 20.0) -> None:
+    """Run the Tk loop until ``until()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached while pumping Tk events")
+        app.root.update()
+        time.sleep(0.003)
+
+
+def _has_model(app) -> bool:
+    return app.recogniser is not None
+
+
+def _fake_result(model="v1"):
+    digits = (
+        Digit(Box(100, 100, 160, 200), "7", 0.95, (Alternative("1", 0.03),)),
+        Digit(Box(300, 100, 360, 200), "1", 0.55, (Alternative("7", 0.4),)),
+    )
+    return PageResult(digits, "71", 1000, 700, model, 3.0)
+
+
+def _drag(canvas, points, button=1):
+    canvas.event_generate(f"<ButtonPress-{button}>", x=points[0][0], y=points[0][1])
+    for x, y in points[1:]:
+        canvas.event_generate(f"<B{button}-Motion>", x=x, y=y)
+    canvas.event_generate(f"<ButtonRelease-{button}>", x=points[-1][0], y=points[-1][1])
+
+
+def test_gestures_draw_move_resize_add_and_undo(make_app):
+    app = make_app()
+    view, ed = app.view, app.editor
+    c = view.canvas
+    _drag(c, [(200, 200), (220, 260), (240, 320)])
+    assert ed.drawing.has_ink() and ed.history.can_undo
+    px, py = view.to_page(220, 260)
+    assert ed.drawing.array()[round(py), round(px)].max() < 100  # ink where the pen went
+
+    ed.set_result(_fake_result())
+    app.set_tool("box")
+    app.refresh()
+    box = ed.get(ed.review_queue()[1])  # the confident "7" at (100..160, 100..200)
+    sx, sy = view.to_screen(130, 150)
+    _drag(c, [(sx, sy), (sx + 20, sy), (sx + 40, sy)])
+    moved = ed.get(box.id).box
+    assert moved.x0 > 100 and moved.width == 60 and ed.get(box.id).outcome == "moved"
+    hx, hy = view.to_screen(moved.x1, moved.y1)  # bottom-right handle
+    _drag(c, [(hx, hy), (hx + 30, hy + 30)])
+    assert ed.get(box.id).box.x1 > moved.x1 and ed.get(box.id).box.x0 == moved.x0
+
+    ex, ey = view.to_screen(600, 400)
+    _drag(c, [(ex, ey), (ex + 40, ey + 60)])  # drag on empty paper: a new box
+    new = ed.current
+    assert new is not None and new.added and new.label is None
+    c.event_generate("<KeyPress-3>", keysym="3")
+    assert ed.current.label == "3"
+    for _ in range(4):
+        app.commands.run("undo")
+    assert ed.get(box.id).box == box.box and ed.get(new.id) is None
+
+
+def test_keys_review_queue_and_side_panel(make_app):
+    app = make_app()
+    ed = app.editor
+    ed.set_result(_fake_result())
+    app.refresh()
+    c = app.view.canvas
+    assert ed.current.label == "1"  # least confident first
+    assert app.side.big.cget("text") == "1"
+    assert "55.0%" in app.side.confidence.cget("text")
+    assert app.side.alt_buttons[0].cget("text").startswith("7")
+    app.side.alt_buttons[0].invoke()  # the top alternative relabels
+    assert ed.current.label == "7" and ed.current.outcome == "relabelled"
+    c.event_generate("<Tab>")
+    assert ed.current.prediction.label == "7" and ed.current.confidence == 0.95
+    c.event_generate("<KeyPress-Right>", keysym="Right")
+    assert ed.current.box.x0 == 101
+    c.event_generate("<Delete>")
+    assert ed.get(ed.review_queue()[0]).label == "7"
+    c.event_generate("<question>")
+    assert app.help.visible and app.view.canvas.find_withtag("help")
+    c.event_generate("<Escape>")
+    assert not app.help.visible
+    assert app.commands.enabled("save") and app.root.title().endswith("•")
+
+
+def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp_path):
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(rng.integers(0, 255, (3000, 4500, 3), dtype=np.uint8)).save(photo)
+    app = make_app(page=str(photo))
+    pump(app, lambda: app.editor.source == "loaded")
+    view = app.view
+    vw, vh = view._viewport()
+    assert len(view._pyramid) >= 3  # 4500 -> 2250 -> 1125
+    t0 = time.perf_counter()
+    for _ in range(5):
+        view.zoom_at(1.25, vw / 2, vh / 2)
+    elapsed = (time.perf_counter() - t0) / 5
+    shown = view._photo
+    assert shown.width() <= vw + 2 and shown.height() <= vh + 2
+    view.fit()
+    assert view._photo.width() <= vw and view._photo.height() <= vh
+    print(f"zoom step on a 4500x3000 photo: {elapsed * 1000:.1f} ms")
+
+
+def test_errors_are_one_line_dialogs_and_the_app_stays_up(make_app, dialogs, tmp_path):
+    seen, _ = dialogs
+    bad = tmp_path / "notes.tiff"
+    bad.write_bytes(b"\x00" * 100)
+    app = make_app(page=str(bad))
+    pump(app, lambda: seen)
+    assert seen[0] == ("showerror", "notes.tiff: not an image digitpad can read")
+    assert "\n" not in seen[0][1] and not app.closed
+    app.commands.run("save")  # nothing recognised: Save is disabled, no dialog
+    assert len(seen) == 1
+
+
+def test_missing_model_is_a_dialog_when_recognising(make_app, dialogs, monkeypatch, tmp_path):
+    import digitpad.registry
+
+    monkeypatch.setattr(digitpad.registry, "shipped_model_path", lambda: tmp_path / "gone.onnx")
+    seen, _ = dialogs
+    app = make_app()
+    assert app.recogniser is None and app.model_error is not None
+    _drag(app.view.canvas, [(200, 200), (200, 300)])
+    app.commands.run("recognise")
+    pump(app, lambda: seen)
+    kind, line = seen[0]
+    assert kind == "showerror" and line.startswith("no usable model") and "\n" not in line
+    assert app.editor.drawing.has_ink()  # nothing lost
+
+
+def test_busy_store_is_a_dialog_and_the_review_stays_unsaved(make_app, dialogs, monkeypatch, home):
+    import sqlite3
+
+    import digitpad.store.db as db
+    from digitpad.store import CorrectionStore
+
+    monkeypatch.setattr(db, "MAX_WAIT_S", 0.3)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)
+    CorrectionStore.open(home).close()  # create the schema
+    seen, _ = dialogs
+    app = make_app()
+    app.editor.set_result(_fake_result())
+    locker = sqlite3.connect(home.store_path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        app.commands.run("save")
+        pump(app, lambda: seen)
+        assert seen[0][0] == "showerror" and "busy" in seen[0][1]
+        assert app.editor.dirty
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    app.commands.run("save")
+    pump(app, lambda: not app.editor.dirty)
+    with CorrectionStore.open(home) as store:
+        assert store.stats().reviews == 1
+
+
+def test_unsaved_work_is_protected(make_app, dialogs):
+    seen, answers = dialogs
+    app = make_app()
+    _drag(app.view.canvas, [(200, 200), (200, 300)])
+    app.commands.run("new")  # askokcancel -> False: keep the drawing
+    assert seen[-1][0] == "askokcancel" and app.editor.drawing.has_ink()
+    app.editor.set_result(_fake_result())
+    app.commands.run("new")  # askyesnocancel -> None (Cancel)
+    assert seen[-1][0] == "askyesnocancel" and app.editor.recognised
+    answers["askyesnocancel"] = True  # Yes: save first, then the new page
+    app.commands.run("new")
+    pump(app, lambda: not app.editor.recognised)
+    assert "Saved review #1" in app.status.message.cget("text")
+    assert not app.editor.drawing.has_ink()
+    answers["askokcancel"] = True
+    _drag(app.view.canvas, [(200, 200), (200, 300)])
+    app.commands.run("quit")
+    assert app.closed
+
+
+def _fake_retrain(tmp_path: Path, body: str) -> list[str]:
+    script = tmp_path / "fake_retrain.py"
+    script.write_text(textwrap.dedent(body))
+    return [sys.executable, str(script)]
+
+
+def test_retrain_runs_in_background_and_can_be_cancelled(make_app, monkeypatch, tmp_path):
+    import digitpad.ui.app as app_module
+
+    argv = _fake_retrain(
+        tmp_path,
+        """
+        import json, signal, sys, time
+        def stop(signum, frame):
+            print(json.dumps({"phase": "failed", "reason": "cancelled", "promoted": False,
+                              "version": None, "message": "cancelled"}), flush=True)
+            sys.exit(130)
+        signal.signal(signal.SIGTERM, stop)
+        for i in range(1000):
+            print(json.dumps({"phase": "train", "epoch": 1, "step": i, "total": 1000,
+                              "loss": 1.0, "eta_s": 1000 - i}), flush=True)
+            time.sleep(0.02)
+        """,
+    )
+    monkeypatch.setattr(app_module, "retrain_argv", lambda root: argv)
+    app = make_app()
+    app.commands.run("retrain")
+    assert not app.commands.enabled("retrain") and app.commands.enabled("cancel_retrain")
+    pump(app, lambda: "ETA" in app.status.progress_text.cget("text"))
+    assert app.status.progress_frame.winfo_ismapped()
+    # The window keeps working meanwhile: draw, undo, redo.
+    _drag(app.view.canvas, [(300, 300), (300, 400)])
+    app.commands.run("undo")
+    app.commands.run("redo")
+    assert app.editor.drawing.has_ink()
+    app.status.cancel.invoke()
+    pump(app, lambda: app.retrain_job is None)
+    assert not app.status.progress_frame.winfo_ismapped()
+    assert app.status.message.cget("text").startswith("Retrain cancelled")
+
+
+def test_retrain_promotion_swaps_the_model_without_restart(make_app, monkeypatch, tmp_path):
+    import digitpad.ui.app as app_module
+
+    argv = _fake_retrain(
+        tmp_path,
+        """
+        import json
+        print(json.dumps({"phase": "train", "step": 1, "total": 1}), flush=True)
+        print(json.dumps({"phase": "done", "reason": "promoted", "version": "v1",
+                          "promoted": True, "message": "v1 promoted: held-out 98.0%"}))
+        """,
+    )
+    monkeypatch.setattr(app_module, "retrain_argv", lambda root: argv)
+    app = make_app()
+    if not _has_model(app):
+        pytest.skip("no model yet")
+    old = app.recogniser
+    app.commands.run("retrain")
+    pump(app, lambda: "is now in use" in app.status.message.cget("text"))
+    assert app.recogniser is old  # same recogniser, its classifier swapped in place
+    assert "held-out 98.0%" in app.status.message.cget("text")
+
+
+def test_retrain_failure_is_one_line(make_app, monkeypatch, tmp_path, dialogs):
+    import digitpad.ui.app as app_module
+
+    seen, _ = dialogs
+    argv = _fake_retrain(
+        tmp_path,
+        """
+        import json
+        print(json.dumps({"phase": "failed", "reason": "no_corrections", "version": None,
+                          "promoted": False, "message": "no corrections yet: save a review"}))
+        """,
+    )
+    monkeypatch.setattr(app_module, "retrain_argv", lambda root: argv)
+    app = make_app()
+    app.commands.run("retrain")
+    pump(app, lambda: seen)
+    assert seen[0] == ("showerror", "no corrections yet: save a review")
+    assert app.commands.enabled("retrain")
+
+
+def test_stats_window_draws_chart_heatmap_and_bars(make_app, home):
+    from digitpad.store import CorrectionStore
+
+    app = make_app()
+    for relabel in ("1", "4"):
+        app.editor.set_result(_fake_result())
+        app.editor.relabel(relabel)
+        app.commands.run("save")
+        pump(app, lambda: not app.editor.dirty)
+    app.commands.run("stats")
+    win = app._stats_window
+    pump(app, lambda: win.timeline and win.stats is not None and win.stats.reviews == 2)
+    texts = [
+        win.canvas.itemcget(i, "text")
+        for i in win.canvas.find_all()
+        if win.canvas.type(i) == "text"
+    ]
+    assert ("v1" in texts and "missed" in " ".join(texts)) or "miss" in texts
+    with CorrectionStore.open(home) as store:
+        stats = store.stats()
+    assert stats.reviews == 2
+    assert str(stats.confusion["1"]["4"]) in texts  # the heatmap shows the counts
+    assert "Model" in app.status.counter.cget("text")
+    assert "digits reviewed" in app.status.counter.cget("text")
