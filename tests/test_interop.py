@@ -83,6 +83,26 @@ def test_folders_export_and_import(home, tmp_path):
         assert (report.pages_added, report.boxes_added) == (5, 5)
 
 
+def test_a_jpeg_dataset_is_stored_as_png_with_the_decoded_pixels(home, tmp_path):
+    items = _dataset(tmp_path, 2)
+    src = write_coco(items, tmp_path / "in")
+    doc = json.loads(src.read_text())
+    for entry in doc["images"]:
+        png = tmp_path / "in" / "images" / entry["file_name"]
+        Image.open(png).save(png.with_suffix(".jpg"), quality=90)
+        png.unlink()
+        entry["file_name"] = png.with_suffix(".jpg").name
+    src.write_text(json.dumps(doc))
+    with CorrectionStore.open(home) as store:
+        assert import_dataset(store, src, "coco").pages_added == 2
+        out = export_dataset(store, tmp_path / "out", "coco")
+    back = {Path(i.path).name: i for i in read_coco(out.path)}
+    assert sorted(back) == ["page_0.png", "page_1.png"]
+    jpeg = np.asarray(Image.open(tmp_path / "in" / "images" / "page_0.jpg").convert("RGB"))
+    assert np.array_equal(np.asarray(Image.open(back["page_0.png"].path)), jpeg)
+    assert back["page_0.png"].annotations == read_coco(src)[0].annotations
+
+
 def test_importing_twice_adds_nothing(home, tmp_path):
     src = write_coco(_dataset(tmp_path), tmp_path / "in")
     with CorrectionStore.open(home) as store:

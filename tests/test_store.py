@@ -231,3 +231,14 @@ def test_stats_use_covering_indexes(home):
     with sqlite3.connect(home.store_path) as conn:
         plan = conn.execute(f"EXPLAIN QUERY PLAN {TALLY_SQL}").fetchall()
     assert "COVERING INDEX boxes_tally" in str(plan) and "TEMP B-TREE" not in str(plan)
+
+
+def test_review_tallies_give_accuracy_over_time(home, tmp_path):
+    with CorrectionStore.open(home) as store:
+        first = store.save_review(payload(1, model="v1"))
+        store.save_review(payload(2, (BoxOutcome(Box(1, 1, 5, 5), NOT_DIGIT, "added"),)))
+        last = store.save_review(payload(3, model="v2"))
+        tallies = store.review_tallies()
+    assert [(t.review_id, t.model_version) for t in tallies] == [(first, "v1"), (last, "v2")]
+    assert [(t.counts.correct, t.counts.total) for t in tallies] == [(2, 5), (2, 5)]
+    assert tallies[0].saved_at <= tallies[1].saved_at

@@ -59,6 +59,7 @@ def _spawn(code: str, *args: object) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # ~15 s: 50 child processes; essential (issue 4, point 5), so it stays in
 def test_sigkill_at_random_moments_loses_no_committed_review(tmp_path):
     path = tmp_path / "corrections" / "digitpad.sqlite"
     CorrectionStore(path).close()  # migrate once, outside the kill loop

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from digitpad.accuracy import AccuracyCounts
 from digitpad.store.stats import Stats, format_stats
-from digitpad.store.store import CorrectionStore, ImportedPage, PageTruth, TrainingSample
+from digitpad.store.store import (
+    CorrectionStore,
+    ImportedPage,
+    PageTruth,
+    ReviewTally,
+    TrainingSample,
+)
 
 __all__ = [
     "AccuracyCounts",
     "CorrectionStore",
     "ImportedPage",
     "PageTruth",
+    "ReviewTally",
     "Stats",
     "TrainingSample",
     "format_stats",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from digitpad import accuracy
+from digitpad.accuracy import AccuracyCounts
 from digitpad.errors import StoreError
 from digitpad.store import db
 from digitpad.store.pages import PageFiles
@@ -66,6 +67,16 @@ class ImportedPage:
     height: int
     annotations: tuple[Annotation, ...]
     origin: str  # the file name inside the dataset, reused on export
+
+
+@dataclass(frozen=True)
+class ReviewTally:
+    """One saved review's contribution to live accuracy."""
+
+    review_id: int
+    saved_at: float
+    model_version: str
+    counts: AccuracyCounts
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,21 @@ class CorrectionStore:
     def page_image(self, page_hash: str) -> np.ndarray:
         """The RGB uint8 page with ``page_hash``; StoreError if missing or damaged."""
         return self.pages.load(page_hash)
+
+    def review_tallies(self) -> list[ReviewTally]:
+        """Counted and right boxes of every saved review, oldest first (for accuracy over time).
+
+        Imports are not reviews and are left out; so are reviews with no counted box.
+        """
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT r.id, r.saved_at, r.model_version, SUM(b.correct), SUM(b.counted) "
+                "FROM reviews r JOIN boxes b ON b.review_id = r.id WHERE r.kind = 'review' "
+                "GROUP BY r.id HAVING SUM(b.counted) > 0 ORDER BY r.id"
+            ).fetchall(),
+            what="read review tallies",
+        )
+        return [ReviewTally(rid, t, v, AccuracyCounts(c, n)) for rid, t, v, c, n in rows]
 
     def page_truths(self) -> list[PageTruth]:
         """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
