@@ -17,7 +17,7 @@ from digitpad.formats import LabelledImage, coco_schema_errors, read_coco, read_
 from digitpad.formats import write_yolo as write_yolo_dataset
 from digitpad.interop import export_dataset, guess_format, import_dataset
 from digitpad.store import CorrectionStore
-from digitpad.types import NOT_DIGIT, Annotation, Box
+from digitpad.types import NOT_DIGIT, Annotation, Box, BoxOutcome
 
 
 def _dataset(tmp_path: Path, n: int = 4) -> list[LabelledImage]:
@@ -203,3 +203,15 @@ def test_cli_import_export_stats_exit_codes(home, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["import", str(src), "--format", "voc"])
     assert exit_.value.code == 2
+
+
+def test_reimporting_an_old_export_does_not_undo_a_newer_correction(home, tmp_path):
+    with CorrectionStore.open(home) as store:
+        first = payload(1)
+        store.save_review(first)
+        export_dataset(store, tmp_path / "old", "coco")
+        fixed = (BoxOutcome(Box(2, 2, 12, 20), "8", "added"),)
+        rid = store.save_review(payload(1, fixed, model="v2"))
+        assert import_dataset(store, tmp_path / "old", "coco").pages_added == 1
+        samples = list(store.training_samples())
+    assert [(s.box, s.label, s.review_id) for s in samples] == [(Box(2, 2, 12, 20), "8", rid)]

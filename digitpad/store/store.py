@@ -39,10 +39,12 @@ _BOX_COLUMNS = (
     "alternatives, final_label, deleted, outcome, counted, correct, kind, touching"
 )
 _INSERT_BOX = f"INSERT INTO boxes ({_BOX_COLUMNS}) VALUES ({', '.join('?' * 19)})"
-# The current truth of a page is its latest review (a page reviewed again supersedes itself).
+# The current truth of a page is its latest review by a person (a page reviewed again
+# supersedes itself); a dataset import counts only for pages nobody reviewed in the app, so
+# re-importing an old export never undoes a newer correction.
 _LATEST_REVIEWS = (
-    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
-    "(PARTITION BY page_id ORDER BY saved_at DESC, id DESC) AS rn FROM reviews) WHERE rn = 1"
+    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY page_id "
+    "ORDER BY kind = 'review' DESC, saved_at DESC, id DESC) AS rn FROM reviews) WHERE rn = 1"
 )
 
 
