@@ -1,0 +1,103 @@
+"""The digit classifier at inference time: one ONNX model behind one onnxruntime session.
+
+This is the only module that imports onnxruntime. A model file is an ONNX graph with one input
+(N, 1, 28, 28) float32 and one output (N, 11) of class probabilities, in the order of
+:data:`digitpad.types.CLASSES`, plus metadata properties written by
+:func:`digitpad.training.export.export_onnx` (``version``, ``classes``, ``created``, ``data``,
+``validation``...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.errors import ModelError
+from digitpad.preprocess import SIZE
+from digitpad.types import CLASSES
+
+# Small CNN, small batches: one or two threads answer fastest and leave the other core free
+# for the UI; sequential execution avoids a thread pool that would only add latency.
+INTRA_OP_THREADS = 1
+
+
+class Classifier:
+    """Owns one onnxruntime ``InferenceSession``. Create it with :meth:`load`.
+
+    Attributes: ``path`` (the model file), ``version`` ("v1", "v2"...), ``metadata`` (every
+    metadata property of the file, as strings), ``classes`` (class labels, index order).
+    """
+
+    def __init__(self, session: object, path: Path, metadata: dict[str, str]) -> None:
+        self._session = session
+        self.path = path
+        self.metadata = metadata
+        self.version = metadata.get("version", "v1")
+        self.classes: tuple[str, ...] = tuple(
+            metadata["classes"].split(",") if metadata.get("classes") else CLASSES
+        )
+        self._input = session.get_inputs()[0].name  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, path: Path | str) -> Classifier:
+        """Load an ONNX model file.
+
+        Raises:
+            ModelError: the file is missing, is not a valid ONNX model, or has the wrong input or
+                output shape or class list.
+        """
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path}")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = INTRA_OP_THREADS
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3  # no warnings on stderr for the user
+        try:
+            session = ort.InferenceSession(
+                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+            raise ModelError(f"{path.name}: not a usable ONNX model ({_first_line(exc)})") from None
+        meta = dict(session.get_modelmeta().custom_metadata_map)
+        clf = cls(session, path, meta)
+        clf._check_shape()
+        return clf
+
+    def _check_shape(self) -> None:
+        inputs = self._session.get_inputs()  # type: ignore[attr-defined]
+        outputs = self._session.get_outputs()  # type: ignore[attr-defined]
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelError(f"{self.path.name}: expected one input and one output")
+        in_shape = list(inputs[0].shape)
+        if len(in_shape) != 4 or in_shape[1:] != [1, SIZE, SIZE]:
+            raise ModelError(f"{self.path.name}: input shape {in_shape}, expected [N, 1, 28, 28]")
+        out_shape = list(outputs[0].shape)
+        if len(out_shape) != 2 or out_shape[1] != len(CLASSES):
+            raise ModelError(f"{self.path.name}: output shape {out_shape}, expected [N, 11]")
+        if self.classes != CLASSES:
+            raise ModelError(f"{self.path.name}: class list {self.classes} is not {CLASSES}")
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, 11) float32 for a (N, 1, 28, 28) float32 batch, in one call.
+
+        An empty batch gives an empty (0, 11) array without running the model.
+        """
+        if batch.shape[0] == 0:
+            return np.zeros((0, len(CLASSES)), np.float32)
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        (probs,) = self._session.run(None, {self._input: x})  # type: ignore[attr-defined]
+        return np.asarray(probs, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"Classifier({self.path.name!r}, version={self.version!r})"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:160] or type(exc).__name__

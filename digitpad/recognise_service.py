@@ -1,0 +1,209 @@
+"""The recognition pipeline: page image -> segmentation -> crops -> one batched inference ->
+labelled boxes and reading text.
+
+Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``);
+:class:`Recogniser` strings them together around a :class:`~digitpad.classifier.Classifier`.
+Never imports torch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitpad.classifier import Classifier
+from digitpad.errors import ModelError
+from digitpad.home import Home, resolve_home
+from digitpad.imageio import load_image
+from digitpad.preprocess import preprocess_boxes
+from digitpad.reading import reading_text
+from digitpad.segment import Segmentation, segment, split_candidates
+from digitpad.types import CLASSES, NOT_DIGIT, Alternative, Box, Digit, PageResult
+
+NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
+# A reading that splits a box must beat keeping it whole by this much (mean log-probability):
+# one confident digit is the simpler explanation.
+SPLIT_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One segmented box and the alternative ways of reading it (ink pixels).
+
+    ``readings[0]`` is always the box kept whole; the others split it into touching digits.
+    """
+
+    box: Box
+    readings: tuple[tuple[Box, ...], ...]
+
+
+def plan_candidates(seg: Segmentation) -> list[Candidate]:
+    """Every box of ``seg`` with its whole reading plus any touching-digit splits."""
+    out = []
+    for b in seg.ink_boxes:
+        splits = split_candidates(seg.ink, b)
+        out.append(Candidate(b, ((b,), *splits)))
+    return out
+
+
+def crop_batch(ink: np.ndarray, candidates: list[Candidate]) -> tuple[np.ndarray, list[Box]]:
+    """All distinct boxes of all readings, preprocessed into one (N, 1, 28, 28) batch."""
+    index: dict[Box, int] = {}
+    for c in candidates:
+        for reading in c.readings:
+            for b in reading:
+                index.setdefault(b, len(index))
+    boxes = list(index)
+    return preprocess_boxes(ink, boxes), boxes
+
+
+def decide(
+    candidates: list[Candidate], boxes: list[Box], probs: np.ndarray
+) -> list[tuple[Box, np.ndarray]]:
+    """Pick the best reading of every candidate; return its parts with their probabilities.
+
+    A reading scores the mean log-probability of "some digit" for its parts times the best
+    digit's share; the whole box wins unless a split beats it by ``SPLIT_MARGIN``. A whole box
+    that the classifier calls "not a digit" still competes: two touching digits are not one.
+    """
+    row = {b: i for i, b in enumerate(boxes)}
+    out: list[tuple[Box, np.ndarray]] = []
+    for c in candidates:
+        best, best_score = c.readings[0], _score(c.readings[0], row, probs) + SPLIT_MARGIN
+        for reading in c.readings[1:]:
+            s = _score(reading, row, probs)
+            if s > best_score:
+                best, best_score = reading, s
+        out.extend((b, probs[row[b]]) for b in best)
+    return out
+
+
+def _score(reading: tuple[Box, ...], row: dict[Box, int], probs: np.ndarray) -> float:
+    p = np.array([probs[row[b], :NOT_DIGIT_INDEX].max() for b in reading])
+    return float(np.mean(np.log(np.maximum(p, 1e-6))))
+
+
+def to_digits(
+    parts: list[tuple[Box, np.ndarray]],
+    seg: Segmentation,
+    width: int,
+    height: int,
+    *,
+    min_confidence: float = 0.0,
+) -> list[Digit]:
+    """Digits for the chosen parts: boxes in page pixels, top-3 alternatives, filtered.
+
+    A part is dropped when "not a digit" is its most likely class (by the total of the digit
+    classes) or its best digit's probability is below ``min_confidence``.
+    """
+    digits = []
+    for b, p in parts:
+        if p[NOT_DIGIT_INDEX] >= 0.5:
+            continue
+        order = np.argsort(-p[:NOT_DIGIT_INDEX], kind="stable")
+        conf = float(p[order[0]])
+        if conf < min_confidence:
+            continue
+        alts = tuple(Alternative(CLASSES[k], float(p[k])) for k in order[1:4])
+        box = seg.to_page(b, width, height)
+        digits.append(Digit(box, CLASSES[order[0]], conf, alts))
+    return digits
+
+
+class Recogniser:
+    """Recognises pages with one classifier. ``classifier`` may be swapped at any time (the app
+    swaps in a retrained model); each call uses the classifier it started with."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+
+    def recognise(self, image: Any, *, min_confidence: float = 0.0) -> PageResult:
+        """Find and read every digit in ``image`` (a path, PIL image or numpy array).
+
+        Raises:
+            ImageError: the image cannot be read or is too large.
+        """
+        t0 = time.perf_counter()
+        clf = self.classifier
+        rgb = load_image(image)
+        h, w = rgb.shape[:2]
+        seg = segment(rgb)
+        candidates = plan_candidates(seg)
+        batch, boxes = crop_batch(seg.ink, candidates)
+        probs = clf.predict(batch)
+        parts = decide(candidates, boxes, probs)
+        digits = to_digits(parts, seg, w, h, min_confidence=min_confidence)
+        text = reading_text(digits)
+        elapsed = (time.perf_counter() - t0) * 1000.0
+        return PageResult(tuple(digits), text, w, h, clf.version, elapsed)
+
+
+# --- default model ---------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple[str, float], Classifier] = {}
+
+
+def default_model_path(home: Home | None = None) -> Path:
+    """The ONNX file of the home's active model (the registry decides; v1 is the shipped one).
+
+    Raises:
+        ModelError: no usable model.
+    """
+    from digitpad.registry import active_model_path
+
+    return active_model_path(home or resolve_home())
+
+
+def load_classifier(path: Path | str) -> Classifier:
+    """Load ``path``, reusing an already loaded session while the file is unchanged.
+
+    Raises:
+        ModelError: the file is missing or not a usable model.
+    """
+    p = Path(path).resolve()
+    try:
+        key = (str(p), p.stat().st_mtime)
+    except OSError:
+        raise ModelError(f"model file not found: {path}") from None
+    with _cache_lock:
+        clf = _cache.get(key)
+        if clf is None:
+            clf = Classifier.load(p)
+            _cache.clear()  # keep one model: the app swaps, it does not collect
+            _cache[key] = clf
+        return clf
+
+
+def load_default_classifier(home: Home | None = None) -> Classifier:
+    """The classifier of the home's active model.
+
+    Raises:
+        ModelError: no usable model.
+    """
+    return load_classifier(default_model_path(home))
+
+
+def recognise(image: Any, *, model: Classifier | Path | str | None = None) -> PageResult:
+    """Find and read every digit in ``image`` (a path, a PIL image or a numpy array).
+
+    ``model`` is a loaded :class:`Classifier`, a path to an ONNX file, or None for the active
+    model of the data home. Boxes in the result are in original image pixels, after EXIF
+    orientation, x1/y1 exclusive.
+
+    Raises:
+        ImageError: the image cannot be read or is too large.
+        ModelError: the model cannot be loaded.
+    """
+    if isinstance(model, Classifier):
+        clf = model
+    elif model is None:
+        clf = load_default_classifier()
+    else:
+        clf = load_classifier(model)
+    return Recogniser(clf).recognise(image)

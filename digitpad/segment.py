@@ -1,0 +1,411 @@
+"""Segmentation: from an RGB page to an ink map and candidate digit boxes (OpenCV only).
+
+The pipeline, in order:
+
+1. Downscale huge pages so the long side is at most ``WORK_MAX_SIDE`` (boxes are mapped back).
+2. Ink map: the darkest channel (coloured ink is dark in at least one channel), polarity flipped
+   for light ink on dark paper, divided by a smooth background estimate (a max filter then a
+   median on a small copy) so shadows and uneven light cancel out, then stretched to [0, 1].
+3. Ruled and squared-paper lines (long thin runs across much of the page) are removed, and the
+   strokes they crossed are joined again.
+4. Connected components; specks dropped; strokes of one digit (a 4 or 5 in two strokes) merged
+   when they overlap strongly in x and are close vertically.
+5. Dots, dashes and underlines are rejected by size and shape relative to their neighbours.
+
+Everything the classifier has to decide (is this a letter or a digit?) is left to it: the
+segmenter proposes, the classifier disposes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from digitpad.types import Box
+
+WORK_MAX_SIDE = 2000  # segmentation works at most at this long side (pixels)
+MASK_LEVEL = 0.25  # ink map value above which a pixel surely is ink
+HYSTERESIS_REACH = 7  # ...within this window (pixels) of sure ink
+LINE_LEVEL = 0.05  # printed rulings are looked for down to this level
+LOW_LEVEL = 0.1  # ...and above which it is ink when connected to sure ink (hysteresis)
+MIN_AREA = 6  # components smaller than this (work pixels) are specks
+LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
+MIN_HEIGHT = 7  # a digit is at least this tall in work pixels (12 px at scale 0.6)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """What the segmenter found on one page.
+
+    ``ink`` is float32 in [0, 1] (1 = ink) at ``scale`` times the original resolution
+    (``scale`` is 1.0 unless the page was larger than ``WORK_MAX_SIDE``). ``boxes`` are in
+    original pixels, sorted top-to-bottom then left-to-right; ``ink_boxes`` are the same boxes in
+    ``ink`` pixels. ``inverted`` says the page was light ink on a dark background.
+    """
+
+    ink: np.ndarray
+    scale: float
+    boxes: list[Box]
+    ink_boxes: list[Box] = field(default_factory=list)
+    inverted: bool = False
+
+    def to_ink(self, box: Box) -> Box:
+        """An original-pixel box in ``ink`` coordinates (clipped to the ink map)."""
+        h, w = self.ink.shape
+        if self.scale == 1.0:
+            return box.clip(w, h)
+        return box.scaled(self.scale).clip(w, h)
+
+    def to_page(self, box: Box, width: int, height: int) -> Box:
+        """An ``ink``-pixel box in original pixels (clipped to the page)."""
+        if self.scale == 1.0:
+            return box
+        return box.scaled(1.0 / self.scale).clip(width, height)
+
+
+def segment(rgb: np.ndarray) -> Segmentation:
+    """Segment an RGB uint8 page (H, W, 3) into an ink map and candidate digit boxes.
+
+    A blank page gives no boxes. Never raises for a valid RGB array.
+    """
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_MAX_SIDE / max(h, w))
+    work = rgb
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    ink, inverted = ink_map(work)
+    weak, line_mask = remove_lines(ink > LOW_LEVEL)
+    mask = hysteresis(weak, (ink > MASK_LEVEL) & weak)
+    if line_mask is not None:
+        ink[line_mask & ~mask] = 0.0
+    ink_boxes = find_boxes(mask)
+    seg = Segmentation(ink=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
+    boxes = [seg.to_page(b, w, h) for b in ink_boxes]
+    return Segmentation(ink=ink, scale=scale, boxes=boxes, ink_boxes=ink_boxes, inverted=inverted)
+
+
+# --- ink map ---------------------------------------------------------------------------------
+
+
+def ink_map(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Float32 ink in [0, 1] for an RGB page, and whether the page was light-on-dark."""
+    inverted = is_inverted(rgb)
+    r, g, b = cv2.split(rgb)
+    # coloured ink is dark in at least one channel; light ink is bright in one, so flip it
+    lightest = cv2.max(cv2.max(r, g), b)
+    dark = cv2.bitwise_not(lightest) if inverted else cv2.min(cv2.min(r, g), b)
+    background = estimate_background(dark)
+    # relative darkness: 0 on paper, ~1 for black ink, whatever the local light level
+    bg = background.astype(np.float32)
+    bg += 1.0
+    darkness = cv2.divide(cv2.subtract(bg, dark.astype(np.float32)), bg)
+    lo, hi = _stretch_levels(darkness)
+    # (d - lo) / (hi - lo), clipped to [0, 1]
+    above = cv2.max(cv2.subtract(darkness, lo), 0.0)  # convertScaleAbs would fold negatives up
+    ink = cv2.convertScaleAbs(above, alpha=255.0 / max(hi - lo, 1e-3))
+    return ink.astype(np.float32) * np.float32(1.0 / 255.0), inverted
+
+
+def is_inverted(rgb: np.ndarray) -> bool:
+    """True when the page is light ink on a dark background (most pixels are dark)."""
+    small = rgb[:: max(1, rgb.shape[0] // 200), :: max(1, rgb.shape[1] // 200)]
+    grey = small.mean(axis=2)
+    return float(np.median(grey)) < 100.0
+
+
+def estimate_background(dark: np.ndarray) -> np.ndarray:
+    """A smooth estimate of the paper's brightness under the ink (uint8, same shape).
+
+    On a small copy, a max filter (grey dilation) wipes out dark strokes narrower than the
+    kernel, and a median then smooths paper texture; the result is scaled back up.
+    """
+    h, w = dark.shape
+    factor = max(1, round(max(h, w) / 160))
+    if factor == 1 and max(h, w) <= 64:
+        return np.full_like(dark, int(np.percentile(dark, 90)))
+    small = cv2.resize(
+        dark, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+    )
+    # strokes of a digit half the page tall are about 1/25 of the page; the kernel must be wider
+    k = max(3, (max(small.shape) // 18) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    closed = cv2.dilate(small, kernel)
+    closed = cv2.medianBlur(closed, min(k, 5) | 1)
+    return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
+    """The darkness of plain paper (noise floor) and of solid ink on this page."""
+    sample = darkness[:: max(1, darkness.shape[0] // 300), :: max(1, darkness.shape[1] // 300)]
+    flat = sample.ravel()
+    med = float(np.median(flat))
+    mad = float(np.median(np.abs(flat - med))) + 1e-3
+    lo = min(0.25, max(0.06, med + 6.0 * mad))
+    inky = flat[flat > lo + 0.05]
+    hi = 0.6 if inky.size < 20 else float(np.percentile(inky, 90))
+    hi = float(np.clip(hi, lo + 0.12, 0.75))
+    return lo, hi
+
+
+def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """``strong`` plus the ``weak`` pixels within a few pixels of a strong one.
+
+    Thin pencil strokes dip below ``MASK_LEVEL`` along their length; a single threshold would
+    break one digit into many pieces, a low one alone would keep paper noise and the remains
+    of faint rulings. Growing only a short way bridges the dips without following a ruling.
+    """
+    near = cv2.dilate(
+        strong.astype(np.uint8), np.ones((HYSTERESIS_REACH, HYSTERESIS_REACH), np.uint8)
+    )
+    return strong | (weak & near.astype(bool))
+
+
+# --- ruled lines -----------------------------------------------------------------------------
+
+
+def remove_lines(
+    mask: np.ndarray, detect: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Remove long thin horizontal/vertical lines from a binary ink mask.
+
+    Lines are looked for in ``detect`` (default ``mask``, a low threshold, because faint printed
+    rulings break up at higher levels); short gaps are bridged along the line. A line must run
+    across a good part of the page, so a tall "1" or a long "7" bar survives. Strokes the line
+    crossed are joined again. Returns the cleaned mask and the mask of removed line pixels
+    (None when there were none).
+    """
+    h, w = mask.shape
+    if min(h, w) < 40:
+        return mask, None
+    m8 = (mask if detect is None else detect).astype(np.uint8)
+    removed = np.zeros(mask.shape, bool)
+    cleaned = mask.copy()
+    for horizontal in (True, False):
+        lines = _line_mask(m8, horizontal)
+        if lines is None:
+            continue
+        # widen a little: anti-aliased line edges are ink too
+        lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
+        cleaned &= ~lines
+        # strokes that crossed the line were cut: bridge across it, along the crossing direction
+        across = np.ones((13, 1) if horizontal else (1, 13), np.uint8)
+        joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, across)
+        cleaned |= joined.astype(bool) & lines & mask
+        removed |= lines
+    if not removed.any():
+        return mask, None
+    return cleaned, removed
+
+
+def _line_mask(m8: np.ndarray, horizontal: bool) -> np.ndarray | None:
+    """uint8 mask of the long straight runs of one direction, or None when there are none.
+
+    A run must span 30% of the page width (horizontal) or half its height (vertical), so a tall
+    "1" is not taken for a ruling.
+    """
+    h, w = m8.shape
+    extent = w if horizontal else h
+    length = max(25, extent // 12)
+    bridge = np.ones((1, 9) if horizontal else (9, 1), np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
+    bridged = cv2.morphologyEx(m8, cv2.MORPH_CLOSE, bridge)
+    runs = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, kernel)
+    if not runs.any():
+        return None
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
+    thick = stats[:, cv2.CC_STAT_HEIGHT] if horizontal else stats[:, cv2.CC_STAT_WIDTH]
+    need = (0.3 if horizontal else 0.5) * extent
+    keep = (span >= need) & (span >= 15 * thick)
+    keep[0] = False
+    if not keep.any():
+        return None
+    lines = keep[labels].astype(np.uint8)
+    # a bold digit stroke on the line joins its component; only the thin part is the line
+    across = np.ones((LINE_MAX_THICK, 1) if horizontal else (1, LINE_MAX_THICK), np.uint8)
+    return lines & ~cv2.morphologyEx(lines, cv2.MORPH_OPEN, across)
+
+
+# --- components and grouping -----------------------------------------------------------------
+
+
+def find_boxes(mask: np.ndarray) -> list[Box]:
+    """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return []
+    st = stats[1:]
+    keep = st[:, cv2.CC_STAT_AREA] >= MIN_AREA
+    st = st[keep]
+    boxes = [[int(x), int(y), int(x + bw), int(y + bh), int(a)] for x, y, bw, bh, a in st]
+    boxes = merge_strokes(boxes)
+    typical = typical_height(boxes)
+    out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
+    out.sort(key=lambda b: (b.y0, b.x0))
+    return out
+
+
+def merge_strokes(boxes: list[list[int]]) -> list[list[int]]:
+    """Merge components that belong to one digit: strong x overlap, small vertical gap.
+
+    Boxes are ``[x0, y0, x1, y1, area]``. Repeats until nothing merges (a digit in three
+    strokes merges in two rounds). The merged box may not grow much taller than its tallest part,
+    so digits of two rows never merge.
+    """
+    boxes = [list(b) for b in boxes]
+    changed = True
+    while changed and len(boxes) > 1:
+        changed = False
+        boxes.sort(key=lambda b: b[0])
+        i = 0
+        while i < len(boxes):
+            a = boxes[i]
+            j = i + 1
+            while j < len(boxes):
+                b = boxes[j]
+                if b[0] >= a[2]:
+                    break  # sorted by x0: nothing further right overlaps in x
+                if _same_digit(a, b):
+                    a[:] = [
+                        min(a[0], b[0]),
+                        min(a[1], b[1]),
+                        max(a[2], b[2]),
+                        max(a[3], b[3]),
+                        a[4] + b[4],
+                    ]
+                    boxes.pop(j)
+                    changed = True
+                    continue
+                j += 1
+            i += 1
+    return boxes
+
+
+def _same_digit(a: list[int], b: list[int]) -> bool:
+    wa, wb = a[2] - a[0], b[2] - b[0]
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+    if overlap_x < 0.5 * min(wa, wb):
+        return False
+    tall = max(ha, hb)
+    gap = max(a[1], b[1]) - min(a[3], b[3])  # negative when they overlap vertically
+    if gap > 0.3 * tall:
+        return False
+    union_h = max(a[3], b[3]) - min(a[1], b[1])
+    union_w = max(a[2], b[2]) - min(a[0], b[0])
+    if union_h > 1.35 * tall:
+        return False
+    # a small mark inside or just above a big one joins it; two digit-sized parts stacked do not
+    return union_w <= 1.3 * max(wa, wb)
+
+
+def typical_height(boxes: list[list[int]]) -> float:
+    """The page's typical digit height: a high-ish median of the taller components."""
+    hs = np.array([b[3] - b[1] for b in boxes if b[3] - b[1] >= MIN_HEIGHT], np.float32)
+    if hs.size == 0:
+        return float(MIN_HEIGHT)
+    return float(np.percentile(hs, 60))
+
+
+def _plausible(b: list[int], typical: float) -> bool:
+    """Reject specks, dots, dashes and underlines; keep anything digit-like for the classifier."""
+    w, h = b[2] - b[0], b[3] - b[1]
+    if h < MIN_HEIGHT and w < MIN_HEIGHT * 2:
+        return False
+    fill = b[4] / max(1, w * h)
+    if max(w, h) < 0.18 * typical or (max(w, h) < 0.3 * typical and fill > 0.65):
+        return False  # a dot or speck beside digits of normal size (solid, unlike strokes)
+    if w > 3.0 * h and h < 0.45 * typical:
+        return False  # dash or underline
+    return b[4] >= 0.015 * w * h or max(w, h) < 3 * typical
+
+
+# --- touching digits -------------------------------------------------------------------------
+
+SPLIT_ASPECT = 0.85  # a box at least this wide for its height may be touching digits
+MAX_PARTS = 4
+
+
+def split_candidates(ink: np.ndarray, box: Box) -> list[tuple[Box, ...]]:
+    """Ways to cut a wide ``box`` (ink pixels) into 2..MAX_PARTS digits side by side.
+
+    Cuts go through minima of the column ink profile near the evenly spaced positions; for two
+    parts the three deepest minima of the middle are each tried. Each part is shrunk to its own
+    ink. The classifier scores the readings (see ``recognise_service``); none is chosen here.
+    Returns [] for a box that is not wide enough to hold two digits.
+    """
+    w, h = box.width, box.height
+    if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
+        return []
+    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    profile = (crop > MASK_LEVEL).sum(axis=0).astype(np.float32)
+    profile = np.convolve(profile, np.ones(3, np.float32) / 3.0, mode="same")
+    out: list[tuple[Box, ...]] = []
+    seen: set[tuple[int, ...]] = set()
+    max_k = min(MAX_PARTS, max(2, round(w / (0.45 * h))))
+    for k in range(2, max_k + 1):
+        for cuts in _cut_sets(profile, k):
+            key = tuple(cuts)
+            if key in seen:
+                continue
+            seen.add(key)
+            parts = _parts(crop, box, cuts)
+            if parts is not None:
+                out.append(parts)
+    return out
+
+
+def _cut_sets(profile: np.ndarray, k: int) -> list[list[int]]:
+    w = profile.size
+    step = w / k
+    best = []
+    for j in range(1, k):
+        lo, hi = int(j * step - 0.35 * step), int(j * step + 0.35 * step) + 1
+        lo, hi = max(2, lo), min(w - 2, hi)
+        if hi <= lo:
+            return []
+        seg = profile[lo:hi] + 0.02 * np.abs(np.arange(lo, hi) - j * step)  # prefer the centre
+        best.append(lo + int(np.argmin(seg)))
+    sets = [best]
+    if k == 2:
+        # the junction of two touching round digits is no profile minimum: try fixed cuts too
+        for f in (0.38, 0.44, 0.5, 0.56, 0.62):
+            c = round(f * w)
+            if all(abs(c - s[0]) > 2 for s in sets):
+                sets.append([c])
+        lo, hi = int(0.25 * w), int(0.75 * w) + 1
+        seg = profile[lo:hi]
+        if seg.size >= 3:
+            # local minima of the middle half, deepest first
+            is_min = np.r_[True, seg[1:] <= seg[:-1]] & np.r_[seg[:-1] <= seg[1:], True]
+            idx = np.flatnonzero(is_min)
+            idx = idx[np.argsort(seg[idx], kind="stable")]
+            for i in idx[:3]:
+                c = lo + int(i)
+                if all(abs(c - s[0]) > 2 for s in sets):
+                    sets.append([c])
+    return sets
+
+
+def _parts(crop: np.ndarray, box: Box, cuts: list[int]) -> tuple[Box, ...] | None:
+    edges = [0, *cuts, crop.shape[1]]
+    parts = []
+    for a, b in itertools.pairwise(edges):
+        sub = crop[:, a:b] > MASK_LEVEL
+        rows = np.flatnonzero(sub.any(axis=1))
+        cols = np.flatnonzero(sub.any(axis=0))
+        if rows.size == 0 or rows[-1] - rows[0] + 1 < 0.3 * box.height:
+            return None  # an empty or tiny part is no digit: this cut is wrong
+        parts.append(
+            Box(
+                box.x0 + a + int(cols[0]),
+                box.y0 + int(rows[0]),
+                box.x0 + a + int(cols[-1]) + 1,
+                box.y0 + int(rows[-1]) + 1,
+            )
+        )
+    return tuple(parts)

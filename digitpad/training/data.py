@@ -1,0 +1,145 @@
+"""Training crops, produced exactly as inference produces them.
+
+A page goes through :func:`digitpad.segment.segment` and every box the recogniser would classify
+(each segmented box and every touching-digit split of it) is cropped with
+:func:`digitpad.preprocess.preprocess_boxes` and labelled by matching to the page's ground truth:
+a box that overlaps a digit well gets its label, a box that matches nothing (a letter, a dot, two
+touching digits as one, a wrong cut) is "not a digit". So training sees what inference sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from digitpad.preprocess import SIZE, preprocess_boxes, preprocess_crop
+from digitpad.segment import Segmentation, segment, split_candidates
+from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box, SynthPage
+
+NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
+POSITIVE_IOU = 0.55  # at least this IoU with a digit: that digit's label
+NEGATIVE_IOU = 0.35  # below this with every digit: not a digit; in between: ambiguous, skipped
+
+
+def crops_for_boxes(rgb: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+    """Crops (N, 1, 28, 28) for page-pixel ``boxes`` of an RGB page, cut from the segmenter's ink
+    map exactly as the recogniser cuts them (so corrections train on what inference sees)."""
+    seg = segment(rgb)
+    return preprocess_boxes(seg.ink, [seg.to_ink(b) for b in boxes])
+
+
+def candidate_boxes(seg: Segmentation) -> list[Box]:
+    """Every distinct box the recogniser classifies on this page (ink pixels): each segmented box
+    and the parts of each of its touching-digit splits."""
+    seen: dict[Box, None] = {}
+    for b in seg.ink_boxes:
+        seen.setdefault(b, None)
+        for parts in split_candidates(seg.ink, b):
+            for p in parts:
+                seen.setdefault(p, None)
+    return list(seen)
+
+
+def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.ndarray:
+    """Class ids for page-pixel ``boxes`` by IoU with the digit annotations; -1 = ambiguous."""
+    digits = [a for a in annotations if a.is_digit]
+    out = np.full(len(boxes), NOT_DIGIT_ID, np.int64)
+    for i, b in enumerate(boxes):
+        best, best_iou = None, 0.0
+        for a in digits:
+            iou = b.iou(a.box)
+            if iou > best_iou:
+                best, best_iou = a, iou
+        if best is not None and best_iou >= POSITIVE_IOU:
+            out[i] = CLASSES.index(best.label)
+        elif best_iou >= NEGATIVE_IOU:
+            out[i] = -1
+    return out
+
+
+def page_crops(page: SynthPage) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled crops of every box the recogniser would classify on ``page``."""
+    seg = segment(page.image)
+    h, w = page.image.shape[:2]
+    boxes = candidate_boxes(seg)
+    labels = label_boxes([seg.to_page(b, w, h) for b in boxes], page.annotations)
+    keep = labels >= 0
+    X = preprocess_boxes(seg.ink, [b for b, k in zip(boxes, keep, strict=True) if k])
+    return X, labels[keep]
+
+
+def crops_from_pages(pages: Iterable[SynthPage]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`page_crops` of many pages, concatenated."""
+    xs, ys = [], []
+    for page in pages:
+        X, y = page_crops(page)
+        xs.append(X)
+        ys.append(y)
+    if not xs:
+        return np.zeros((0, 1, SIZE, SIZE), np.float32), np.zeros(0, np.int64)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def synthetic_crops(n_pages: int, seed: int, config: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled crops the segmenter produces on ``n_pages`` synthetic pages (seeded).
+
+    ``config`` is a :class:`digitpad.synth.pages.PageConfig` (None = its defaults).
+    """
+    from digitpad.synth.pages import generate_pages
+
+    return crops_from_pages(generate_pages(n_pages, seed, config))
+
+
+def sklearn_digit_crops(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits (1797, 43 writers), upscaled and preprocessed.
+
+    Different writers from the validation sets; a small extra source of real handwriting.
+    """
+    import cv2
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    rng = np.random.default_rng(seed)
+    X = np.zeros((len(data.images), 1, SIZE, SIZE), np.float32)
+    for i, img in enumerate(data.images):
+        size = int(rng.integers(24, 40))
+        big = cv2.resize(
+            (img / 16.0).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC
+        )
+        big = np.clip((big - 0.3) / 0.5, 0.0, 1.0)  # blocky 8x8 blur -> strokes
+        X[i, 0] = preprocess_crop(big)
+    return X, data.target.astype(np.int64)
+
+
+def synth_glyph(label: str, height: int, rng: np.random.Generator) -> np.ndarray:
+    """One digit from the synthetic generator's glyph renderer, as a tight float ink crop."""
+    from digitpad.synth.glyphs import render_digit
+
+    g = np.asarray(render_digit(label, rng, height=height), np.float32)
+    ys, xs = np.nonzero(g > 0.05)
+    if ys.size == 0:
+        return g
+    return g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def glyph_pages(n_pages: int, seed: int, **kwargs: Any) -> Iterable[SynthPage]:
+    """Plain pages of the synthetic generator's digit glyphs laid out in rows (clean paper).
+
+    A simple, fast complement to ``digitpad.synth.pages`` (which adds paper, light and lines).
+    """
+    from digitpad.training.drawn import draw_page
+
+    for i in range(n_pages):
+        s = seed * 1_000_003 + i
+        rng = np.random.default_rng(s)
+        opts = {
+            "n_digits": int(rng.integers(5, 40)),
+            "digit_height": (int(rng.integers(12, 40)), int(rng.integers(40, 120))),
+            "distractors": int(rng.integers(0, 8)),
+            "touching_rate": float(rng.choice([0.0, 0.15, 0.4])),
+            "glyph": synth_glyph,
+            **kwargs,
+        }
+        yield draw_page(s, **opts)

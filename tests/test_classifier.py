@@ -1,0 +1,49 @@
+"""Classifier: loading errors, metadata, batched prediction of the shipped model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitpad.classifier import Classifier
+from digitpad.errors import ModelError
+from digitpad.home import shipped_model_path
+from digitpad.preprocess import preprocess_crop
+from digitpad.training.drawn import draw_glyph
+
+
+def test_missing_model_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        Classifier.load(tmp_path / "nope.onnx")
+
+
+def test_corrupt_model_is_a_model_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07garbage" * 100)
+    with pytest.raises(ModelError) as err:
+        Classifier.load(bad)
+    assert "\n" not in str(err.value)
+    truncated = tmp_path / "half.onnx"
+    truncated.write_bytes(shipped_model_path().read_bytes()[:2000])
+    with pytest.raises(ModelError):
+        Classifier.load(truncated)
+
+
+def test_shipped_model_metadata_and_predict() -> None:
+    clf = Classifier.load(shipped_model_path())
+    assert clf.version == "v1"
+    for key in ("classes", "created", "data", "validation"):
+        assert clf.metadata.get(key), key
+    assert shipped_model_path().stat().st_size <= 5 * 1024 * 1024
+    rng = np.random.default_rng(0)
+    batch = np.zeros((5, 1, 28, 28), np.float32)
+    batch[1, 0] = preprocess_crop(draw_glyph("7", 60, rng))
+    batch[3, 0] = preprocess_crop(draw_glyph("0", 60, rng))
+    probs = clf.predict(batch)
+    assert probs.shape == (5, 11) and probs.dtype == np.float32
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert probs[1].argmax() == 7 and probs[3].argmax() == 0
+    assert probs[0].argmax() == 10  # an empty crop is not a digit
+    assert clf.predict(np.zeros((0, 1, 28, 28), np.float32)).shape == (0, 11)

@@ -1,0 +1,151 @@
+"""The recognition pipeline end to end, its pure parts, the CLI, and that it never needs torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.classifier import Classifier
+from digitpad.cli import main
+from digitpad.errors import ImageError
+from digitpad.home import shipped_model_path
+from digitpad.reading import group_rows, reading_text
+from digitpad.recognise_service import Candidate, Recogniser, decide, recognise
+from digitpad.training.drawn import draw_page
+from digitpad.types import Box, Digit
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def recogniser() -> Recogniser:
+    return Recogniser(Classifier.load(shipped_model_path()))
+
+
+def _score(result, page) -> float:
+    truth = page.digits
+    hits = sum(
+        any(d.box.iou(a.box) >= 0.5 and d.label == a.label for d in result.digits) for a in truth
+    )
+    return hits / len(truth)
+
+
+def test_recognise_drawn_page(recogniser: Recogniser) -> None:
+    page = draw_page(11, n_digits=20, distractors=3)
+    result = recogniser.recognise(page.image)
+    assert _score(result, page) >= 0.9
+    assert result.width == 1000 and result.height == 700
+    assert result.model_version == "v1" and result.elapsed_ms > 0
+    d = result.digits[0]
+    assert 0.0 <= d.confidence <= 1.0 and len(d.alternatives) == 3
+    assert d.alternatives[0].score <= d.confidence
+    assert result.text.replace("\n", "").replace(" ", "") != ""
+
+
+def test_blank_page_has_no_digits(recogniser: Recogniser) -> None:
+    result = recogniser.recognise(np.full((400, 600, 3), 250, np.uint8))
+    assert result.digits == () and result.text == ""
+
+
+def test_inputs_path_pil_array_and_exif(recogniser: Recogniser, tmp_path: Path) -> None:
+    page = draw_page(12, width=500, height=300, n_digits=6)
+    arr = recogniser.recognise(page.image)
+    path = tmp_path / "p.png"
+    Image.fromarray(page.image).save(path)
+    assert recogniser.recognise(path).text == arr.text
+    assert recogniser.recognise(Image.fromarray(page.image).convert("L")).text == arr.text
+    # stored rotated with an EXIF "rotate 90 CW to view" tag: boxes are in upright pixels
+    rotated = Image.fromarray(np.rot90(page.image, 1).copy())
+    exif = rotated.getexif()
+    exif[0x0112] = 6
+    jpg = tmp_path / "r.jpg"
+    rotated.save(jpg, exif=exif, quality=95)
+    result = recogniser.recognise(jpg)
+    assert (result.width, result.height) == (500, 300)
+    assert _score(result, page) >= 0.8
+
+
+def test_module_level_recognise_uses_active_model() -> None:
+    page = draw_page(13, width=600, height=200, n_digits=5)
+    result = recognise(page.image)
+    assert result.model_version == "v1"
+    with pytest.raises(ImageError):
+        recognise(Path("/no/such/image.png"))
+
+
+def test_split_decision_prefers_confident_parts() -> None:
+    whole, a, b = Box(0, 0, 40, 20), Box(0, 0, 20, 20), Box(20, 0, 40, 20)
+    cand = Candidate(whole, ((whole,), (a, b)))
+    probs = np.full((3, 11), 0.01, np.float32)
+    probs[0, 10] = 0.9  # the whole box: not a digit
+    probs[1, 3], probs[2, 8] = 0.9, 0.9  # the halves: a 3 and an 8
+    chosen = decide([cand], [whole, a, b], probs)
+    assert [bx for bx, _ in chosen] == [a, b]
+    probs[0, 10], probs[0, 0] = 0.01, 0.95  # now the whole box is a confident 0
+    chosen = decide([cand], [whole, a, b], probs)
+    assert [bx for bx, _ in chosen] == [whole]
+
+
+def test_reading_rows_and_gaps() -> None:
+    def dg(x: int, y: int, label: str) -> Digit:
+        return Digit(Box(x, y, x + 20, y + 30), label, 0.9)
+
+    digits = [dg(100, 100, "3"), dg(0, 5, "1"), dg(25, 0, "2"), dg(125, 104, "4"), dg(80, 8, "9")]
+    assert reading_text(digits) == "12 9\n34"
+    assert group_rows([]) == []
+
+
+def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:
+    page = draw_page(14, width=600, height=200, n_digits=4)
+    good = tmp_path / "good.png"
+    Image.fromarray(page.image).save(good)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    code = main(["recognise", "--json", str(good), str(broken), str(tmp_path / "missing.jpg")])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and len(out) == 3
+    first = out[0]
+    assert set(first) == {"image", "width", "height", "model", "text", "digits"}
+    assert first["model"] == "v1" and (first["width"], first["height"]) == (600, 200)
+    assert first["digits"] and set(first["digits"][0]) == {"box", "label", "confidence"}
+    x0, y0, x1, y1 = first["digits"][0]["box"]
+    assert 0 <= x0 < x1 <= 600 and 0 <= y0 < y1 <= 200
+    assert set(out[1]) == {"image", "error"} and "\n" not in out[1]["error"]
+    assert out[2]["image"].endswith("missing.jpg") and "no such file" in out[2]["error"]
+
+
+def test_cli_plain_and_min_confidence(tmp_path: Path, capsys) -> None:
+    page = draw_page(15, width=600, height=200, n_digits=4)
+    good = tmp_path / "good.png"
+    Image.fromarray(page.image).save(good)
+    assert main(["recognise", str(good), "--model", str(shipped_model_path())]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"{good}: ") and len(line.splitlines()) == 1
+    assert main(["recognise", "--json", "--min-confidence", "1.0", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["digits"] == []
+    assert main(["recognise", "--model", str(tmp_path / "none.onnx"), str(good)]) == 1
+    assert "model file not found" in capsys.readouterr().err
+
+
+def test_recognise_never_imports_torch(tmp_path: Path) -> None:
+    page = draw_page(16, width=400, height=150, n_digits=3)
+    img = tmp_path / "p.png"
+    Image.fromarray(page.image).save(img)
+    code = (
+        "import sys, digitpad\n"
+        f"r = digitpad.recognise({str(img)!r})\n"
+        "assert r.digits, 'nothing recognised'\n"
+        "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]\n"
+        "print('TORCH' if bad else 'CLEAN')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "CLEAN"

@@ -1,0 +1,122 @@
+"""Segmentation: ink map, lines, stroke grouping, rejection, polarity, huge pages."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitpad.segment import segment, split_candidates
+from digitpad.training.drawn import draw_glyph, draw_page
+from digitpad.types import Box
+
+
+def _page(h: int = 300, w: int = 400) -> np.ndarray:
+    return np.full((h, w, 3), 255, np.uint8)
+
+
+def _matched(found: list[Box], truth: list[Box], iou: float = 0.5) -> int:
+    return sum(any(f.iou(t) >= iou for f in found) for t in truth)
+
+
+def test_two_stroke_four_is_one_box() -> None:
+    img = _page()
+    # the open "L" of a 4, and its upright drawn separately, not touching
+    cv2.polylines(img, [np.array([[150, 60], [110, 170], [215, 170]])], False, (0, 0, 0), 6)
+    cv2.line(img, (190, 110), (190, 240), (0, 0, 0), 6)
+    seg = segment(img)
+    assert len(seg.boxes) == 1
+    b = seg.boxes[0]
+    assert b.y0 <= 60 and b.y1 >= 240 and b.x0 <= 110 and b.x1 >= 215
+
+
+def test_two_digits_side_by_side_stay_apart() -> None:
+    img = _page()
+    cv2.line(img, (100, 80), (100, 200), (0, 0, 0), 6)
+    cv2.circle(img, (220, 140), 50, (0, 0, 0), 6)
+    assert len(segment(img).boxes) == 2
+
+
+def test_blank_pages_give_no_boxes() -> None:
+    rng = np.random.default_rng(0)
+    white = _page()
+    assert segment(white).boxes == []
+    # uneven light plus paper grain, still no ink
+    _yy, xx = np.mgrid[0:600, 0:800]
+    light = 170 + 70 * (xx / 800.0) + rng.normal(0, 3, (600, 800))
+    textured = np.repeat(np.clip(light, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    assert segment(textured).boxes == []
+    assert segment(np.zeros((50, 60, 3), np.uint8)).boxes == []
+
+
+def test_dots_dashes_and_underlines_rejected() -> None:
+    img = _page(300, 700)
+    rng = np.random.default_rng(1)
+    truth = []
+    for i, label in enumerate("3571"):
+        g = (draw_glyph(label, 60, rng) * 255).astype(np.uint8)
+        x, y = 60 + i * 120, 80
+        region = img[y : y + g.shape[0], x : x + g.shape[1]]
+        region[:] = np.minimum(region, 255 - g[:, :, None])
+        ys, xs = np.nonzero(g > 40)
+        truth.append(Box(x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1))
+    cv2.circle(img, (600, 130), 4, (0, 0, 0), -1)  # a dot
+    cv2.line(img, (60, 170), (500, 170), (0, 0, 0), 3)  # an underline
+    cv2.line(img, (560, 250), (600, 250), (0, 0, 0), 3)  # a dash
+    for _ in range(30):  # specks
+        cv2.circle(
+            img, (int(rng.integers(0, 700)), int(rng.integers(200, 300))), 1, (90, 90, 90), -1
+        )
+    seg = segment(img)
+    assert len(seg.boxes) == 4
+    assert _matched(seg.boxes, truth) == 4
+
+
+def test_ruled_lines_removed_and_digits_kept() -> None:
+    page = draw_page(3, width=900, height=600, n_digits=12)
+    paper = np.full_like(page.image, 255)
+    for y in range(40, 600, 45):
+        cv2.line(paper, (0, y), (899, y), (170, 170, 230), 2)
+    for x in range(30, 900, 45):
+        cv2.line(paper, (x, 0), (x, 599), (200, 200, 235), 1)
+    seg = segment(np.minimum(page.image, paper))  # ink lies on top of the printed lines
+    truth = [a.box for a in page.digits]
+    assert _matched(seg.boxes, truth) >= len(truth) - 1
+    assert all(b.width < 300 and b.height < 300 for b in seg.boxes)
+
+
+def test_white_ink_on_dark_background() -> None:
+    page = draw_page(4, n_digits=10)
+    inverted = 255 - page.image
+    seg = segment(inverted)
+    assert seg.inverted
+    truth = [a.box for a in page.digits]
+    assert _matched(seg.boxes, truth) == len(truth)
+
+
+def test_shadowed_coloured_ink() -> None:
+    page = draw_page(5, n_digits=12, ink_rgb=(30, 60, 190), paper_rgb=(245, 240, 225))
+    _h, w = page.image.shape[:2]
+    shade = np.linspace(0.45, 1.0, w, dtype=np.float32)[None, :, None]
+    img = (page.image.astype(np.float32) * shade).astype(np.uint8)
+    seg = segment(img)
+    truth = [a.box for a in page.digits]
+    assert _matched(seg.boxes, truth) >= len(truth) - 1
+
+
+def test_huge_image_boxes_in_original_pixels() -> None:
+    page = draw_page(6, width=1200, height=900, n_digits=8, digit_height=(80, 140))
+    big = cv2.resize(page.image, (12000, 9000), interpolation=cv2.INTER_NEAREST)
+    seg = segment(big)
+    assert seg.scale < 1.0 and seg.ink.shape[1] <= 2000
+    truth = [a.box.scaled(10.0) for a in page.digits]
+    assert _matched(seg.boxes, truth, iou=0.8) == len(truth)
+    assert all(b.x1 <= 12000 and b.y1 <= 9000 for b in seg.boxes)
+
+
+def test_touching_pair_gets_split_candidates() -> None:
+    ink = np.zeros((100, 200), np.float32)
+    cv2.circle(ink, (50, 50), 35, 1.0, 5)
+    cv2.circle(ink, (118, 50), 35, 1.0, 5)  # touches the first
+    cands = split_candidates(ink, Box(13, 13, 156, 88))
+    assert any(len(parts) == 2 and abs(parts[0].x1 - 84) <= 6 for parts in cands)
+    assert split_candidates(ink, Box(13, 13, 60, 88)) == []  # narrow: nothing to split

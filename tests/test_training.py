@@ -1,0 +1,111 @@
+"""Training smoke test: tiny train, export to ONNX, load through the inference Classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+
+from digitpad.classifier import Classifier
+from digitpad.errors import ModelError
+from digitpad.training.data import crops_for_boxes, crops_from_pages, label_boxes
+from digitpad.training.drawn import draw_page
+from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
+from digitpad.training.model import ModelConfig
+from digitpad.training.train import TrainConfig, predict_proba, train
+from digitpad.types import NOT_DIGIT, Annotation, Box
+
+TINY = ModelConfig(widths=(4, 8, 8), convs=(1, 1, 1), hidden=16)
+
+
+@pytest.fixture(scope="module")
+def crops() -> tuple[np.ndarray, np.ndarray]:
+    return crops_from_pages(draw_page(s, n_digits=15, distractors=3) for s in range(6))
+
+
+def test_crops_are_labelled_from_ground_truth(crops) -> None:
+    X, y = crops
+    assert X.shape[1:] == (1, 28, 28) and X.dtype == np.float32
+    assert len(X) == len(y) and len(set(y.tolist())) >= 6
+    assert (y == 10).any()  # distractors become not_digit
+    assert X.min() >= 0.0 and X.max() <= 1.0
+
+
+def test_label_boxes_by_iou() -> None:
+    anns = [Annotation(Box(0, 0, 10, 20), "7"), Annotation(Box(50, 0, 60, 20), NOT_DIGIT, "dot")]
+    boxes = [Box(0, 0, 10, 20), Box(0, 0, 10, 9), Box(50, 0, 60, 20), Box(100, 0, 110, 20)]
+    assert label_boxes(boxes, anns).tolist() == [7, -1, 10, 10]
+
+
+def test_crops_for_boxes_matches_page_pixels() -> None:
+    page = draw_page(1, n_digits=5)
+    X = crops_for_boxes(page.image, [a.box for a in page.digits])
+    assert X.shape == (len(page.digits), 1, 28, 28)
+    assert (X.reshape(len(X), -1).max(axis=1) > 0.5).all()
+
+
+def test_train_export_load_predict(crops, tmp_path) -> None:
+    X, y = crops
+    events = []
+    ckpt = train(
+        X,
+        y,
+        TrainConfig(epochs=2, batch_size=64, seed=1, model=TINY),
+        X_val=X[:50],
+        y_val=y[:50],
+        progress=events.append,
+    )
+    assert {"model_config", "state_dict", "train_config", "epoch", "metrics"} <= ckpt.keys()
+    assert ckpt["epoch"] == 2 and events and events[-1].epoch == 2
+    assert 0.0 <= ckpt["metrics"]["val_acc"] <= 1.0
+
+    pt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, pt)
+    again = load_checkpoint(pt)
+    assert np.allclose(predict_proba(again, X[:8]), predict_proba(ckpt, X[:8]), atol=1e-5)
+
+    path = tmp_path / "m.onnx"
+    export_onnx(ckpt, path, version="v7", metadata={"data": "drawn test pages"})
+    assert not list(tmp_path.glob(".m.onnx.*"))  # no temp file left behind
+    clf = Classifier.load(path)
+    assert clf.version == "v7" and clf.metadata["data"] == "drawn test pages"
+    assert "created" in clf.metadata and clf.metadata["classes"].startswith("0,1,2")
+    probs = clf.predict(X[:8])
+    assert probs.shape == (8, 11)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert np.allclose(probs, predict_proba(ckpt, X[:8]), atol=1e-4)  # ONNX == torch
+
+
+def test_fine_tune_from_checkpoint_and_stop(crops) -> None:
+    X, y = crops
+    base = train(X[:200], y[:200], TrainConfig(epochs=1, model=TINY))
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    tuned = train(X, y, TrainConfig(epochs=3), init=base, should_stop=stop)
+    assert tuned["metrics"]["stopped"] == "cancelled"
+    assert (
+        tuned["model_config"]["widths"] == list(TINY.widths)
+        or tuple(tuned["model_config"]["widths"]) == TINY.widths
+    )
+
+
+def test_bad_checkpoint_is_a_model_error(tmp_path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelError):
+        load_checkpoint(bad)
+    with pytest.raises(ModelError):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_exported_model_is_small(crops, tmp_path) -> None:
+    X, y = crops
+    ckpt = train(X[:64], y[:64], TrainConfig(epochs=1))  # the default (shipped) architecture
+    path = tmp_path / "full.onnx"
+    export_onnx(ckpt, path, version="v1", metadata={})
+    assert path.stat().st_size <= 5 * 1024 * 1024
+    onnx.checker.check_model(str(path))
