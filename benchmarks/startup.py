@@ -135,7 +135,9 @@ def _draw_ten_digits(display: str, canvas: list[int]) -> None:
         _xdotool(display, *args, "mouseup", 1)
 
 
-def bench_recognise(display: str, presses: int, tmp: Path) -> dict[str, Any] | None:
+def bench_recognise(
+    display: str, presses: int, tmp: Path, screenshot: Path | None = None
+) -> dict[str, Any] | None:
     trace = tmp / "recognise.jsonl"
     proc, _ = _launch(display, tmp / "home-recognise", trace)
     try:
@@ -145,10 +147,10 @@ def bench_recognise(display: str, presses: int, tmp: Path) -> dict[str, Any] | N
         except RuntimeError:
             return None
         _draw_ten_digits(display, ready["canvas"])
-        if os.environ.get("STARTUP_SHOT"):
+        if screenshot is not None:
             from PIL import ImageGrab
 
-            ImageGrab.grab(xdisplay=display).save(os.environ["STARTUP_SHOT"])
+            ImageGrab.grab(xdisplay=display).save(screenshot)
         in_app, end_to_end, found = [], [], []
         for k in range(1, presses + 1):
             sent = time.time()
@@ -176,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--presses", type=int, default=10)
+    parser.add_argument("--screenshot", type=Path, help="save the drawn page's screen here")
     args = parser.parse_args(argv)
     missing = [t for t in ("Xvfb", "xdotool") if shutil.which(t) is None]
     if missing:
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             start = bench_startup(display, args.runs, Path(tmp))
-            rec = bench_recognise(display, args.presses, Path(tmp))
+            rec = bench_recognise(display, args.presses, Path(tmp), args.screenshot)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)

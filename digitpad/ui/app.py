@@ -119,7 +119,7 @@ class App:
                 "cancel_retrain", "Cancel retrain", self.cancel_retrain, lambda: self.retraining
             )
         )
-        add(Command("stats", "Stats", self.open_stats))
+        add(Command("stats", "Stats", self.open_stats, accelerator="Ctrl+I"))
         add(Command("quit", "Quit", self.quit, accelerator="Ctrl+Q"))
         for d in "0123456789":
             add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))

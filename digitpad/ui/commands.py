@@ -124,6 +124,7 @@ KEYMAP: tuple[Shortcut, ...] = (
     Shortcut(("<minus>", "<KP_Subtract>"), "−", "zoom out", "zoom_out"),
     Shortcut(("<Control-l>", "<Control-L>"), "Ctrl+L", "clear the page (undoable)", "clear"),
     Shortcut(("<Control-t>", "<Control-T>"), "Ctrl+T", "retrain on your corrections", "retrain"),
+    Shortcut(("<Control-i>", "<Control-I>"), "Ctrl+I", "accuracy stats window", "stats"),
     Shortcut(("<question>", "<F1>"), "?", "show or hide this list", "help"),
     Shortcut(("<Escape>",), "Esc", "close this list / deselect", "escape"),
 )

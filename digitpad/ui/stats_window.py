@@ -146,7 +146,7 @@ class StatsWindow:
     ) -> None:
         """Vertical bars of accuracy with the counts under each label."""
         c = self.canvas
-        px0, py0, px1, py1 = x0 + 44, y0 + 28, x1 - 10, y1 - 36
+        px0, py0, px1, py1 = x0 + 44, y0 + 46, x1 - 10, y1 - 36
         self._axes(px0, py0, px1, py1)
         slot = (px1 - px0) / max(1, len(items))
         for i, ((label, counts), col) in enumerate(zip(items, colours, strict=True)):

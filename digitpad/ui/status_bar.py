@@ -8,24 +8,27 @@ from tkinter import ttk
 
 
 class StatusBar:
-    """Left: the last message. Middle: retrain progress, hidden when idle. Right: the counter."""
+    """Left: the last message; right: the counter; above them, retrain progress while it runs."""
 
     def __init__(self, parent: tk.Misc, on_cancel: Callable[[], None]) -> None:
-        self.frame = ttk.Frame(parent, padding=(8, 3))
+        self.frame = ttk.Frame(parent)
+        row = ttk.Frame(self.frame, padding=(8, 3))
+        row.pack(side="bottom", fill="x")
         # The counter is packed first so a long message never pushes it out of the window.
-        self.counter = ttk.Label(self.frame, text="", font=("DejaVu Sans", 10, "bold"))
+        self.counter = ttk.Label(row, text="", font=("DejaVu Sans", 10, "bold"))
         self.counter.pack(side="right")
         self.message = ttk.Label(
-            self.frame, text="Draw digits, then Recognise (Ctrl+R). Press ? for every shortcut."
+            row, text="Draw digits, then Recognise (Ctrl+R). Press ? for every shortcut."
         )
         self.message.pack(side="left", fill="x", expand=True)
-        self.progress_frame = ttk.Frame(self.frame)
-        self.progress_text = ttk.Label(self.progress_frame, text="", width=44)
-        self.bar = ttk.Progressbar(self.progress_frame, length=160, mode="determinate", maximum=1.0)
+        # Retrain progress gets its own row above, shown only while a retrain runs.
+        self.progress_frame = ttk.Frame(self.frame, padding=(8, 3, 8, 0))
         self.cancel = ttk.Button(self.progress_frame, text="Cancel", takefocus=0, command=on_cancel)
-        self.progress_text.pack(side="left", padx=4)
-        self.bar.pack(side="left", padx=4)
-        self.cancel.pack(side="left", padx=4)
+        self.cancel.pack(side="right", padx=4)
+        self.bar = ttk.Progressbar(self.progress_frame, length=240, mode="determinate", maximum=1.0)
+        self.bar.pack(side="right", padx=4)
+        self.progress_text = ttk.Label(self.progress_frame, text="")
+        self.progress_text.pack(side="left", fill="x", expand=True)
 
     def say(self, text: str) -> None:
         self.message.configure(text=" ".join(text.split()))
@@ -34,8 +37,8 @@ class StatusBar:
         self.counter.configure(text=text)
 
     def show_progress(self, fraction: float | None, text: str) -> None:
-        if not self.progress_frame.winfo_ismapped():
-            self.progress_frame.pack(side="right", padx=12, before=self.message)
+        if not self.progress_frame.winfo_manager():  # not packed yet
+            self.progress_frame.pack(side="top", fill="x")
         self.progress_text.configure(text=f"Retraining: {text}")
         if fraction is None:
             if str(self.bar.cget("mode")) != "indeterminate":

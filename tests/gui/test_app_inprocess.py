@@ -59,7 +59,8 @@ def make_app(display, monkeypatch, home, dialogs):
     def make(**kw):
         app = App(home, **kw)
         apps.append(app)
-        pump(app, lambda: getattr(app, "_was_mapped", False) and app.jobs.busy("model") is False)
+        # Mapped, and the model loaded (or failed to) in the background.
+        pump(app, lambda: app.recogniser is not None or app.model_error is not None)
         return app
 
     yield make
