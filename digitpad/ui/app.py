@@ -19,17 +19,26 @@ from typing import Any
 from digitpad.errors import DigitpadError, ModelError
 from digitpad.home import Home
 from digitpad.imageio import SUPPORTED_SUFFIXES
-from digitpad.ui import services
+from digitpad.types import Box
+from digitpad.ui import chrome, services
 from digitpad.ui.canvas_view import CanvasView
-from digitpad.ui.commands import KEYMAP, Command, CommandSet
+from digitpad.ui.commands import Command, CommandSet
 from digitpad.ui.editor import Editor
 from digitpad.ui.help_overlay import HelpOverlay
-from digitpad.ui.jobs import Jobs, RetrainJob, RetrainOutcome, describe_progress, retrain_argv
+from digitpad.ui.jobs import Jobs
+from digitpad.ui.retrain_control import RetrainControl
 from digitpad.ui.side_panel import SidePanel
+from digitpad.ui.stats_window import AccuracyControl
 from digitpad.ui.status_bar import StatusBar
 from digitpad.ui.trace import trace
 
 TOOLBAR = ("new", "open", "recognise", "save", "undo", "redo", "retrain", "stats")
+MENUS = {
+    "File": ("new", "open", "save", None, "quit"),
+    "Edit": ("undo", "redo", None, "delete", "accept", "new_box", None, "clear"),
+    "View": ("fit", "zoom_in", "zoom_out", None, "help"),
+    "Model": ("recognise", "retrain", "cancel_retrain", None, "stats"),
+}
 POLL_IDLE_MS, POLL_BUSY_MS = 40, 4  # poll fast while a job runs: boxes must appear quickly
 EVENTS_PER_PASS = 8
 NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
@@ -53,21 +62,26 @@ class App:
         self.pen_width = 8
         self.recogniser: Any = None
         self.model_error: DigitpadError | None = None
-        self.stats: Any = None
         self.reading = ""
-        self.retrain_job: RetrainJob | None = None
+        self.retrainer = RetrainControl(self)
+        self.accuracy = AccuracyControl(self)
+        # Worker event kinds handled outside this class, by what comes before the dot.
+        self._owners: dict[str, object] = {
+            "retrain": self.retrainer,
+            "reload": self.retrainer,
+            "stats": self.accuracy,
+            "timeline": self.accuracy,
+        }
         self._pending_recognise: float | None = None
         self._after_save: Callable[[], None] | None = None
-        self._stats_again = False
         self._ink_cache = (-1, False)
         self._states: dict[str, bool] = {}
-        self._stats_window: Any = None
         self.closed = False
         self.commands = CommandSet(on_error=self.show_error)
         self.commands.after_run = lambda name: self.refresh()
         self._build()
         self._add_commands()
-        self._bind_keys()
+        chrome.bind_keys(self.root, self._key)
         self.root.protocol("WM_DELETE_WINDOW", lambda: self.commands.run("quit"))
         self.root.report_callback_exception = self._report_exception
         self.root.bind("<Map>", self._mapped, add="+")
@@ -100,26 +114,23 @@ class App:
         self.view = CanvasView(body, on_change=self.refresh)
         self.view.canvas.pack(side="left", fill="both", expand=True)
         self.help = HelpOverlay(self.view.canvas)
-        self.buttons: dict[str, ttk.Button] = {}
-        self.menus: dict[str, tuple[tk.Menu, int]] = {}
 
     def _add_commands(self) -> None:
         add, ed = self.commands.add, lambda: self.editor
         has_box = lambda: ed().current is not None  # noqa: E731
         has_queue = lambda: bool(ed().visible())  # noqa: E731
+        running = lambda: self.retrainer.running  # noqa: E731
         add(Command("new", "New", self.new_page, accelerator="Ctrl+N"))
         add(Command("open", "Open page…", self.open_page, accelerator="Ctrl+O"))
         add(Command("recognise", "Recognise", self.recognise, self._can_recognise, "Ctrl+R"))
         add(Command("save", "Save", self.save, self._can_save, "Ctrl+S"))
-        add(Command("undo", "Undo", self.undo, lambda: ed().history.can_undo, "Ctrl+Z"))
-        add(Command("redo", "Redo", self.redo, lambda: ed().history.can_redo, "Ctrl+Y"))
-        add(Command("retrain", "Retrain", self.retrain, lambda: not self.retraining, "Ctrl+T"))
-        add(
-            Command(
-                "cancel_retrain", "Cancel retrain", self.cancel_retrain, lambda: self.retraining
-            )
-        )
-        add(Command("stats", "Stats", self.open_stats, accelerator="Ctrl+I"))
+        # Not in the middle of a stroke: its undo step does not exist until the button is up.
+        idle = lambda: not ed().drawing.drawing  # noqa: E731
+        add(Command("undo", "Undo", self.undo, lambda: ed().history.can_undo and idle(), "Ctrl+Z"))
+        add(Command("redo", "Redo", self.redo, lambda: ed().history.can_redo and idle(), "Ctrl+Y"))
+        add(Command("retrain", "Retrain", self.retrainer.start, lambda: not running(), "Ctrl+T"))
+        add(Command("cancel_retrain", "Cancel retrain", self.retrainer.cancel, running))
+        add(Command("stats", "Stats", self.accuracy.open_window, accelerator="Ctrl+I"))
         add(Command("quit", "Quit", self.quit, accelerator="Ctrl+Q"))
         for d in "0123456789":
             add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))
@@ -145,60 +156,14 @@ class App:
         add(Command("clear", "Clear page", self.clear, accelerator="Ctrl+L"))
         add(Command("help", "Keyboard shortcuts", self.help.toggle, accelerator="?"))
         add(Command("escape", "Close / deselect", self.escape, accelerator="Esc"))
-        self._build_toolbar()
-        self._build_menus()
+        self.buttons = chrome.build_toolbar(self.toolbar, self.commands, TOOLBAR)
+        self.menus = chrome.build_menus(self.root, self.commands, MENUS)
 
     def editor_call(self, method: str) -> Callable[[], object]:
         return lambda: getattr(self.editor, method)()
 
     def _nudger(self, dx: int, dy: int) -> Callable[[], object]:
         return lambda: self.editor.nudge(dx, dy)
-
-    def _build_toolbar(self) -> None:
-        for name in TOOLBAR:
-            cmd = self.commands[name]
-            b = ttk.Button(
-                self.toolbar,
-                text=cmd.label,
-                takefocus=0,
-                command=lambda n=name: self.commands.run(n),
-            )
-            b.pack(side="left", padx=2)
-            self.buttons[name] = b
-            if name in ("open", "save", "redo"):
-                ttk.Separator(self.toolbar, orient="vertical").pack(side="left", fill="y", padx=4)
-        hint = ttk.Label(self.toolbar, text="? shortcuts", foreground="#666")
-        hint.pack(side="right", padx=6)
-
-    def _build_menus(self) -> None:
-        bar = tk.Menu(self.root)
-        groups = {
-            "File": ("new", "open", "save", None, "quit"),
-            "Edit": ("undo", "redo", None, "delete", "accept", "new_box", None, "clear"),
-            "View": ("fit", "zoom_in", "zoom_out", None, "help"),
-            "Model": ("recognise", "retrain", "cancel_retrain", None, "stats"),
-        }
-        for title, names in groups.items():
-            menu = tk.Menu(bar, tearoff=False)
-            for name in names:
-                if name is None:
-                    menu.add_separator()
-                    continue
-                cmd = self.commands[name]
-                menu.add_command(
-                    label=cmd.label,
-                    accelerator=cmd.accelerator,
-                    command=lambda n=name: self.commands.run(n),
-                )
-                self.menus[name] = (menu, menu.index("end"))
-            bar.add_cascade(label=title, menu=menu)
-        self.root.configure(menu=bar)
-
-    def _bind_keys(self) -> None:
-        for shortcut in KEYMAP:
-            for seq in shortcut.sequences:
-                self.root.bind(seq, lambda e, n=shortcut.command: self._key(n))
-        self.root.bind("<Control-q>", lambda e: self._key("quit"))
 
     def _key(self, name: str) -> str:
         self.commands.run(name)
@@ -217,16 +182,9 @@ class App:
         self.root.title(f"digitpad — {self.page_name}{mark}")
 
     def _update_states(self) -> None:
-        states = self.commands.states()
-        for name, enabled in states.items():
-            if self._states.get(name) == enabled:
-                continue
-            if name in self.buttons:
-                self.buttons[name].state(["!disabled"] if enabled else ["disabled"])
-            if name in self.menus:
-                menu, index = self.menus[name]
-                menu.entryconfigure(index, state="normal" if enabled else "disabled")
-        self._states = states
+        self._states = chrome.mirror_states(
+            self.commands.states(), self._states, self.buttons, self.menus
+        )
 
     def show_error(self, exc: BaseException) -> None:
         """One clear line in a dialog (never a traceback); the app carries on."""
@@ -263,8 +221,8 @@ class App:
             window=[r.winfo_rootx(), r.winfo_rooty(), r.winfo_width(), r.winfo_height()],
         )
         c.focus_set()
-        self._start_model_load()
-        self.refresh_stats()
+        self.start_model_load()
+        self.accuracy.refresh()
 
     # ----- the event loop for workers ----------------------------------------------------------
 
@@ -273,7 +231,9 @@ class App:
             return
         try:
             for kind, payload in self.jobs.drain(EVENTS_PER_PASS):
-                handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+                # "save.done" -> self.on_save_done, "stats.done" -> self.accuracy.on_stats_done
+                owner = self._owners.get(kind.split(".")[0], self)
+                handler = getattr(owner, "on_" + kind.replace(".", "_"), None)
                 if handler is not None:
                     handler(payload)
             self._update_states()
@@ -285,18 +245,18 @@ class App:
 
     # ----- model -------------------------------------------------------------------------------
 
-    def _start_model_load(self) -> None:
+    def start_model_load(self) -> None:
         self.jobs.start("model", services.load_recogniser, self.home)
 
-    def _on_model_done(self, payload: tuple[Any, Any]) -> None:
+    def on_model_done(self, payload: tuple[Any, Any]) -> None:
         self.recogniser = payload[1]
         self.model_error = None
         trace("model", version=self.recogniser.classifier.version)
-        self._show_counter()
+        self.accuracy.show_counter()
         if self._pending_recognise is not None:
             self._recognise_now(self._pending_recognise)
 
-    def _on_model_failed(self, payload: tuple[Any, BaseException]) -> None:
+    def on_model_failed(self, payload: tuple[Any, BaseException]) -> None:
         exc = payload[1]
         self.model_error = exc if isinstance(exc, DigitpadError) else ModelError(str(exc))
         was_pending, self._pending_recognise = self._pending_recognise, None
@@ -332,7 +292,7 @@ class App:
             self._pending_recognise = t0
             self.status.say("Loading the model…")
             if not self.jobs.busy("model"):
-                self._start_model_load()
+                self.start_model_load()
             return
         self._recognise_now(t0)
 
@@ -342,7 +302,7 @@ class App:
         self.jobs.start("recognise", self.recogniser.recognise, image, tag=(self.page_serial, t0))
         self.status.say("Recognising…")
 
-    def _on_recognise_done(self, payload: tuple[tuple[int, float], Any]) -> None:
+    def on_recognise_done(self, payload: tuple[tuple[int, float], Any]) -> None:
         (serial, t0), result = payload
         if serial != self.page_serial:
             return  # the page was replaced while recognising
@@ -369,7 +329,7 @@ class App:
             torch_loaded="torch" in sys.modules,
         )
 
-    def _on_recognise_failed(self, payload: tuple[Any, BaseException]) -> None:
+    def on_recognise_failed(self, payload: tuple[Any, BaseException]) -> None:
         self.show_error(payload[1])
 
     # ----- save and stats -------------------------------------------------------------------
@@ -390,7 +350,7 @@ class App:
         )
         self.status.say("Saving…")
 
-    def _on_save_done(self, payload: tuple[tuple[int, int, int], int]) -> None:
+    def on_save_done(self, payload: tuple[tuple[int, int, int], int]) -> None:
         (serial, token, n), review_id = payload
         if serial == self.page_serial:
             self.editor.mark_saved(token)
@@ -399,106 +359,13 @@ class App:
         )
         trace("saved", review=review_id, boxes=n)
         self.refresh()
-        self.refresh_stats()
+        self.accuracy.refresh()
         then, self._after_save = self._after_save, None
         if then is not None:
             then()
 
-    def _on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
+    def on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
         self._after_save = None  # the page stays open and unsaved: nothing is lost
-        self.show_error(payload[1])
-
-    def refresh_stats(self) -> None:
-        if not self.jobs.start("stats", services.read_stats, self.home):
-            self._stats_again = True
-
-    def _on_stats_done(self, payload: tuple[Any, Any]) -> None:
-        self.stats = payload[1]
-        self._show_counter()
-        if self._stats_window is not None:
-            self._stats_window.update_stats(self.stats)
-        if self._stats_again:
-            self._stats_again = False
-            self.refresh_stats()
-
-    def _on_stats_failed(self, payload: tuple[Any, BaseException]) -> None:
-        self.status.say(f"Stats unavailable: {payload[1]}")
-
-    def _show_counter(self) -> None:
-        text = services.counter_text(self.stats, self.model_version)
-        self.status.set_counter(text)
-        trace("counter", text=text)
-
-    def open_stats(self) -> None:
-        from digitpad.ui.stats_window import StatsWindow
-
-        if self._stats_window is not None and self._stats_window.alive:
-            self._stats_window.raise_()
-        else:
-            self._stats_window = StatsWindow(self.root, self.home, self.jobs)
-        if self.stats is not None:
-            self._stats_window.update_stats(self.stats)
-        self.refresh_stats()
-
-    def _on_timeline_done(self, payload: tuple[Any, Any]) -> None:
-        if self._stats_window is not None:
-            self._stats_window.update_timeline(payload[1])
-
-    def _on_timeline_failed(self, payload: tuple[Any, BaseException]) -> None:
-        self.status.say(f"Accuracy history unavailable: {payload[1]}")
-
-    # ----- retrain ----------------------------------------------------------------------------
-
-    @property
-    def retraining(self) -> bool:
-        return self.retrain_job is not None
-
-    def retrain(self) -> None:
-        job = RetrainJob(self.jobs.events, retrain_argv(self.home.root))
-        job.start()
-        self.retrain_job = job
-        self.status.show_progress(None, "starting")
-        self.status.say("Retraining in the background: keep working")
-        trace("retrain_started", argv=job.argv)
-
-    def cancel_retrain(self) -> None:
-        if self.retrain_job is not None:
-            self.retrain_job.cancel()
-            self.status.show_progress(None, "cancelling")
-
-    def _on_retrain_progress(self, event: dict[str, Any]) -> None:
-        if self.retrain_job is None or event.get("phase") in ("done", "failed"):
-            return  # the exit event reports the verdict
-        if event.get("phase") == "warning":
-            self.status.say(str(event.get("message", "")))
-            return
-        self.status.show_progress(*describe_progress(event))
-
-    def _on_retrain_exit(self, outcome: RetrainOutcome) -> None:
-        self.retrain_job = None
-        self.status.hide_progress()
-        trace("retrain_exit", ok=outcome.ok, promoted=outcome.promoted, message=outcome.message)
-        if outcome.promoted:
-            self.status.say(f"{outcome.message} · loading {outcome.version or 'the new model'}…")
-            self._retrain_message = outcome.message
-            self.jobs.start("reload", services.load_classifier, self.home)
-        elif outcome.ok or outcome.cancelled:
-            self.status.say(outcome.message)
-        else:
-            self.show_error(DigitpadError(outcome.message))
-
-    def _on_reload_done(self, payload: tuple[Any, Any]) -> None:
-        classifier = payload[1]
-        if self.recogniser is None:
-            self._start_model_load()
-        else:
-            self.recogniser.classifier = classifier  # the next recognise uses the new model
-        message = getattr(self, "_retrain_message", "")
-        self.status.say(f"Model {classifier.version} is now in use · {message}")
-        trace("model", version=classifier.version)
-        self._show_counter()
-
-    def _on_reload_failed(self, payload: tuple[Any, BaseException]) -> None:
         self.show_error(payload[1])
 
     # ----- pages -------------------------------------------------------------------------------
@@ -535,14 +402,14 @@ class App:
         self.status.say(f"Opening {Path(path).name}…")
         self.jobs.start("load", services.load_page, path, tag=path)
 
-    def _on_load_done(self, payload: tuple[str, Any]) -> None:
+    def on_load_done(self, payload: tuple[str, Any]) -> None:
         path, image = payload
         self._set_page(Editor(image, source="loaded"), Path(path).name)
         h, w = image.shape[:2]
         self.status.say(f"Opened {Path(path).name} ({w}×{h}) · Ctrl+R recognises")
         trace("loaded", path=path, size=[w, h])
 
-    def _on_load_failed(self, payload: tuple[str, BaseException]) -> None:
+    def on_load_failed(self, payload: tuple[str, BaseException]) -> None:
         self.show_error(payload[1])
 
     def _confirm_discard(self, action: str, then: Callable[[], None]) -> None:
@@ -570,12 +437,12 @@ class App:
             then()
 
     def quit(self) -> None:
-        if self.retrain_job is not None:
+        if self.retrainer.running:
             if not messagebox.askokcancel(
                 "Retrain running", "A retrain is running. Cancel it and quit?", parent=self.root
             ):
                 return
-            self.retrain_job.cancel()
+            self.retrainer.cancel()
         self._confirm_discard("closing", self._close)
 
     def _close(self) -> None:
@@ -614,8 +481,6 @@ class App:
         px, py = self.view.pointer_page_point()
         sizes = sorted((b.box.width, b.box.height) for b in self.editor.visible())
         w, h = sizes[len(sizes) // 2] if sizes else (6 * self.pen_width, 9 * self.pen_width)
-        from digitpad.types import Box
-
         box = Box(round(px - w / 2), round(py - h / 2), round(px + w / 2), round(py + h / 2))
         if self.editor.add_box(box) is not None:
             self.status.say("New box: type its digit (drag it or its handles to adjust)")
@@ -629,5 +494,5 @@ class App:
     def run(self) -> None:
         """Enter the Tk main loop until the window closes."""
         self.root.mainloop()
-        if self.retrain_job is not None:
-            self.retrain_job.cancel()
+        if self.retrainer.running:
+            self.retrainer.cancel()

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import gc
 import tkinter as tk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digitpad.home import Home
 from digitpad.ui import services, style
 from digitpad.ui.jobs import Jobs
+from digitpad.ui.trace import trace
+
+if TYPE_CHECKING:
+    from digitpad.ui.app import App
 
 VERSION_COLOURS = ("#2f6fdf", "#1f9d55", "#d93025", "#8e44ad", "#e5a000", "#16a2b8", "#555")
 GRID = "#d9dde3"
@@ -23,6 +27,55 @@ def heat_colour(fraction: float, *, good: bool) -> str:
     r, g, b = (31, 157, 85) if good else (217, 48, 37)
     mix = lambda c: round(255 + (c - 255) * f)  # noqa: E731
     return f"#{mix(r):02x}{mix(g):02x}{mix(b):02x}"
+
+
+class AccuracyControl:
+    """Keeps the status bar's live counter and the Stats window fed from the store."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stats: Any = None
+        self.window: StatsWindow | None = None
+        self._again = False
+
+    def refresh(self) -> None:
+        """Read the store's stats off the Tk thread (again after the current read, if busy)."""
+        if not self.app.jobs.start("stats", services.read_stats, self.app.home):
+            self._again = True
+
+    def on_stats_done(self, payload: tuple[Any, Any]) -> None:
+        self.stats = payload[1]
+        self.show_counter()
+        if self.window is not None and self.window.alive:
+            self.window.update_stats(self.stats)
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    def on_stats_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.app.status.say(f"Stats unavailable: {payload[1]}")
+
+    def show_counter(self) -> None:
+        """ "Model v3 · 96.8% on last 100 · 1,240 digits reviewed" in the status bar."""
+        text = services.counter_text(self.stats, self.app.model_version)
+        self.app.status.set_counter(text)
+        trace("counter", text=text)
+
+    def open_window(self) -> None:
+        if self.window is not None and self.window.alive:
+            self.window.raise_()
+        else:
+            self.window = StatsWindow(self.app.root, self.app.home, self.app.jobs)
+        if self.stats is not None:
+            self.window.update_stats(self.stats)
+        self.refresh()
+
+    def on_timeline_done(self, payload: tuple[Any, Any]) -> None:
+        if self.window is not None and self.window.alive:
+            self.window.update_timeline(payload[1])
+
+    def on_timeline_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.app.status.say(f"Accuracy history unavailable: {payload[1]}")
 
 
 class StatsWindow:

@@ -262,7 +262,7 @@ def _fake_retrain(tmp_path: Path, body: str) -> list[str]:
 
 
 def test_retrain_runs_in_background_and_can_be_cancelled(make_app, monkeypatch, tmp_path):
-    import digitpad.ui.app as app_module
+    import digitpad.ui.retrain_control as app_module
 
     argv = _fake_retrain(
         tmp_path,
@@ -291,13 +291,13 @@ def test_retrain_runs_in_background_and_can_be_cancelled(make_app, monkeypatch, 
     app.commands.run("redo")
     assert app.editor.drawing.has_ink()
     app.status.cancel.invoke()
-    pump(app, lambda: app.retrain_job is None)
+    pump(app, lambda: not app.retrainer.running)
     assert not app.status.progress_frame.winfo_ismapped()
     assert app.status.message.cget("text").startswith("Retrain cancelled")
 
 
 def test_retrain_promotion_swaps_the_model_without_restart(make_app, monkeypatch, tmp_path):
-    import digitpad.ui.app as app_module
+    import digitpad.ui.retrain_control as app_module
 
     argv = _fake_retrain(
         tmp_path,
@@ -320,7 +320,7 @@ def test_retrain_promotion_swaps_the_model_without_restart(make_app, monkeypatch
 
 
 def test_retrain_failure_is_one_line(make_app, monkeypatch, tmp_path, dialogs):
-    import digitpad.ui.app as app_module
+    import digitpad.ui.retrain_control as app_module
 
     seen, _ = dialogs
     argv = _fake_retrain(
@@ -349,7 +349,7 @@ def test_stats_window_draws_chart_heatmap_and_bars(make_app, home):
         app.commands.run("save")
         pump(app, lambda: not app.editor.dirty)
     app.commands.run("stats")
-    win = app._stats_window
+    win = app.accuracy.window
     pump(app, lambda: win.timeline and win.stats is not None and win.stats.reviews == 2)
     texts = [
         win.canvas.itemcget(i, "text")
