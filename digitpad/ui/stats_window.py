@@ -210,13 +210,9 @@ class StatsWindow:
                 c.create_rectangle(
                     bx + slot * 0.18, top, bx + slot * 0.82, py1, fill=col, outline=""
                 )
+                small = ("DejaVu Sans", 8) if slot < 70 else style.FONT  # narrow bars: no overlap
                 c.create_text(
-                    bx + slot / 2,
-                    top - 2,
-                    text=f"{acc:.0%}",
-                    anchor="s",
-                    fill=TEXT,
-                    font=style.FONT,
+                    bx + slot / 2, top - 2, text=f"{acc:.0%}", anchor="s", fill=TEXT, font=small
                 )
             c.create_text(
                 bx + slot / 2, py1 + 4, text=label, anchor="n", fill=TEXT, font=style.FONT_BOLD
