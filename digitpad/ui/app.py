@@ -74,7 +74,7 @@ class App:
         }
         self._pending_recognise: float | None = None
         self._after_save: Callable[[], None] | None = None
-        self._ink_cache = (-1, False)
+        self._ink_cache: tuple[object, int, bool] = (None, -1, False)
         self._states: dict[str, bool] = {}
         self.closed = False
         self.commands = CommandSet(on_error=self.show_error)
@@ -273,10 +273,11 @@ class App:
     # ----- recognise ---------------------------------------------------------------------------
 
     def _has_ink(self) -> bool:
-        rev = self.editor.drawing.revision
-        if self._ink_cache[0] != rev:
-            self._ink_cache = (rev, self.editor.drawing.has_ink())
-        return self._ink_cache[1]
+        d = self.editor.drawing
+        drawing, rev, _ = self._ink_cache
+        if drawing is not d or rev != d.revision:  # another page, or its pixels changed
+            self._ink_cache = (d, d.revision, d.has_ink())
+        return self._ink_cache[2]
 
     def _can_recognise(self) -> bool:
         return (
@@ -496,3 +497,8 @@ class App:
         self.root.mainloop()
         if self.retrainer.running:
             self.retrainer.cancel()
+        # A save still in flight finishes before the process ends (it is one transaction either
+        # way, but the person asked for it).
+        deadline = time.monotonic() + 60
+        while self.jobs.busy("save") and time.monotonic() < deadline:
+            time.sleep(0.05)

@@ -363,3 +363,16 @@ def test_stats_window_draws_chart_heatmap_and_bars(make_app, home):
     assert str(stats.confusion["1"]["4"]) in texts  # the heatmap shows the counts
     assert "Model" in app.status.counter.cget("text")
     assert "digits reviewed" in app.status.counter.cget("text")
+
+
+@pytest.mark.parametrize("suffix", ["png", "jpg", "bmp", "tiff", "webp"])
+def test_opens_every_page_format(make_app, tmp_path, suffix):
+    page = np.full((300, 400, 3), 255, np.uint8)
+    page[100:200, 190:200] = 0
+    path = tmp_path / f"page.{suffix}"
+    Image.fromarray(page).save(path)
+    app = make_app(page=str(path))
+    pump(app, lambda: app.editor.source == "loaded")
+    assert app.editor.size == (400, 300) and app.page_name == f"page.{suffix}"
+    assert app.editor.drawing.has_ink() and not app.editor.dirty
+    assert app.commands.enabled("recognise")
