@@ -46,7 +46,7 @@ def plan_candidates(seg: Segmentation) -> list[Candidate]:
     """Every box of ``seg`` with its whole reading plus any touching-digit splits."""
     out = []
     for b in seg.ink_boxes:
-        splits = split_candidates(seg.ink, b)
+        splits = split_candidates(seg.ink_u8, b)
         out.append(Candidate(b, ((b,), *splits)))
     return out
 
@@ -134,7 +134,7 @@ class Recogniser:
         h, w = rgb.shape[:2]
         seg = segment(rgb)
         candidates = plan_candidates(seg)
-        batch, boxes = crop_batch(seg.ink, candidates)
+        batch, boxes = crop_batch(seg.ink_u8, candidates)
         probs = clf.predict(batch)
         parts = decide(candidates, boxes, probs)
         digits = to_digits(parts, seg, w, h, min_confidence=min_confidence)

@@ -32,9 +32,20 @@ def test_crops_are_labelled_from_ground_truth(crops) -> None:
 
 
 def test_label_boxes_by_iou() -> None:
-    anns = [Annotation(Box(0, 0, 10, 20), "7"), Annotation(Box(50, 0, 60, 20), NOT_DIGIT, "dot")]
-    boxes = [Box(0, 0, 10, 20), Box(0, 0, 10, 9), Box(50, 0, 60, 20), Box(100, 0, 110, 20)]
-    assert label_boxes(boxes, anns).tolist() == [7, -1, 10, 10]
+    anns = [
+        Annotation(Box(0, 0, 10, 20), "7"),
+        Annotation(Box(50, 0, 60, 20), NOT_DIGIT, "dot"),
+        Annotation(Box(200, 0, 203, 20), NOT_DIGIT, "quote"),
+    ]
+    boxes = [
+        Box(0, 0, 10, 20),  # the 7
+        Box(0, 0, 10, 9),  # half of it: ambiguous
+        Box(50, 0, 60, 20),  # the drawn mark
+        Box(100, 0, 110, 20),  # unmatched
+        Box(150, 0, 153, 20),  # an unmatched thin stroke looks like a 1: skipped
+        Box(200, 0, 203, 20),  # a thin drawn mark stays not-a-digit
+    ]
+    assert label_boxes(boxes, anns).tolist() == [7, -1, 10, 10, -1, 10]
 
 
 def test_crops_for_boxes_matches_page_pixels() -> None:

@@ -1,10 +1,9 @@
 """`make model`: rebuild the shipped model (models/digitpad-v1.onnx and .pt) from scratch.
 
 Everything is seeded, so the same code gives the same training data and the same weights (up to
-floating-point nondeterminism of threaded CPU kernels). The data is only synthetic: crops that
-the segmenter cuts from generated pages (``digitpad.synth.pages`` with paper, light and lines,
-plus plain pages of the generator's glyphs with touching pairs and Hershey-font pages), and the
-8x8 digits bundled with scikit-learn. ``../shared/data`` is never read here.
+floating-point nondeterminism of threaded CPU kernels). The data is synthetic: crops that the
+segmenter cuts from generated pages (see :func:`build_data`), plus the 8x8 digits bundled with
+scikit-learn. ``../shared/data`` is never read here.
 
 Run: ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped`` (about 10 minutes on
 2 cores; ``--pages`` and ``--epochs`` make it shorter for experiments).
@@ -32,28 +31,33 @@ VERSION = "v1"
 def build_data(
     pages: int, seed: int, progress: ProgressSink
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """The training crops and labels, and how many came from each source."""
-    from digitpad.training.data import crops_from_pages, glyph_pages, sklearn_digit_crops
+    """The training crops and labels, and how many came from each source.
+
+    Sources: generated pages (60%: paper, light, rulings, touching pairs, distractors), plain
+    pages of the generator's glyphs (30%: more touching pairs, sizes 12-120 px), Hershey-font
+    pages (10%), and scikit-learn's bundled 8x8 digits.
+    """
+    from digitpad.training.data import (
+        crops_from_pages,
+        glyph_pages,
+        sklearn_digit_crops,
+        synthetic_crops,
+    )
     from digitpad.training.drawn import draw_page
 
-    sources: list[tuple[str, Callable[[], tuple[np.ndarray, np.ndarray]]]] = []
-    synth = _synth_pages_available()
-    n_glyph = pages if not synth else pages // 2
-    sources.append(("glyph_pages", lambda: crops_from_pages(glyph_pages(n_glyph, seed))))
-    if synth:
-        from digitpad.training.data import synthetic_crops
-
-        sources.append(("synth_pages", lambda: synthetic_crops(pages - n_glyph, seed + 1)))
-    sources.append(
+    n_synth, n_glyph = int(pages * 0.6), int(pages * 0.3)
+    n_font = max(10, pages - n_synth - n_glyph)
+    sources: list[tuple[str, Callable[[], tuple[np.ndarray, np.ndarray]]]] = [
+        ("synth_pages", lambda: synthetic_crops(n_synth, seed)),
+        ("glyph_pages", lambda: crops_from_pages(glyph_pages(n_glyph, seed + 1))),
         (
             "font_pages",
             lambda: crops_from_pages(
-                draw_page(seed + 2 + i, distractors=4, touching_rate=0.2)
-                for i in range(max(10, pages // 8))
+                draw_page(seed + 2 + i, distractors=4, touching_rate=0.2) for i in range(n_font)
             ),
-        )
-    )
-    sources.append(("sklearn_digits", lambda: sklearn_digit_crops(seed)))
+        ),
+        ("sklearn_digits", lambda: sklearn_digit_crops(seed)),
+    ]
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
         progress(ProgressEvent("data", step=k, total=len(sources), message=name))
@@ -65,25 +69,25 @@ def build_data(
     return np.concatenate(xs), np.concatenate(ys), counts
 
 
-def _synth_pages_available() -> bool:
-    try:
-        from digitpad.synth.pages import generate_pages  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def validation_data(pages: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Crops of held-out generated pages and glyph pages (seeds never used for training)."""
+    from digitpad.training.data import crops_from_pages, glyph_pages, synthetic_crops
+
+    X1, y1 = synthetic_crops(pages, seed + 1000)
+    X2, y2 = crops_from_pages(glyph_pages(max(5, pages // 2), seed + 1001))
+    return np.concatenate([X1, X2]), np.concatenate([y1, y2])
 
 
 def build(
     out_dir: Path,
     *,
-    pages: int = 1200,
-    epochs: int = 14,
+    pages: int = 1000,
+    epochs: int = 10,
     threads: int = 2,
     seed: int = SEED,
     progress: ProgressSink | None = None,
 ) -> dict:
     """Build data, train, validate on held-out generated pages, export. Returns a summary."""
-    from digitpad.training.data import crops_from_pages, glyph_pages
     from digitpad.training.export import export_onnx, save_checkpoint
     from digitpad.training.train import TrainConfig, train
 
@@ -91,7 +95,7 @@ def build(
     t0 = time.monotonic()
     X, y, counts = build_data(pages, seed, progress)
     # validation: held-out seeds of the generated pages, never real data
-    X_val, y_val = crops_from_pages(glyph_pages(max(20, pages // 20), seed + 1000))
+    X_val, y_val = validation_data(max(20, pages // 20), seed)
     t_data = time.monotonic() - t0
     config = TrainConfig(epochs=epochs, seed=seed, threads=threads)
     ckpt = train(X, y, config, X_val=X_val, y_val=y_val, progress=progress)
@@ -126,8 +130,8 @@ def build(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitpad.training.build_shipped")
     parser.add_argument("--out", type=Path, default=shipped_model_path().parent)
-    parser.add_argument("--pages", type=int, default=1200)
-    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)

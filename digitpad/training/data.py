@@ -21,13 +21,14 @@ from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box, SynthPage
 NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
 POSITIVE_IOU = 0.55  # at least this IoU with a digit: that digit's label
 NEGATIVE_IOU = 0.35  # below this with every digit: not a digit; in between: ambiguous, skipped
+ONE_LIKE_ASPECT = 0.3  # narrower than this (width / height) is shaped like a "1"
 
 
 def crops_for_boxes(rgb: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
     """Crops (N, 1, 28, 28) for page-pixel ``boxes`` of an RGB page, cut from the segmenter's ink
     map exactly as the recogniser cuts them (so corrections train on what inference sees)."""
     seg = segment(rgb)
-    return preprocess_boxes(seg.ink, [seg.to_ink(b) for b in boxes])
+    return preprocess_boxes(seg.ink_u8, [seg.to_ink(b) for b in boxes])
 
 
 def candidate_boxes(seg: Segmentation) -> list[Box]:
@@ -36,15 +37,21 @@ def candidate_boxes(seg: Segmentation) -> list[Box]:
     seen: dict[Box, None] = {}
     for b in seg.ink_boxes:
         seen.setdefault(b, None)
-        for parts in split_candidates(seg.ink, b):
+        for parts in split_candidates(seg.ink_u8, b):
             for p in parts:
                 seen.setdefault(p, None)
     return list(seen)
 
 
 def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.ndarray:
-    """Class ids for page-pixel ``boxes`` by IoU with the digit annotations; -1 = ambiguous."""
+    """Class ids for page-pixel ``boxes`` by IoU with the annotations; -1 = ambiguous (skip).
+
+    A box that matches no digit is "not a digit", except a lone thin upright stroke that
+    matches no drawn non-digit mark either: a fragment of a broken or wrongly cut digit that
+    looks exactly like a "1", and teaching "a plain stroke is not a digit" costs every real 1.
+    """
     digits = [a for a in annotations if a.is_digit]
+    marks = [a for a in annotations if not a.is_digit]
     out = np.full(len(boxes), NOT_DIGIT_ID, np.int64)
     for i, b in enumerate(boxes):
         best, best_iou = None, 0.0
@@ -54,9 +61,15 @@ def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.n
                 best, best_iou = a, iou
         if best is not None and best_iou >= POSITIVE_IOU:
             out[i] = CLASSES.index(best.label)
-        elif best_iou >= NEGATIVE_IOU:
+        elif best_iou >= NEGATIVE_IOU or _one_like(b, marks):
             out[i] = -1
     return out
+
+
+def _one_like(box: Box, marks: Sequence[Annotation]) -> bool:
+    """A thin upright box that is no drawn non-digit mark."""
+    thin = box.width < ONE_LIKE_ASPECT * box.height
+    return thin and not any(box.iou(m.box) >= 0.5 for m in marks)
 
 
 def page_crops(page: SynthPage) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +79,7 @@ def page_crops(page: SynthPage) -> tuple[np.ndarray, np.ndarray]:
     boxes = candidate_boxes(seg)
     labels = label_boxes([seg.to_page(b, w, h) for b in boxes], page.annotations)
     keep = labels >= 0
-    X = preprocess_boxes(seg.ink, [b for b, k in zip(boxes, keep, strict=True) if k])
+    X = preprocess_boxes(seg.ink_u8, [b for b, k in zip(boxes, keep, strict=True) if k])
     return X, labels[keep]
 
 
