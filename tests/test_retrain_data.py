@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitpad.retrain.data import DataConfig, mix, replay_size, stratified_holdout
+from digitpad.retrain.data import DataConfig, replay_size, stratified_holdout, training_set
 from digitpad.retrain.simulate import review_outcomes
 from digitpad.types import NOT_DIGIT, Alternative, Annotation, Box, Digit, PageResult
 
@@ -20,17 +20,28 @@ def test_holdout_is_stratified_and_keeps_rare_labels_in_training():
     assert not np.array_equal(stratified_holdout(y, 0.2, seed=2)[1], held)
 
 
-def test_mix_oversamples_few_corrections_but_caps_it():
-    Xc, yc = np.ones((10, 1, 28, 28), np.float32), np.full(10, 4)
-    Xr, yr = np.zeros((1100, 1, 28, 28), np.float32), np.arange(1100) % 11
-    X, y, r = mix(Xc, yc, Xr, yr, DataConfig(correction_share=0.5, max_repeat=20))
-    assert r == 20 and len(y) == 10 * 20 + 1100
-    assert (X[:, 0, 0, 0] == 1).sum() == 200 and (y == 4).sum() == 200 + 100
-    many = np.ones((1100, 1, 28, 28), np.float32)
-    _, _, r = mix(many, np.full(1100, 4), Xr, yr, DataConfig(correction_share=0.5))
-    assert r == 1
-    assert replay_size(10, DataConfig()) == 1100
-    assert replay_size(5000, DataConfig(replay_ratio=1.0)) == 5000
+def test_training_set_weighs_corrections_and_keeps_class_proportions():
+    # pool: half "not a digit", digits equally: the proportions the model learnt from
+    y_pool = np.array([10] * 1000 + list(range(10)) * 100)
+    X_pool = np.zeros((len(y_pool), 1, 28, 28), np.float32)
+    X_c, y_c = np.ones((10, 1, 28, 28), np.float32), np.full(10, 7)
+    config = DataConfig(min_replay=1000, correction_share=0.5, max_repeat=20)
+    X, y, info = training_set(X_c, y_c, X_pool, y_pool, config)
+    assert info["repeat"] == 20  # 10 corrections would weigh 100x for share 0.5: capped
+    assert (X[:, 0, 0, 0] == 1).sum() == 200 and len(X) == len(y)
+    counts = np.bincount(y, minlength=11)
+    # every class is topped up to its pool share of (budget + corrections) = 1200: "not a digit"
+    # to half of it; the corrected digit is not topped up, but keeps its natural replay
+    assert counts[10] == 600
+    assert all(counts[k] == 60 for k in range(10) if k != 7)
+    assert counts[7] == 200 + 50
+    many = DataConfig(min_replay=1000, replay_ratio=1.0, correction_share=0.5)
+    _, _, info = training_set(
+        np.ones((1000, 1, 28, 28), np.float32), np.full(1000, 4), X_pool, y_pool, many
+    )
+    assert info["repeat"] == 1
+    assert replay_size(10, DataConfig(min_replay=2000)) == 2000
+    assert replay_size(5000, DataConfig(replay_ratio=2.0)) == 10000
 
 
 def test_simulated_review_outcomes():

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="passes over the training set (default 6)",
+        help="passes over the training set (default 5)",
     )
     parser.add_argument(
         "--max-seconds",

@@ -21,9 +21,10 @@ import numpy as np
 from digitpad.errors import TrainingError
 from digitpad.home import PACKAGE_DIR
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
-from digitpad.types import CLASSES
+from digitpad.types import CLASSES, NOT_DIGIT
 
 N_CLASSES = len(CLASSES)
+NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
 REGRESSION_SEED = 5_050_505  # never used to build the shipped model
 REGRESSION_PAGES = 200  # ~4000 digits + ~3000 non-digits: a 2-point digit drop is ~9 crops
 # Sources whose change changes the regression crops; their hash keys the cache.
@@ -45,20 +46,22 @@ def check_stop(should_stop: Callable[[], bool]) -> None:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """How the training set is mixed.
+    """How the training set is mixed (see :func:`training_set`).
 
     ``holdout_frac``: share of the corrections (per label) kept out of training for the gate.
-    ``min_replay`` / ``replay_ratio``: synthetic replay size is the larger of ``min_replay`` and
-    ``replay_ratio`` x the training corrections; replay is class-balanced.
-    ``correction_share``: corrections are repeated (at most ``max_repeat`` times) until they make
-    up about this share of the training set, so a few corrections still steer the model.
+    ``min_replay`` / ``replay_ratio``: the replay budget is the larger of ``min_replay`` and
+    ``replay_ratio`` x the training corrections.
+    ``correction_share``: corrections are repeated (at most ``max_repeat`` times) until they weigh
+    about this share against the replay budget.
+    ``min_class_fraction``: every class keeps at least this fraction of its natural replay.
     """
 
     holdout_frac: float = 0.2
-    min_replay: int = 1100
-    replay_ratio: float = 1.0
-    correction_share: float = 0.5
+    min_replay: int = 2000
+    replay_ratio: float = 2.0
+    correction_share: float = 0.3
     max_repeat: int = 20
+    min_class_fraction: float = 1.0
     seed: int = 0
 
 
@@ -118,8 +121,8 @@ def stratified_holdout(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarra
     return np.sort(np.asarray(train, np.int64)), np.sort(np.asarray(held, np.int64))
 
 
-def balanced_replay(
-    n: int,
+def replay_pool(
+    per_digit: int,
     seed: int,
     *,
     progress: ProgressSink = null_sink,
@@ -127,10 +130,11 @@ def balanced_replay(
     chunk_pages: int = 8,
     max_pages: int = 400,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """About ``n`` freshly generated synthetic crops, the same number for each of the 11 classes.
+    """Freshly generated synthetic crops, with at least ``per_digit`` crops of every digit.
 
-    Pages are generated in chunks until every class has its share (or ``max_pages`` is reached;
-    a class still short is then sampled with repetition).
+    Pages are generated in chunks until every digit has its share (or ``max_pages`` is reached);
+    the not-a-digit crops the segmenter produced on the same pages come along, in the proportion
+    inference meets them.
 
     Raises:
         Cancelled: ``should_stop()`` became true.
@@ -138,61 +142,73 @@ def balanced_replay(
     """
     from digitpad.training.data import synthetic_crops
 
-    per_class = max(1, int(np.ceil(n / N_CLASSES)))
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     counts = np.zeros(N_CLASSES, np.int64)
     pages = 0
-    while pages < max_pages and counts.min() < per_class:
+    while pages < max_pages and counts[:NOT_DIGIT_ID].min() < per_digit:
         check_stop(should_stop)
         X, y = synthetic_crops(chunk_pages, seed * 1000 + pages)
         xs.append(np.asarray(X, np.float32))
         ys.append(np.asarray(y, np.int64))
         counts += np.bincount(ys[-1], minlength=N_CLASSES)[:N_CLASSES]
         pages += chunk_pages
-        progress(
-            ProgressEvent(
-                "replay", step=int(np.minimum(counts, per_class).sum()), total=per_class * N_CLASSES
-            )
-        )
+        done = int(np.minimum(counts[:NOT_DIGIT_ID], per_digit).sum())
+        progress(ProgressEvent("replay", step=done, total=per_digit * NOT_DIGIT_ID))
     if not xs or counts.sum() == 0:
         raise TrainingError("the synthetic generator produced no training crops")
-    X_all, y_all = np.concatenate(xs), np.concatenate(ys)
-    rng = np.random.default_rng(seed)
-    pick = []
-    for k in range(N_CLASSES):
-        idx = np.flatnonzero(y_all == k)
-        if idx.size:
-            pick.append(rng.choice(idx, per_class, replace=idx.size < per_class))
-    sel = rng.permutation(np.concatenate(pick))
-    return X_all[sel], y_all[sel]
+    return np.concatenate(xs), np.concatenate(ys)
 
 
-def mix(
+def training_set(
     X_corr: np.ndarray,
     y_corr: np.ndarray,
-    X_replay: np.ndarray,
-    y_replay: np.ndarray,
+    X_pool: np.ndarray,
+    y_pool: np.ndarray,
     config: DataConfig,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """The training set: corrections repeated ``r`` times plus the replay, shuffled.
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """The shuffled training set (corrections + synthetic replay) and how it was mixed.
 
-    Returns (X, y, r).
+    - Corrections are repeated ``r`` times (``1 <= r <= max_repeat``) so that they weigh about
+      ``correction_share`` against the replay: a few corrections still steer the model.
+    - The replay is class-balanced against them: it tops every class up so that, corrections
+      included, the set has about the class proportions of the pool (what the segmenter produces on
+      synthetic pages, the data the model learnt from). A person who corrects mostly 7s then does
+      not teach the model that everything is a 7, and "not a digit" keeps its weight, or the
+      model would start reading specks and letters as digits. Every class keeps at least
+      ``min_class_fraction`` of its natural replay, so none is forgotten.
     """
-    n_c, n_r = len(y_corr), len(y_replay)
+    rng = np.random.default_rng(config.seed)
+    n_c = len(y_corr)
+    budget = replay_size(n_c, config)
     share = min(max(config.correction_share, 0.0), 0.95)
     r = 1
-    if n_c and n_r:
-        r = round(share / (1.0 - share) * n_r / n_c)
-        r = max(1, min(config.max_repeat, r))
-    X = np.concatenate([np.repeat(X_corr, r, axis=0), X_replay]).astype(np.float32)
-    y = np.concatenate([np.repeat(y_corr, r), y_replay]).astype(np.int64)
-    perm = np.random.default_rng(config.seed).permutation(len(y))
-    return X[perm], y[perm], r
+    if n_c:
+        r = max(1, min(config.max_repeat, round(share / (1.0 - share) * budget / n_c)))
+    p = np.bincount(y_pool, minlength=N_CLASSES)[:N_CLASSES] / max(1, len(y_pool))
+    corr = np.bincount(y_corr, minlength=N_CLASSES)[:N_CLASSES] * r
+    total = budget + corr.sum()
+    want = np.maximum(p * total - corr, config.min_class_fraction * p * budget)
+    pick = []
+    for k in range(N_CLASSES):
+        idx = np.flatnonzero(y_pool == k)
+        n = round(want[k])
+        if idx.size and n:
+            pick.append(rng.choice(idx, n, replace=idx.size < n))
+    replay = np.concatenate(pick) if pick else np.zeros(0, np.int64)
+    X = np.concatenate([np.repeat(X_corr, r, axis=0), X_pool[replay]]).astype(np.float32)
+    y = np.concatenate([np.repeat(y_corr, r), y_pool[replay]]).astype(np.int64)
+    perm = rng.permutation(len(y))
+    info = {
+        "repeat": r,
+        "replay": len(replay),
+        "replay_not_digit": int(np.sum(y_pool[replay] == NOT_DIGIT_ID)),
+    }
+    return X[perm], y[perm], info
 
 
 def replay_size(n_train_corrections: int, config: DataConfig) -> int:
-    """How many synthetic replay crops a retrain with this many corrections uses."""
+    """The replay budget (all classes) that corrections are weighed against."""
     return max(config.min_replay, int(config.replay_ratio * n_train_corrections))
 
 

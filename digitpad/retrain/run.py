@@ -31,13 +31,13 @@ from digitpad.retrain.data import (
     Cancelled,
     Corrections,
     DataConfig,
-    balanced_replay,
     check_stop,
     load_corrections,
-    mix,
     regression_set,
+    replay_pool,
     replay_size,
     stratified_holdout,
+    training_set,
 )
 
 RETRAIN_LOCK = ".retrain.lock"
@@ -52,7 +52,7 @@ NO_CORRECTIONS = "no corrections yet: review some pages in the app and save them
 class RetrainOptions:
     """What ``digitpad retrain`` was asked to do. ``None`` means the default."""
 
-    epochs: int = 6
+    epochs: int = 5
     max_seconds: float | None = 45.0  # the training loop's own cap; data and export come on top
     from_scratch: bool = False
     force: bool = False
@@ -221,12 +221,13 @@ def _retrain_locked(
         progress=progress,
         should_stop=should_stop,
     )
-    n_replay = replay_size(len(train_idx), options.data)
+    # Enough pages that every digit has its natural share of the replay budget.
+    per_digit = -(-replay_size(len(train_idx), options.data) // 20)
     # A fresh replay for every version: the model sees new synthetic data each time.
-    Xs, ys = balanced_replay(
-        n_replay, seed=10_000 + version, progress=progress, should_stop=should_stop
+    Xs, ys = replay_pool(
+        per_digit, seed=10_000 + version, progress=progress, should_stop=should_stop
     )
-    X, y, repeat = mix(corr.X[train_idx], corr.y[train_idx], Xs, ys, options.data)
+    X, y, mixed = training_set(corr.X[train_idx], corr.y[train_idx], Xs, ys, options.data)
     check_stop(should_stop)
     init = _initial_checkpoint(active, options.from_scratch, progress)
     ckpt = _train(X, y, Xh, yh, init, options, progress, should_stop)
@@ -240,8 +241,7 @@ def _retrain_locked(
         "train_corrections": len(train_idx),
         "heldout": len(held_idx),
         "pages": corr.pages,
-        "replay": len(ys),
-        "repeat": repeat,
+        **mixed,
         "regression": len(yr),
         "from_scratch": int(init is None),
     }
