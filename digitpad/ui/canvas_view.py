@@ -22,6 +22,7 @@ from digitpad.ui.editor import EditBox, Editor
 
 PYRAMID_MIN_SIDE = 1500  # below this the page is small enough to render from full resolution
 ZOOM_STEP = 1.25
+SETTLE_MS = 80  # after a pan or zoom pauses this long, render the page at full quality
 MIN_SCALE, MAX_SCALE = 0.02, 16.0
 TOOLS = ("pen", "eraser", "box")
 # Handle positions as fractions of the box: (fx, fy) with 0 = left/top, 1 = right/bottom.
@@ -71,7 +72,8 @@ class CanvasView:
         self._pyramid_rev = -1
         self._rendered: tuple[object, ...] | None = None
         self._drag: _Drag | None = None
-        self._pan_from: tuple[int, int, float, float] | None = None
+        self._pan_from: tuple[int, int] | None = None
+        self._settle: str | None = None
         self._last_screen: tuple[float, float] | None = None
         self._fitted = False
         self._bind()
@@ -131,12 +133,17 @@ class CanvasView:
         self.render()
 
     def zoom_at(self, factor: float, sx: float, sy: float) -> None:
-        """Zoom by ``factor`` keeping the page point under (sx, sy) still."""
+        """Zoom by ``factor`` keeping the page point under (sx, sy) still.
+
+        The page is shown at once with fast sampling, then smoothed when the wheel rests.
+        """
         new = max(MIN_SCALE, min(MAX_SCALE, self.scale * factor))
         px, py = self.to_page(sx, sy)
         self.scale = new
         self.ox, self.oy = px - sx / new, py - sy / new
-        self.render()
+        self.render_page(fast=True)
+        self.render_boxes()
+        self._settle_later()
 
     def zoom_centre(self, factor: float) -> None:
         cw, ch = self._viewport()
@@ -153,14 +160,34 @@ class CanvasView:
             self.render()
 
     def _pan_start(self, event: tk.Event) -> None:
-        self._pan_from = (event.x, event.y, self.ox, self.oy)
+        self._pan_from = (event.x, event.y)
 
     def _pan_move(self, event: tk.Event) -> None:
         if self._pan_from is None:
             return
-        x, y, ox, oy = self._pan_from
-        self.ox = ox - (event.x - x) / self.scale
-        self.oy = oy - (event.y - y) / self.scale
+        x, y = self._pan_from
+        self._pan_from = (event.x, event.y)
+        self.pan_by(event.x - x, event.y - y)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Shift the view by (dx, dy) screen pixels.
+
+        What is already rendered is moved at once (cheap, so panning follows the hand even on
+        a big photo); the newly uncovered part is rendered when the pointer rests a moment.
+        """
+        self.ox -= dx / self.scale
+        self.oy -= dy / self.scale
+        self.canvas.move("page", dx, dy)
+        self.canvas.move("box", dx, dy)
+        self._settle_later()
+
+    def _settle_later(self) -> None:
+        if self._settle is not None:
+            self.canvas.after_cancel(self._settle)
+        self._settle = self.canvas.after(SETTLE_MS, self._settled)
+
+    def _settled(self) -> None:
+        self._settle = None
         self.render()
 
     # ----- rendering ---------------------------------------------------------------------------
@@ -170,12 +197,14 @@ class CanvasView:
         self.render_page()
         self.render_boxes()
 
-    def render_page(self) -> None:
+    def render_page(self, *, fast: bool = False) -> None:
+        """Show the visible part of the page at screen scale (``fast``: nearest-neighbour
+        sampling, for the moment a zoom happens; a quality render follows)."""
         ed = self.editor
         if ed is None:
             return
         cw, ch = self._viewport()
-        key = (ed.drawing.revision, id(ed), self.scale, self.ox, self.oy, cw, ch)
+        key = (ed.drawing.revision, id(ed), self.scale, self.ox, self.oy, cw, ch, fast)
         if key == self._rendered:
             return
         self._rendered = key
@@ -193,7 +222,8 @@ class CanvasView:
         out_w = max(1, round((crop.width * f) * self.scale))
         out_h = max(1, round((crop.height * f) * self.scale))
         # Downscaling wants smoothing; zoomed in, show crisp pixels so boxes can be placed exactly.
-        resample = Image.Resampling.BILINEAR if self.scale * f < 2 else Image.Resampling.NEAREST
+        smooth = self.scale * f < 2 and not fast
+        resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
         shown = crop.resize((out_w, out_h), resample)
         self._photo = ImageTk.PhotoImage(shown)
         sx, sy = self.to_screen((x0 // f) * f, (y0 // f) * f)

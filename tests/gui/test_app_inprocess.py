@@ -175,6 +175,11 @@ def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp
     elapsed = (time.perf_counter() - t0) / 5
     shown = view._photo
     assert shown.width() <= vw + 2 and shown.height() <= vh + 2
+    ox, before = view.ox, view._rendered
+    _drag(view.canvas, [(400, 300), (350, 280), (300, 250)], button=3)  # right-drag pans
+    assert view.ox == pytest.approx(ox + 100 / view.scale)
+    pump(app, lambda: view._settle is None)  # once the pan rests, the new region is rendered
+    assert view._rendered != before
     view.fit()
     assert view._photo.width() <= vw and view._photo.height() <= vh
     print(f"zoom step on a 4500x3000 photo: {elapsed * 1000:.1f} ms")
