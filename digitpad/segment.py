@@ -90,8 +90,11 @@ def segment(rgb: np.ndarray) -> Segmentation:
     ink, inverted = ink_map_u8(work)
     weak, line_mask = remove_lines(ink > LOW_U8)
     mask = hysteresis(weak, (ink > MASK_U8) & weak)
+    mask, under = remove_underlines(mask)
     if line_mask is not None:
         ink[line_mask & ~mask] = 0
+    if under is not None:
+        ink[under & ~mask] = 0
     ink_boxes = find_boxes(mask)
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]
@@ -251,9 +254,10 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8, ltype=cv2.CV_16U)
     span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
     thick = stats[:, cv2.CC_STAT_HEIGHT] if horizontal else stats[:, cv2.CC_STAT_WIDTH]
-    need = (0.3 if horizontal else 0.5) * extent
-    keep = (span >= need) & (span >= 15 * thick)
+    keep = (span >= 0.2 * extent) & (span >= 15 * thick)
     keep[0] = False
+    if keep.sum() < 4:  # not a ruled or squared page: only a really long line is a line
+        keep &= span >= (0.3 if horizontal else 0.5) * extent
     if not keep.any():
         return None
     lines = keep[labels].astype(np.uint8)
@@ -263,12 +267,52 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     return lines & ~cv2.morphologyEx(lines, cv2.MORPH_OPEN, across)
 
 
+def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Remove underlines and strike-throughs: thin horizontal runs longer than 2.5 digits.
+
+    Too short for a ruling, they still join a whole number into one component. A run that
+    long is no part of a digit (two touching 2s share at most a 1.8-digit bottom bar).
+    Returns the cleaned mask and the removed pixels (None when nothing was removed).
+    """
+    boxes = _raw_boxes(mask.astype(np.uint8))
+    if not boxes:
+        return mask, None
+    typical = typical_height(boxes)
+    length = round(2.5 * typical)
+    if length >= mask.shape[1] or typical < MIN_HEIGHT:
+        return mask, None
+    m8 = mask.astype(np.uint8)
+    runs = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    if not runs.any():
+        return mask, None
+    t = max(3, round(0.3 * typical))
+    runs &= ~cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((t, 1), np.uint8))
+    if not runs.any():
+        return mask, None
+    under = cv2.dilate(runs, np.ones((3, 3), np.uint8)).astype(bool) & mask
+    cleaned = mask & ~under
+    joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((13, 1), np.uint8))
+    cleaned |= joined.astype(bool) & under
+    return cleaned, under
+
+
 # --- components and grouping -----------------------------------------------------------------
 
 
 def find_boxes(mask: np.ndarray) -> list[Box]:
     """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask."""
-    m8 = mask.astype(np.uint8)
+    boxes = _raw_boxes(mask.astype(np.uint8))
+    if not boxes:
+        return []
+    boxes = merge_strokes(boxes, typical_height(boxes))
+    typical = typical_height(boxes)
+    out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
+    out.sort(key=lambda b: (b.y0, b.x0))
+    return out
+
+
+def _raw_boxes(m8: np.ndarray) -> list[list[int]]:
+    """``[x0, y0, x1, y1, ink pixels]`` of every component larger than a speck."""
     # outer contours give the components' boxes far faster than labelling every pixel
     contours, _ = cv2.findContours(m8, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     boxes = []
@@ -279,21 +323,16 @@ def find_boxes(mask: np.ndarray) -> list[Box]:
         area = int(np.count_nonzero(m8[y : y + bh, x : x + bw]))
         if area >= MIN_AREA:
             boxes.append([x, y, x + bw, y + bh, area])
-    if not boxes:
-        return []
-    boxes = merge_strokes(boxes)
-    typical = typical_height(boxes)
-    out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
-    out.sort(key=lambda b: (b.y0, b.x0))
-    return out
+    return boxes
 
 
-def merge_strokes(boxes: list[list[int]]) -> list[list[int]]:
+def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int]]:
     """Merge components that belong to one digit: strong x overlap, small vertical gap.
 
     Boxes are ``[x0, y0, x1, y1, area]``. Repeats until nothing merges (a digit in three
-    strokes merges in two rounds). The merged box may not grow much taller than its tallest part,
-    so digits of two rows never merge.
+    strokes merges in two rounds). The merged box may not grow much taller than its tallest part
+    or than the page's ``typical`` digit height, so digits of two rows never merge, but the two
+    halves of a faint digit broken across its middle do.
     """
     boxes = [list(b) for b in boxes]
     changed = True
@@ -308,7 +347,7 @@ def merge_strokes(boxes: list[list[int]]) -> list[list[int]]:
                 b = boxes[j]
                 if b[0] >= a[2]:
                     break  # sorted by x0: nothing further right overlaps in x
-                if _same_digit(a, b):
+                if _same_digit(a, b, typical):
                     a[:] = [
                         min(a[0], b[0]),
                         min(a[1], b[1]),
@@ -324,7 +363,7 @@ def merge_strokes(boxes: list[list[int]]) -> list[list[int]]:
     return boxes
 
 
-def _same_digit(a: list[int], b: list[int]) -> bool:
+def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
     wa, wb = a[2] - a[0], b[2] - b[0]
     ha, hb = a[3] - a[1], b[3] - b[1]
     overlap_x = min(a[2], b[2]) - max(a[0], b[0])
@@ -332,11 +371,11 @@ def _same_digit(a: list[int], b: list[int]) -> bool:
         return False
     tall = max(ha, hb)
     gap = max(a[1], b[1]) - min(a[3], b[3])  # negative when they overlap vertically
-    if gap > 0.3 * tall:
+    if gap > max(0.3 * tall, 0.2 * typical):
         return False
     union_h = max(a[3], b[3]) - min(a[1], b[1])
     union_w = max(a[2], b[2]) - min(a[0], b[0])
-    if union_h > 1.35 * tall:
+    if union_h > max(1.35 * tall, 1.15 * typical):
         return False
     # a small mark inside or just above a big one joins it; two digit-sized parts stacked do not
     return union_w <= 1.3 * max(wa, wb)

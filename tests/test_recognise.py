@@ -149,3 +149,30 @@ def test_recognise_never_imports_torch(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "CLEAN"
+
+
+def test_image_modes_all_read_the_same(recogniser: Recogniser, tmp_path: Path) -> None:
+    page = draw_page(17, width=500, height=200, n_digits=5)
+    expected = recogniser.recognise(page.image).text
+    assert expected
+    rgb = Image.fromarray(page.image)
+    grey = np.asarray(rgb.convert("L"))
+    variants = {
+        "grey.png": rgb.convert("L"),
+        "palette.png": rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=16),
+        "cmyk.tif": rgb.convert("CMYK"),
+        "sixteen.png": Image.fromarray(grey.astype(np.uint16) * 257),
+    }
+    rgba = np.dstack([np.zeros_like(grey)] * 3 + [255 - grey])  # black ink, transparent paper
+    variants["alpha.png"] = Image.fromarray(rgba)
+    for name, img in variants.items():
+        path = tmp_path / name
+        img.save(path)
+        assert recogniser.recognise(path).text == expected, name
+
+
+def test_white_ink_on_dark_page_reads(recogniser: Recogniser) -> None:
+    page = draw_page(18, width=600, height=200, n_digits=5)
+    normal = recogniser.recognise(page.image)
+    inverted = recogniser.recognise(255 - page.image)
+    assert inverted.text == normal.text and _score(inverted, page) >= 0.8
