@@ -51,11 +51,10 @@ def build_menus(
 
 
 def bind_keys(root: tk.Tk, on_key: Callable[[str], str]) -> None:
-    """Bind every shortcut of :data:`KEYMAP` (and Ctrl+Q) on the window to its command."""
+    """Bind every shortcut of :data:`KEYMAP` on the window to its command."""
     for shortcut in KEYMAP:
         for seq in shortcut.sequences:
             root.bind(seq, lambda e, n=shortcut.command: on_key(n))
-    root.bind("<Control-q>", lambda e: on_key("quit"))
 
 
 def mirror_states(

@@ -114,6 +114,7 @@ KEYMAP: tuple[Shortcut, ...] = (
     Shortcut(("<Control-r>", "<Control-R>"), "Ctrl+R", "recognise the page", "recognise"),
     Shortcut(("<Control-o>", "<Control-O>"), "Ctrl+O", "open a page image", "open"),
     Shortcut(("<Control-n>", "<Control-N>"), "Ctrl+N", "new blank page", "new"),
+    Shortcut(("<Control-q>", "<Control-Q>"), "Ctrl+Q", "quit (asks about unsaved work)", "quit"),
     Shortcut(("<KeyPress-p>", "<KeyPress-P>"), "P", "pen tool", "tool_pen"),
     Shortcut(("<KeyPress-e>", "<KeyPress-E>"), "E", "eraser tool", "tool_eraser"),
     Shortcut(("<KeyPress-b>", "<KeyPress-B>"), "B", "box tool: select, move, add", "tool_box"),
