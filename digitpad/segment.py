@@ -88,7 +88,7 @@ def segment(rgb: np.ndarray) -> Segmentation:
         size = (max(1, w // factor), max(1, h // factor))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     ink, inverted = ink_map_u8(work)
-    weak, line_mask = remove_lines(ink > LOW_U8)
+    weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
     mask = hysteresis(weak, (ink > MASK_U8) & weak)
     mask, under = remove_underlines(mask)
     if line_mask is not None:
@@ -190,15 +190,16 @@ def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
 
 
 def remove_lines(
-    mask: np.ndarray, detect: np.ndarray | None = None
+    mask: np.ndarray, detect: np.ndarray | None = None, ink: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
     Lines are looked for in ``detect`` (default ``mask``, a low threshold, because faint printed
     rulings break up at higher levels); short gaps are bridged along the line. A line must run
     across a good part of the page, so a tall "1" or a long "7" bar survives. Strokes the line
-    crossed are joined again. Returns the cleaned mask and the mask of removed line pixels
-    (None when there were none).
+    crossed are joined again. With ``ink`` (uint8), pixels much darker than the line's typical
+    ink stay: a digit stroke drawn along a faint printed line. Returns the cleaned mask and the
+    mask of removed line pixels (None when there were none).
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -214,6 +215,10 @@ def remove_lines(
             continue
         # widen a little: anti-aliased line edges are ink too
         lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
+        if ink is not None:
+            level = float(np.median(ink[lines])) if lines.any() else 255.0
+            if level < 150:  # a faint ruling: keep what is clearly darker than it
+                lines &= ink < max(2.0 * level, level + 70.0)
         cleaned &= ~lines
         # strokes that crossed the line were cut: bridge across it, along the crossing direction
         across = np.ones((13, 1) if horizontal else (1, 13), np.uint8)
