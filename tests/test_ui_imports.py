@@ -45,7 +45,7 @@ from digitpad.errors import ModelError
 from digitpad.ui import services
 home = resolve_home({str(home.root)!r})
 try:
-    rec = services.load_recogniser(home)
+    rec, warning = services.load_recogniser(home)
     page = np.full((200, 300, 3), 255, np.uint8)
     page[40:160, 140:150] = 0
     rec.recognise(page)

@@ -249,9 +249,11 @@ class App:
         self.jobs.start("model", services.load_recogniser, self.home)
 
     def on_model_done(self, payload: tuple[Any, Any]) -> None:
-        self.recogniser = payload[1]
+        self.recogniser, warning = payload[1]
         self.model_error = None
-        trace("model", version=self.recogniser.classifier.version)
+        if warning:
+            self.status.say(warning)  # e.g. "model v3 cannot be used (...); using v2 instead"
+        trace("model", version=self.recogniser.classifier.version, warning=warning)
         self.accuracy.show_counter()
         if self._pending_recognise is not None:
             self._recognise_now(self._pending_recognise)

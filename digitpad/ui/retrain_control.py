@@ -68,13 +68,13 @@ class RetrainControl:
             self.app.show_error(DigitpadError(outcome.message))
 
     def on_reload_done(self, payload: tuple[Any, Any]) -> None:
-        classifier = payload[1]
+        classifier, warning = payload[1]
         app = self.app
         if app.recogniser is None:
             app.start_model_load()
         else:
             app.recogniser.classifier = classifier  # the next recognise uses the new model
-        app.status.say(f"Model {classifier.version} is now in use · {self._verdict}")
+        app.status.say(warning or f"Model {classifier.version} is now in use · {self._verdict}")
         trace("model", version=classifier.version)
         app.accuracy.show_counter()
 

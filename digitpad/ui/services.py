@@ -24,32 +24,37 @@ if TYPE_CHECKING:
     from digitpad.store import Stats
 
 
-def load_classifier(home: Home) -> Classifier:
-    """The home's active model, loaded and warmed up (the first inference is the slow one).
+def load_classifier(home: Home) -> tuple[Classifier, str | None]:
+    """The home's active model, loaded and warmed up (the first inference is the slow one),
+    with the registry's warning when it had to fall back from a broken active model.
 
     Raises:
         ModelError: no usable model.
     """
-    from digitpad.recognise_service import load_default_classifier
+    from digitpad.recognise_service import load_classifier as load
+    from digitpad.registry import ModelRegistry
 
-    classifier = load_default_classifier(home)
+    entry = ModelRegistry.for_home(home).active()  # once: the fallback warning is shown once
+    classifier = load(entry.path)
     classifier.predict(np.zeros((4, 1, 28, 28), np.float32))
-    return classifier
+    return classifier, entry.warning
 
 
-def load_recogniser(home: Home) -> Recogniser:
-    """A recogniser around the home's active model, warmed up on a small drawn page.
+def load_recogniser(home: Home) -> tuple[Recogniser, str | None]:
+    """A recogniser around the home's active model, warmed up on a small drawn page, and the
+    registry's fallback warning (or None).
 
     Raises:
         ModelError: no usable model.
     """
     from digitpad.recognise_service import Recogniser
 
-    recogniser = Recogniser(load_classifier(home))
+    classifier, warning = load_classifier(home)
+    recogniser = Recogniser(classifier)
     page = np.full((120, 160, 3), 255, np.uint8)
     page[30:90, 70:78] = 0  # a "1", so segmentation, preprocessing and inference all run once
     recogniser.recognise(page)
-    return recogniser
+    return recogniser, warning
 
 
 def load_page(path: str) -> np.ndarray:

@@ -381,3 +381,24 @@ def test_opens_every_page_format(make_app, tmp_path, suffix):
     assert app.editor.size == (400, 300) and app.page_name == f"page.{suffix}"
     assert app.editor.drawing.has_ink() and not app.editor.dirty
     assert app.commands.enabled("recognise")
+
+
+@pytest.mark.filterwarnings("ignore:model v2 cannot be used")
+def test_broken_active_model_falls_back_with_a_visible_warning(make_app, home):
+    import shutil
+
+    from digitpad.home import shipped_model_path
+    from digitpad.registry import ModelRegistry
+
+    if not shipped_model_path().exists():
+        pytest.skip("no shipped model yet")
+    registry = ModelRegistry.for_home(home)
+    staged = home.models_dir / "staged.onnx"
+    shutil.copy(shipped_model_path(), staged)
+    registry.add_candidate(2, staged, None, parent=1)
+    registry.promote(2)
+    registry.model_path(2).write_bytes(b"truncated")  # the active model's file is damaged
+    app = make_app()
+    assert app.recogniser is not None and app.model_version == "v1"
+    message = app.status.message.cget("text")
+    assert "v2" in message and "using v1 instead" in message
