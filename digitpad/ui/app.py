@@ -55,9 +55,8 @@ class App:
         self.root.minsize(820, 560)
         self.jobs = Jobs()
         self.editor = Editor()
-        self.page_serial = (
-            0  # bumps with every new page, so late results for an old page are dropped
-        )
+        # Bumps with every new page, so late results for an old page are dropped.
+        self.page_serial = 0
         self.page_name = "new drawing"
         self.pen_width = 8
         self.recogniser: Any = None
@@ -134,8 +133,8 @@ class App:
         add(Command("quit", "Quit", self.quit, accelerator="Ctrl+Q"))
         for d in "0123456789":
             add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))
-        add(Command("delete", "Not a digit", self.editor_call("delete_selected"), has_box, "Del"))
-        add(Command("accept", "Accept and next", self.editor_call("accept_and_next"), has_queue))
+        add(Command("delete", "Not a digit", self._editor_call("delete_selected"), has_box, "Del"))
+        add(Command("accept", "Accept and next", self._editor_call("accept_and_next"), has_queue))
         add(Command("next", "Next box", lambda: self.editor.select_next(1), has_queue, "Tab"))
         add(Command("prev", "Previous box", lambda: self.editor.select_next(-1), has_queue))
         add(Command("new_box", "New box", self.new_box, accelerator="N"))
@@ -159,7 +158,7 @@ class App:
         self.buttons = chrome.build_toolbar(self.toolbar, self.commands, TOOLBAR)
         self.menus = chrome.build_menus(self.root, self.commands, MENUS)
 
-    def editor_call(self, method: str) -> Callable[[], object]:
+    def _editor_call(self, method: str) -> Callable[[], object]:
         return lambda: getattr(self.editor, method)()
 
     def _nudger(self, dx: int, dy: int) -> Callable[[], object]:
