@@ -212,8 +212,9 @@ class CanvasView:
         x0, y0 = max(0, math.floor(self.ox)), max(0, math.floor(self.oy))
         x1 = min(w, math.ceil(self.ox + cw / self.scale))
         y1 = min(h, math.ceil(self.oy + ch / self.scale))
-        self.canvas.delete("page", "preview")
+        self.canvas.delete("preview")
         if x1 <= x0 or y1 <= y0:
+            self.canvas.delete("page")
             return
         level = self._level()
         src = self._pyramid_for(ed)[level]
@@ -225,9 +226,21 @@ class CanvasView:
         smooth = self.scale * f < 2 and not fast
         resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
         shown = crop.resize((out_w, out_h), resample)
-        self._photo = ImageTk.PhotoImage(shown)
+        # Reuse the photo and the canvas item when the size allows: creating a new Tk image
+        # costs more than the resize itself.
+        if self._photo is not None and (self._photo.width(), self._photo.height()) == shown.size:
+            self._photo.paste(shown)
+        else:
+            self._photo = ImageTk.PhotoImage(shown)
         sx, sy = self.to_screen((x0 // f) * f, (y0 // f) * f)
-        self.canvas.create_image(round(sx), round(sy), image=self._photo, anchor="nw", tags="page")
+        items = self.canvas.find_withtag("page")
+        if items:
+            self.canvas.itemconfigure(items[0], image=self._photo)
+            self.canvas.coords(items[0], round(sx), round(sy))
+        else:
+            self.canvas.create_image(
+                round(sx), round(sy), image=self._photo, anchor="nw", tags="page"
+            )
         self.canvas.tag_lower("page")
 
     def _level(self) -> int:
