@@ -1,0 +1,94 @@
+"""The app's service calls without a window: save + stats through the real store, the counter
+text, the accuracy timeline, colours by confidence, and the help overlay's list."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitpad.types import Alternative, Box, Digit, PageResult
+from digitpad.ui import services, style
+from digitpad.ui.commands import KEYMAP, MOUSE_HELP
+from digitpad.ui.editor import Editor
+from digitpad.ui.help_overlay import help_lines
+
+
+def _review(editor_edits, model="v1"):
+    ed = Editor()
+    digits = (
+        Digit(Box(10, 10, 50, 70), "3", 0.97, (Alternative("8", 0.02),)),
+        Digit(Box(80, 10, 120, 70), "5", 0.62, (Alternative("6", 0.3),)),
+    )
+    ed.set_result(PageResult(digits, "35", 1000, 700, model, 4.0))
+    editor_edits(ed)
+    return ed.build_payload()
+
+
+def test_save_then_stats_counter_and_timeline(home):
+    assert services.read_timeline(home) == []
+    assert services.counter_text(None, "v1") == "Model v1 · no reviews yet"
+
+    def fix(ed):
+        ed.select(ed.review_queue()[0])  # the unsure "5"
+        ed.relabel("6")
+
+    first = services.save_review(home, _review(fix))
+    second = services.save_review(home, _review(lambda ed: None, model="v2"))
+    assert second > first
+    stats = services.read_stats(home)
+    assert services.counter_text(stats, "v2") == "Model v2 · 75.0% on last 4 · 4 digits reviewed"
+    points = services.read_timeline(home)
+    assert [(p.model_version, p.correct, p.total) for p in points] == [("v1", 1, 2), ("v2", 2, 2)]
+    assert services.rolling_accuracy(points) == [0.5, 0.75]
+    assert services.rolling_accuracy(points, window=2) == [0.5, 1.0]
+
+
+def test_load_page_errors_are_one_line(tmp_path):
+    from digitpad.errors import ImageError
+
+    bad = tmp_path / "x.webp"
+    bad.write_text("not an image")
+    with pytest.raises(ImageError, match=r"^x.webp: not an image digitpad can read$"):
+        services.load_page(str(bad))
+    good = tmp_path / "y.png"
+    from PIL import Image
+
+    Image.fromarray(np.zeros((5, 7, 3), np.uint8)).save(good)
+    assert services.load_page(str(good)).shape == (5, 7, 3)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "colour"),
+    [
+        (0.99, style.GREEN),
+        (0.9, style.GREEN),
+        (0.89, style.AMBER),
+        (0.6, style.AMBER),
+        (0.59, style.RED),
+        (0.0, style.RED),
+    ],
+)
+def test_colour_by_confidence(confidence, colour):
+    assert style.confidence_colour(confidence) == colour
+
+
+def test_box_colour_turns_blue_once_the_person_decides():
+    ed = Editor()
+    ed.set_result(PageResult((Digit(Box(0, 0, 20, 30), "1", 0.95),), "1", 100, 100, "v1", 1))
+    box = ed.current
+    assert style.box_colour(box) == style.GREEN
+    ed.relabel("7")
+    assert style.box_colour(ed.current) == style.PERSON
+    new = ed.add_box(Box(40, 40, 60, 70), "2")
+    assert style.box_colour(ed.get(new)) == style.PERSON
+
+
+def test_help_lists_every_shortcut_and_gesture():
+    lines = help_lines()
+    keys = [k for k, _ in lines]
+    for shortcut in KEYMAP:
+        if not shortcut.command.startswith("label_"):
+            assert shortcut.keys in keys
+    assert "0 – 9" in keys
+    for gesture, _ in MOUSE_HELP:
+        assert gesture in keys
