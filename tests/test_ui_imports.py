@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 PURE = [
     "digitpad.ui.editor",
     "digitpad.ui.history",
@@ -35,6 +37,7 @@ def test_pure_ui_modules_do_not_import_tkinter():
 
 def test_the_app_process_never_imports_torch(home):
     """Everything the window imports, plus a real model load and recognition, without torch."""
+    pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
     code = f"""
 import sys
 import numpy as np

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.gui
 
 if missing_tools():
     pytest.skip(f"needs {', '.join(missing_tools())}", allow_module_level=True)
+pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ if missing_tools():
         "(apt-get install xvfb xdotool x11-utils)",
         allow_module_level=True,
     )
+pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
 
 
 def _usable_model(home) -> None:
