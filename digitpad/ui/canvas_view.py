@@ -348,9 +348,10 @@ class CanvasView:
         assert drag.original is not None and drag.box_id is not None
         o = drag.original
         if drag.mode == "move":
-            drag.current = Box(
-                round(o.x0 + dx), round(o.y0 + dy), round(o.x1 + dx), round(o.y1 + dy)
-            )
+            w, h = ed.size  # a moved box keeps its size: it stops at the page edge
+            dx = max(-o.x0, min(round(dx), w - o.x1))
+            dy = max(-o.y0, min(round(dy), h - o.y1))
+            drag.current = Box(o.x0 + dx, o.y0 + dy, o.x1 + dx, o.y1 + dy)
         else:
             fx, fy = HANDLES[drag.handle or "se"]
             x0 = o.x0 + dx if fx == 0 else o.x0

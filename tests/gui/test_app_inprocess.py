@@ -121,6 +121,10 @@ def test_gestures_draw_move_resize_add_and_undo(make_app):
     _drag(c, [(sx, sy), (sx + 20, sy), (sx + 40, sy)])
     moved = ed.get(box.id).box
     assert moved.x0 > 100 and moved.width == 60 and ed.get(box.id).outcome == "moved"
+    sx, sy = view.to_screen(*ed.get(box.id).box.centre)
+    _drag(c, [(sx, sy), (sx - 2000, sy)])  # dragged far past the left edge: stops there
+    assert ed.get(box.id).box == Box(0, moved.y0, 60, moved.y1)
+    app.commands.run("undo")
     hx, hy = view.to_screen(moved.x1, moved.y1)  # bottom-right handle
     _drag(c, [(hx, hy), (hx + 30, hy + 30)])
     assert ed.get(box.id).box.x1 > moved.x1 and ed.get(box.id).box.x0 == moved.x0
@@ -131,7 +135,7 @@ def test_gestures_draw_move_resize_add_and_undo(make_app):
     assert new is not None and new.added and new.label is None
     c.event_generate("<KeyPress-3>", keysym="3")
     assert ed.current.label == "3"
-    for _ in range(4):
+    for _ in range(4):  # label, new box, resize, move
         app.commands.run("undo")
     assert ed.get(box.id).box == box.box and ed.get(new.id) is None
 
