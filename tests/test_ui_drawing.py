@@ -82,3 +82,12 @@ def test_loaded_image_is_copied():
     d.begin(5, 5, eraser=True)
     d.end()
     assert img.max() == 0  # the caller's array is untouched
+
+
+def test_stroke_ends_exactly_where_the_pen_lifts():
+    d = Drawing(size=(300, 100))
+    d.set_pen_width(4)
+    d.begin(10, 50)
+    d.extend(290, 50)  # one fast move: smoothing alone would stop well short of x=290
+    d.end()
+    assert _ink(d)[50, 288]

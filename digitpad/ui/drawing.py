@@ -54,6 +54,7 @@ class Drawing:
         self.pen_width = 8
         self._snapshot: Image.Image | None = None
         self._points: list[tuple[float, float]] = []
+        self._raw: tuple[float, float] | None = None  # the last unsmoothed pointer position
         self._eraser = False
         self._dirty: Box | None = None
         self.revision = 0  # bumps whenever pixels change, so views know to re-render
@@ -93,6 +94,7 @@ class Drawing:
         self._snapshot = self.image.copy()  # the "before" pixels, cropped when the stroke ends
         self._eraser = eraser
         self._points = [(x, y)]
+        self._raw = None
         self._dirty = None
         return self._segment((x, y), (x, y))
 
@@ -100,6 +102,7 @@ class Drawing:
         """Continue the stroke towards (x, y), smoothed; returns the region that changed."""
         if self._snapshot is None:
             return self.begin(x, y)
+        self._raw = (x, y)
         px, py = self._points[-1]
         sx, sy = px + (x - px) * (1 - SMOOTHING), py + (y - py) * (1 - SMOOTHING)
         self._points.append((sx, sy))
@@ -109,6 +112,9 @@ class Drawing:
         """Finish the stroke: draw to the last point and return it as an undoable edit."""
         if self._snapshot is None:
             return None
+        if self._raw is not None and self._raw != self._points[-1]:
+            self._segment(self._points[-1], self._raw)  # smoothing lags: finish where the pen is
+        self._raw = None
         before_img, self._snapshot = self._snapshot, None
         region = self._dirty
         self._dirty = None
