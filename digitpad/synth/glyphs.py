@@ -14,7 +14,13 @@ from digitpad.synth import nondigits
 from digitpad.synth.nondigits import KINDS as NONDIGIT_KINDS
 from digitpad.synth.skeletons import DIGIT_SKELETONS
 from digitpad.synth.strokes import rasterise
-from digitpad.synth.style import FAMILIES, finish_ink, sample_style, skeleton_polylines
+from digitpad.synth.style import (
+    FAMILIES,
+    finish_ink,
+    fitting_height,
+    sample_style,
+    skeleton_polylines,
+)
 
 __all__ = ["FAMILIES", "NONDIGIT_KINDS", "glyph_samples", "render_digit", "render_nondigit"]
 
@@ -66,12 +72,14 @@ def render_digit(
     if label not in _ALLOGRAPHS:
         raise ValueError(f"label must be one of '0'..'9', got {label!r}")
     fams = _check_families(families)
+    style = sample_style(fams[int(rng.integers(len(fams)))], rng)
     h = _height(rng, height)
+    if height is None:
+        h = fitting_height(style, h)
     skeletons, weights = _ALLOGRAPHS[label]
     skeleton = skeletons[int(rng.choice(len(skeletons), p=weights))]
-    style = sample_style(fams[int(rng.integers(len(fams)))], rng)
     ink, _ = rasterise(skeleton_polylines(skeleton, style, h, rng))
-    return finish_ink(ink, style.intensity, style.grain, rng)
+    return finish_ink(ink, style.intensity, style.grain, rng, style.rough)
 
 
 def render_nondigit(

@@ -49,7 +49,7 @@ def render(
         return printed(rng, height), kind
     lines = _RENDERERS[kind](rng, style, height)
     ink, _ = rasterise(lines)
-    return finish_ink(ink, style.intensity, style.grain, rng), kind
+    return finish_ink(ink, style.intensity, style.grain, rng, style.rough), kind
 
 
 def _letter(rng: np.random.Generator, style: Style, h: int) -> list[Polyline]:

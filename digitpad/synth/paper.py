@@ -29,7 +29,7 @@ INKS: dict[str, tuple[int, int, int]] = {
 }
 RULINGS: tuple[str, ...] = ("plain", "ruled", "squared")
 _COARSE = 16  # smooth fields are computed this many times coarser than the page
-_GRAIN_SIZE = 2048
+_GRAIN_ROWS, _GRAIN_COLS = 1100, 3300  # enough for 1024x768 RGB pages without tiling
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def make_paper(
     base = np.array(PAPERS[spec.paper], np.float32) + rng.normal(0.0, 3.0, 3).astype(np.float32)
     coarse = np.clip(shade[..., None] * base, 0, 255).astype(np.uint8)
     img = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    add_grain(img, rng, strength=int(rng.integers(2, 7)))
+    add_grain(img, rng, strength=float(rng.uniform(1.5, 5.0)))
     if spec.ruling != "plain":
         _ruling(img, spec.ruling, angle, rng)
     if spec.crease:
@@ -91,27 +91,26 @@ def _shading(spec: PaperSpec, lw: int, lh: int, rng: np.random.Generator) -> np.
 
 @lru_cache(maxsize=1)
 def _grain_field() -> np.ndarray:
-    """A fixed int16 noise field, generated once; pages view it at random offsets."""
-    g = np.random.default_rng(20240607).normal(0.0, 1.0, (_GRAIN_SIZE, _GRAIN_SIZE))
-    return np.clip(g * 40.0, -127, 127).astype(np.int16)
+    """A fixed uint8 noise field centred on 128 (sd 16), generated once; pages view it at
+    random offsets, one value per pixel and channel."""
+    g = np.random.default_rng(20240607).normal(128.0, 16.0, (_GRAIN_ROWS, _GRAIN_COLS))
+    return np.clip(g, 0, 255).astype(np.uint8)
 
 
-def add_grain(img: np.ndarray, rng: np.random.Generator, strength: int) -> None:
-    """Add fine per-pixel noise of about ``strength`` grey levels to ``img`` in place."""
-    h, w = img.shape[:2]
-    if strength <= 0 or h > _GRAIN_SIZE or w > _GRAIN_SIZE:
-        return
+def add_grain(img: np.ndarray, rng: np.random.Generator, strength: float) -> None:
+    """Add fine per-pixel noise with a standard deviation of ``strength`` grey levels to the
+    uint8 ``img`` in place (one saturating OpenCV call on a view of the cached field)."""
+    h = img.shape[0]
+    flat = img.reshape(h, -1)  # (H, W * channels): every channel gets its own noise
     field = _grain_field()
-    oy = int(rng.integers(0, _GRAIN_SIZE - h + 1))
-    ox = int(rng.integers(0, _GRAIN_SIZE - w + 1))
-    noise = field[oy : oy + h, ox : ox + w]
-    # Saturating adds on uint8: a positive and a negative part, each scaled to ``strength``.
-    pos = np.ascontiguousarray(np.clip(noise, 0, None) * strength // 40).astype(np.uint8)
-    neg = np.ascontiguousarray(np.clip(-noise, 0, None) * strength // 40).astype(np.uint8)
-    pos3 = cv2.merge([pos, pos, pos]) if img.ndim == 3 else pos
-    neg3 = cv2.merge([neg, neg, neg]) if img.ndim == 3 else neg
-    cv2.add(img, pos3, dst=img)
-    cv2.subtract(img, neg3, dst=img)
+    if h > field.shape[0] or flat.shape[1] > field.shape[1]:
+        reps = (-(-h // field.shape[0]), -(-flat.shape[1] // field.shape[1]))
+        field = np.tile(field, reps)
+    oy = int(rng.integers(0, field.shape[0] - h + 1))
+    ox = int(rng.integers(0, field.shape[1] - flat.shape[1] + 1))
+    noise = field[oy : oy + h, ox : ox + flat.shape[1]]
+    k = strength / 16.0
+    cv2.addWeighted(flat, 1.0, noise, k, -128.0 * k, dst=flat)
 
 
 def _ruling(img: np.ndarray, ruling: str, angle: float, rng: np.random.Generator) -> None:
@@ -174,7 +173,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list
         img = cv2.GaussianBlur(img, (0, 0), sigma)
         done.append(f"blur{sigma:.1f}")
     if rng.random() < 0.4:
-        add_grain(img, rng, strength=int(rng.integers(3, 10)))
+        add_grain(img, rng, strength=float(rng.uniform(2.0, 7.0)))
         done.append("noise")
     if rng.random() < 0.3:
         q = int(rng.integers(35, 92))
