@@ -216,9 +216,7 @@ def remove_lines(
         # widen a little: anti-aliased line edges are ink too
         lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
         if ink is not None:
-            level = float(np.median(ink[lines])) if lines.any() else 255.0
-            if level < 150:  # a faint ruling: keep what is clearly darker than it
-                lines &= ink < max(2.0 * level, level + 70.0)
+            lines &= ~_dark_strokes_on(lines, ink, horizontal)
         cleaned &= ~lines
         # strokes that crossed the line were cut: bridge across it, along the crossing direction
         across = np.ones((13, 1) if horizontal else (1, 13), np.uint8)
@@ -228,6 +226,23 @@ def remove_lines(
     if not removed.any():
         return mask, None
     return cleaned, removed
+
+
+def _dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
+    than a digit: a stroke drawn along a faint printed line, not a darker line (a margin)."""
+    level = float(np.median(ink[lines])) if lines.any() else 255.0
+    if level >= 150:  # dark rulings: nothing stands out
+        return np.zeros_like(lines)
+    dark = (lines & (ink >= max(2.0 * level, level + 70.0))).astype(np.uint8)
+    if not dark.any():
+        return dark.astype(bool)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8, ltype=cv2.CV_16U)
+    span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
+    extent = lines.shape[1] if horizontal else lines.shape[0]
+    short = span < max(25, 0.15 * extent)
+    short[0] = False
+    return short[labels]
 
 
 def _has_lines(m8: np.ndarray, horizontal: bool) -> bool:
@@ -252,6 +267,10 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     bridge = np.ones((1, 9) if horizontal else (9, 1), np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
     bridged = cv2.morphologyEx(m8, cv2.MORPH_CLOSE, bridge)
+    # a ruling tilted by a degree steps sideways every 30-60 px, shorter than the kernel:
+    # thicken it across so the steps overlap into one long run
+    k = 5 if zoom >= 1.0 else 3
+    bridged = cv2.dilate(bridged, np.ones((k, 1) if horizontal else (1, k), np.uint8))
     runs = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, kernel)
     if not runs.any():
         return None
@@ -265,11 +284,12 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
         keep &= span >= (0.3 if horizontal else 0.5) * extent
     if not keep.any():
         return None
-    lines = keep[labels].astype(np.uint8)
-    # a bold digit stroke on the line joins its component; only the thin part is the line
+    # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
+    # on it) has a long run across and stays whole
     t = max(3, round(LINE_MAX_THICK * zoom))
     across = np.ones((t, 1) if horizontal else (1, t), np.uint8)
-    return lines & ~cv2.morphologyEx(lines, cv2.MORPH_OPEN, across)
+    thin = m8 & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, across)
+    return keep[labels].astype(np.uint8) & thin
 
 
 def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -306,7 +326,8 @@ def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def find_boxes(mask: np.ndarray) -> list[Box]:
     """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask."""
-    boxes = _raw_boxes(mask.astype(np.uint8))
+    h, w = mask.shape
+    boxes = [b for b in _raw_boxes(mask.astype(np.uint8)) if not _border_sliver(b, w, h)]
     if not boxes:
         return []
     boxes = merge_strokes(boxes, typical_height(boxes))
@@ -386,6 +407,13 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
     return union_w <= 1.3 * max(wa, wb)
 
 
+def _border_sliver(b: list[int], width: int, height: int) -> bool:
+    """A thin piece cut off by the page edge: the end of a ruling, or the edge of the paper."""
+    bw, bh = b[2] - b[0], b[3] - b[1]
+    at_edge = b[0] == 0 or b[1] == 0 or b[2] == width or b[3] == height
+    return at_edge and (bw <= 0.15 * bh or bh <= 0.15 * bw)
+
+
 def typical_height(boxes: list[list[int]]) -> float:
     """The page's typical digit height: a high-ish median of the taller components."""
     hs = np.array([b[3] - b[1] for b in boxes if b[3] - b[1] >= MIN_HEIGHT], np.float32)
@@ -399,6 +427,8 @@ def _plausible(b: list[int], typical: float) -> bool:
     w, h = b[2] - b[0], b[3] - b[1]
     if h < MIN_HEIGHT and w < MIN_HEIGHT * 2:
         return False
+    if min(w, h) <= 1:
+        return False  # one pixel thin: a sliver of a ruling, not a pen stroke
     fill = b[4] / max(1, w * h)
     if max(w, h) < 0.18 * typical or (max(w, h) < 0.3 * typical and fill > 0.65):
         return False  # a dot or speck beside digits of normal size (solid, unlike strokes)
