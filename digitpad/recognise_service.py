@@ -21,7 +21,7 @@ from digitpad.errors import ModelError
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
 from digitpad.preprocess import preprocess_boxes
-from digitpad.reading import reading_text
+from digitpad.reading import group_rows, reading_text
 from digitpad.segment import Segmentation, segment, split_candidates
 from digitpad.types import CLASSES, NOT_DIGIT, Alternative, Box, Digit, PageResult
 
@@ -115,6 +115,11 @@ def to_digits(
     return digits
 
 
+def in_reading_order(digits: list[Digit]) -> list[Digit]:
+    """``digits`` row by row (top to bottom), left to right within a row: the order of the text."""
+    return [digits[i] for row in group_rows([d.box for d in digits]) for i in row]
+
+
 class Recogniser:
     """Recognises pages with one classifier. ``classifier`` may be swapped at any time (the app
     swaps in a retrained model); each call uses the classifier it started with."""
@@ -137,7 +142,7 @@ class Recogniser:
         batch, boxes = crop_batch(seg.ink_u8, candidates)
         probs = clf.predict(batch)
         parts = decide(candidates, boxes, probs)
-        digits = to_digits(parts, seg, w, h, min_confidence=min_confidence)
+        digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
         text = reading_text(digits)
         elapsed = (time.perf_counter() - t0) * 1000.0
         return PageResult(tuple(digits), text, w, h, clf.version, elapsed)

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,8 @@ def build_data(
                 draw_page(seed + 2 + i, distractors=4, touching_rate=0.2) for i in range(n_font)
             ),
         ),
-        ("sklearn_digits", lambda: sklearn_digit_crops(seed)),
+        # three differently scaled copies: the only real handwriting we may train on
+        ("sklearn_digits", lambda: _stack(sklearn_digit_crops(seed + k) for k in range(3))),
     ]
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
@@ -67,6 +68,11 @@ def build_data(
         counts[name] = len(y)
     progress(ProgressEvent("data", step=len(sources), total=len(sources)))
     return np.concatenate(xs), np.concatenate(ys), counts
+
+
+def _stack(parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = zip(*parts, strict=True)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def validation_data(pages: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -169,12 +169,15 @@ def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
         torch.from_numpy(theta.astype(np.float32)), list(x.shape), align_corners=False
     )
     out = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-    # thicker or thinner strokes for a third of the batch each
+    # thicker or thinner strokes: marker, felt pen and heavily normalised scans are bold
     pick = rng.uniform(size=n)
     thick = torch.from_numpy(pick < 0.2)
+    bold = torch.from_numpy((pick >= 0.2) & (pick < 0.3))
     thin = torch.from_numpy(pick > 0.85)
     if thick.any():
         out[thick] = F.max_pool2d(out[thick], 3, stride=1, padding=1)
+    if bold.any():
+        out[bold] = F.max_pool2d(out[bold], 5, stride=1, padding=2)
     if thin.any():
         out[thin] = -F.max_pool2d(-out[thin], 3, stride=1, padding=1) * 0.5 + out[thin] * 0.5
     return out
