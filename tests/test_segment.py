@@ -119,4 +119,4 @@ def test_touching_pair_gets_split_candidates() -> None:
     cv2.circle(ink, (118, 50), 35, 1.0, 5)  # touches the first
     cands = split_candidates(ink, Box(13, 13, 156, 88))
     assert any(len(parts) == 2 and abs(parts[0].x1 - 84) <= 6 for parts in cands)
-    assert split_candidates(ink, Box(13, 13, 60, 88)) == []  # narrow: nothing to split
+    assert split_candidates(ink, Box(13, 13, 50, 88)) == []  # narrow: nothing to split

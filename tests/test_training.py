@@ -46,6 +46,8 @@ def test_label_boxes_by_iou() -> None:
         Box(200, 0, 203, 20),  # a thin drawn mark stays not-a-digit
     ]
     assert label_boxes(boxes, anns).tolist() == [7, -1, 10, 10, -1, 10]
+    pair = [Annotation(Box(0, 0, 10, 20), "1"), Annotation(Box(9, 0, 16, 20), "1")]
+    assert label_boxes([Box(0, 0, 16, 20)], pair).tolist() == [10]  # "11" kept whole
 
 
 def test_crops_for_boxes_matches_page_pixels() -> None:

@@ -46,7 +46,8 @@ def candidate_boxes(seg: Segmentation) -> list[Box]:
 def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.ndarray:
     """Class ids for page-pixel ``boxes`` by IoU with the annotations; -1 = ambiguous (skip).
 
-    A box that matches no digit is "not a digit", except a lone thin upright stroke that
+    A box holding two digits (touching, kept whole) is "not a digit". A box that matches no
+    digit is "not a digit", except a lone thin upright stroke that
     matches no drawn non-digit mark either: a fragment of a broken or wrongly cut digit that
     looks exactly like a "1", and teaching "a plain stroke is not a digit" costs every real 1.
     """
@@ -59,11 +60,24 @@ def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.n
             iou = b.iou(a.box)
             if iou > best_iou:
                 best, best_iou = a, iou
+        if _holds_two(b, digits):
+            continue  # two touching digits in one box are not a digit: what splitting fixes
         if best is not None and best_iou >= POSITIVE_IOU:
             out[i] = CLASSES.index(best.label)
         elif best_iou >= NEGATIVE_IOU or _one_like(b, marks):
             out[i] = -1
     return out
+
+
+def _holds_two(box: Box, digits: Sequence[Annotation]) -> bool:
+    """``box`` holds most of the ink boxes of two or more digits."""
+    inside = 0
+    for a in digits:
+        ix = min(box.x1, a.box.x1) - max(box.x0, a.box.x0)
+        iy = min(box.y1, a.box.y1) - max(box.y0, a.box.y0)
+        if ix > 0 and iy > 0 and ix * iy >= 0.6 * a.box.area:
+            inside += 1
+    return inside >= 2
 
 
 def _one_like(box: Box, marks: Sequence[Annotation]) -> bool:
