@@ -14,7 +14,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -302,16 +302,23 @@ def _train(X, y, Xh, yh, init, options: RetrainOptions, progress, should_stop) -
         max_seconds=options.max_seconds,
         threads=options.threads or max(1, os.cpu_count() or 1),
     )
-    ckpt = train(
-        X,
-        y,
-        config,
-        init=init,
-        X_val=Xh if len(yh) else None,
-        y_val=yh if len(yh) else None,
-        progress=progress,
-        should_stop=should_stop,
-    )
+    # No validation set for train(): picking the "best" epoch on a few dozen held-out
+    # corrections picks noise (often an early, high-learning-rate epoch that has half forgotten
+    # a digit) and would bias the gate, which judges on the same held-out set. The last epoch
+    # is kept; its held-out accuracy is reported once training ends.
+    last: dict[str, ProgressEvent] = {}
+
+    def relay(event: ProgressEvent) -> None:
+        last[event.phase] = event
+        progress(event)
+
+    ckpt = train(X, y, config, init=init, progress=relay, should_stop=should_stop)
+    if len(yh) and ckpt["metrics"].get("stopped") != "cancelled":
+        from digitpad.training.train import predict_proba
+
+        val_acc = float(np.mean(predict_proba(ckpt, Xh).argmax(axis=1) == yh))
+        end = last.get("train") or ProgressEvent("train")
+        progress(replace(end, val_acc=val_acc, eta_s=0.0, message=None, extra=None))
     if ckpt["metrics"].get("stopped") == "cancelled":
         raise Cancelled()
     return ckpt
