@@ -1,0 +1,132 @@
+"""Segmentation: from an RGB page to an ink map and candidate digit boxes (OpenCV only).
+
+The pipeline, in order:
+
+1. Downscale huge pages so the long side is at most ``WORK_MAX_SIDE`` (boxes are mapped back).
+2. Ink map: the darkest channel (coloured ink is dark in at least one channel), polarity flipped
+   for light ink on dark paper, divided by a smooth background estimate (a max filter then a
+   median on a small copy) so shadows and uneven light cancel out, then stretched to [0, 1].
+3. Ruled and squared-paper lines (long thin runs across much of the page) are removed, and the
+   strokes they crossed are joined again.
+4. Connected components; specks dropped; strokes of one digit (a 4 or 5 in two strokes) merged
+   when they overlap strongly in x and are close vertically.
+5. Dots, dashes and underlines are rejected by size and shape relative to their neighbours.
+
+Everything the classifier has to decide (is this a letter or a digit?) is left to it: the
+segmenter proposes, the classifier disposes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from digitpad.segment.boxes import MIN_AREA, MIN_HEIGHT, find_boxes, merge_strokes, typical_height
+from digitpad.segment.ink import (
+    LOW_LEVEL,
+    LOW_U8,
+    MASK_LEVEL,
+    MASK_U8,
+    estimate_background,
+    hysteresis,
+    ink_map,
+    ink_map_u8,
+    is_inverted,
+)
+from digitpad.segment.lines import remove_lines, remove_underlines
+from digitpad.segment.split import NARROW_SPLIT_ASPECT, SPLIT_ASPECT, split_candidates
+from digitpad.types import Box
+
+WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
+
+__all__ = [
+    "LOW_LEVEL",
+    "LOW_U8",
+    "MASK_LEVEL",
+    "MASK_U8",
+    "MIN_AREA",
+    "MIN_HEIGHT",
+    "NARROW_SPLIT_ASPECT",
+    "SPLIT_ASPECT",
+    "WORK_MAX_SIDE",
+    "Segmentation",
+    "estimate_background",
+    "find_boxes",
+    "hysteresis",
+    "ink_map",
+    "ink_map_u8",
+    "is_inverted",
+    "merge_strokes",
+    "remove_lines",
+    "remove_underlines",
+    "segment",
+    "split_candidates",
+    "typical_height",
+]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """What the segmenter found on one page.
+
+    ``ink_u8`` is the ink map as uint8 (255 = solid ink, 0 = paper) at ``scale`` times the
+    original resolution (``scale`` is 1.0 unless the page's long side exceeds
+    ``WORK_MAX_SIDE``); ``ink`` is the same as float32 in [0, 1]. ``boxes`` are in original
+    pixels, sorted top-to-bottom then left-to-right; ``ink_boxes`` are the same boxes in ink-map
+    pixels. ``inverted`` says the page was light ink on a dark background.
+    """
+
+    ink_u8: np.ndarray
+    scale: float
+    boxes: list[Box]
+    ink_boxes: list[Box] = field(default_factory=list)
+    inverted: bool = False
+
+    @property
+    def ink(self) -> np.ndarray:
+        """The ink map as float32 in [0, 1] (computed on each access; prefer ``ink_u8``)."""
+        return self.ink_u8.astype(np.float32) * np.float32(1.0 / 255.0)
+
+    def to_ink(self, box: Box) -> Box:
+        """An original-pixel box in ``ink`` coordinates (clipped to the ink map)."""
+        h, w = self.ink_u8.shape
+        if self.scale == 1.0:
+            return box.clip(w, h)
+        return box.scaled(self.scale).clip(w, h)
+
+    def to_page(self, box: Box, width: int, height: int) -> Box:
+        """An ``ink``-pixel box in original pixels (clipped to the page)."""
+        if self.scale == 1.0:
+            return box
+        return box.scaled(1.0 / self.scale).clip(width, height)
+
+
+def segment(rgb: np.ndarray) -> Segmentation:
+    """Segment an RGB uint8 page (H, W, 3) into an ink map and candidate digit boxes.
+
+    A blank page gives no boxes. Never raises for a valid RGB array.
+    """
+    h, w = rgb.shape[:2]
+    # an integer factor: exact box mapping, and OpenCV's area resize is fast for it
+    factor = -(-max(h, w) // WORK_MAX_SIDE)
+    scale = 1.0 / factor
+    work = rgb
+    if factor > 1:
+        size = (max(1, w // factor), max(1, h // factor))
+        work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    ink, inverted = ink_map_u8(work)
+    weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
+    mask = hysteresis(weak, (ink > MASK_U8) & weak)
+    mask, under = remove_underlines(mask)
+    if line_mask is not None:
+        ink[line_mask & ~mask] = 0
+    if under is not None:
+        ink[under & ~mask] = 0
+    ink_boxes = find_boxes(mask)
+    seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
+    boxes = [seg.to_page(b, w, h) for b in ink_boxes]
+    return Segmentation(
+        ink_u8=ink, scale=scale, boxes=boxes, ink_boxes=ink_boxes, inverted=inverted
+    )

@@ -1,0 +1,124 @@
+"""Components to digit candidate boxes: strokes of one digit grouped, non-digits dropped."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitpad.types import Box
+
+MIN_AREA = 6  # components smaller than this (work pixels) are specks
+MIN_HEIGHT = 7  # a digit is at least this tall in work pixels
+
+
+def find_boxes(mask: np.ndarray) -> list[Box]:
+    """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask."""
+    h, w = mask.shape
+    boxes = [b for b in raw_boxes(mask.astype(np.uint8)) if not _border_sliver(b, w, h)]
+    if not boxes:
+        return []
+    boxes = merge_strokes(boxes, typical_height(boxes))
+    typical = typical_height(boxes)
+    out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
+    out.sort(key=lambda b: (b.y0, b.x0))
+    return out
+
+
+def raw_boxes(m8: np.ndarray) -> list[list[int]]:
+    """``[x0, y0, x1, y1, ink pixels]`` of every component larger than a speck."""
+    # outer contours give the components' boxes far faster than labelling every pixel
+    contours, _ = cv2.findContours(m8, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for c in contours:
+        x, y, bw, bh = cv2.boundingRect(c)
+        if bw * bh < MIN_AREA:
+            continue
+        area = int(np.count_nonzero(m8[y : y + bh, x : x + bw]))
+        if area >= MIN_AREA:
+            boxes.append([x, y, x + bw, y + bh, area])
+    return boxes
+
+
+def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int]]:
+    """Merge components that belong to one digit: strong x overlap, small vertical gap.
+
+    Boxes are ``[x0, y0, x1, y1, area]``. Repeats until nothing merges (a digit in three
+    strokes merges in two rounds). The merged box may not grow much taller than its tallest part
+    or than the page's ``typical`` digit height, so digits of two rows never merge, but the two
+    halves of a faint digit broken across its middle do.
+    """
+    boxes = [list(b) for b in boxes]
+    changed = True
+    while changed and len(boxes) > 1:
+        changed = False
+        boxes.sort(key=lambda b: b[0])
+        i = 0
+        while i < len(boxes):
+            a = boxes[i]
+            j = i + 1
+            while j < len(boxes):
+                b = boxes[j]
+                if b[0] >= a[2]:
+                    break  # sorted by x0: nothing further right overlaps in x
+                if _same_digit(a, b, typical):
+                    a[:] = [
+                        min(a[0], b[0]),
+                        min(a[1], b[1]),
+                        max(a[2], b[2]),
+                        max(a[3], b[3]),
+                        a[4] + b[4],
+                    ]
+                    boxes.pop(j)
+                    changed = True
+                    continue
+                j += 1
+            i += 1
+    return boxes
+
+
+def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
+    wa, wb = a[2] - a[0], b[2] - b[0]
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+    if overlap_x < 0.5 * min(wa, wb):
+        return False
+    tall = max(ha, hb)
+    gap = max(a[1], b[1]) - min(a[3], b[3])  # negative when they overlap vertically
+    if gap > max(0.3 * tall, 0.2 * typical):
+        return False
+    union_h = max(a[3], b[3]) - min(a[1], b[1])
+    union_w = max(a[2], b[2]) - min(a[0], b[0])
+    if union_h > max(1.35 * tall, 1.15 * typical):
+        return False
+    # a small mark inside or just above a big one joins it; two digit-sized parts stacked do not
+    return union_w <= 1.3 * max(wa, wb)
+
+
+def _border_sliver(b: list[int], width: int, height: int) -> bool:
+    """A thin piece cut off by the page edge: the end of a ruling, or the edge of the paper."""
+    bw, bh = b[2] - b[0], b[3] - b[1]
+    at_edge = b[0] == 0 or b[1] == 0 or b[2] == width or b[3] == height
+    return at_edge and (bw <= 0.15 * bh or bh <= 0.15 * bw)
+
+
+def typical_height(boxes: list[list[int]]) -> float:
+    """The page's typical digit height: a high-ish median of the taller components."""
+    hs = np.array([b[3] - b[1] for b in boxes if b[3] - b[1] >= MIN_HEIGHT], np.float32)
+    if hs.size == 0:
+        return float(MIN_HEIGHT)
+    return float(np.percentile(hs, 60))
+
+
+def _plausible(b: list[int], typical: float) -> bool:
+    """Reject specks, dots, dashes and underlines; keep anything digit-like for the classifier."""
+    w, h = b[2] - b[0], b[3] - b[1]
+    if h < MIN_HEIGHT and w < MIN_HEIGHT * 2:
+        return False
+    if min(w, h) <= 1:
+        return False  # one pixel thin: a sliver of a ruling, not a pen stroke
+    fill = b[4] / max(1, w * h)
+    if max(w, h) < 0.18 * typical or (max(w, h) < 0.3 * typical and fill > 0.65):
+        return False  # a dot or speck beside digits of normal size (solid, unlike strokes)
+    if w > 3.0 * h and h < 0.45 * typical:
+        return False  # dash or underline
+    return b[4] >= 0.015 * w * h or max(w, h) < 3 * typical

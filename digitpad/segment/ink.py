@@ -1,0 +1,92 @@
+"""The ink map: how dark each pixel is compared with the paper under it, in 8 bits."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MASK_LEVEL = 0.25  # ink map value above which a pixel surely is ink
+LOW_LEVEL = 0.1  # ...and above which it is ink when near sure ink (hysteresis)
+HYSTERESIS_REACH = 7  # "near": within this window (pixels)
+MASK_U8 = round(MASK_LEVEL * 255)
+LOW_U8 = round(LOW_LEVEL * 255)
+
+
+def ink_map(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Float32 ink in [0, 1] for an RGB page, and whether the page was light-on-dark."""
+    ink, inverted = ink_map_u8(rgb)
+    return ink.astype(np.float32) * np.float32(1.0 / 255.0), inverted
+
+
+def ink_map_u8(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Ink as uint8 (255 = solid ink, 0 = paper) for an RGB page, and whether it was inverted.
+
+    All in 8-bit OpenCV operations: this runs on every pixel of every page.
+    """
+    inverted = is_inverted(rgb)
+    r, g, b = cv2.split(rgb)
+    # coloured ink is dark in at least one channel; light ink is bright in one, so flip it
+    lightest_or_darkest = cv2.max(cv2.max(r, g), b) if inverted else cv2.min(cv2.min(r, g), b)
+    dark = cv2.bitwise_not(lightest_or_darkest) if inverted else lightest_or_darkest
+    background = estimate_background(dark)
+    # relative darkness 255 * (bg - dark) / bg: 0 on paper, ~255 for black ink, in any light
+    diff = cv2.subtract(background, dark)
+    darkness = cv2.divide(diff, cv2.add(background, 1), scale=255.0)
+    lo, hi = _stretch_levels(darkness)
+    # stretch [lo, hi] to [0, 255] with a lookup table
+    levels = (np.arange(256, dtype=np.float32) - lo) * (255.0 / max(hi - lo, 1.0))
+    lut = np.clip(levels, 0, 255).astype(np.uint8)
+    return cv2.LUT(darkness, lut), inverted
+
+
+def is_inverted(rgb: np.ndarray) -> bool:
+    """True when the page is light ink on a dark background (most pixels are dark)."""
+    small = cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_NEAREST)
+    return float(np.median(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))) < 100.0
+
+
+def estimate_background(dark: np.ndarray) -> np.ndarray:
+    """A smooth estimate of the paper's brightness under the ink (uint8, same shape).
+
+    On a small copy, a max filter (grey dilation) wipes out dark strokes narrower than the
+    kernel, and a median then smooths paper texture; the result is scaled back up.
+    """
+    h, w = dark.shape
+    factor = max(1, round(max(h, w) / 160))
+    if factor == 1 and max(h, w) <= 64:
+        return np.full_like(dark, int(np.percentile(dark, 90)))
+    small = cv2.resize(
+        dark, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+    )
+    # strokes of a digit half the page tall are about 1/25 of the page; the kernel must be wider
+    k = max(3, (max(small.shape) // 18) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    closed = cv2.dilate(small, kernel)
+    closed = cv2.medianBlur(closed, min(k, 5) | 1)
+    return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
+    """The darkness (0..255) of plain paper (noise floor) and of solid ink on this page."""
+    step_y, step_x = max(1, darkness.shape[0] // 150), max(1, darkness.shape[1] // 150)
+    flat = darkness[::step_y, ::step_x].ravel().astype(np.float32) * (1.0 / 255.0)
+    med = float(np.median(flat))
+    mad = float(np.median(np.abs(flat - med))) + 1e-3
+    lo = min(0.25, max(0.06, med + 6.0 * mad))
+    inky = flat[flat > lo + 0.05]
+    hi = 0.6 if inky.size < 20 else float(np.percentile(inky, 90))
+    hi = float(np.clip(hi, lo + 0.12, 0.75))
+    return lo * 255.0, hi * 255.0
+
+
+def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """``strong`` plus the ``weak`` pixels within a few pixels of a strong one.
+
+    Thin pencil strokes dip below ``MASK_LEVEL`` along their length; a single threshold would
+    break one digit into many pieces, a low one alone would keep paper noise and the remains
+    of faint rulings. Growing only a short way bridges the dips without following a ruling.
+    """
+    near = cv2.dilate(
+        strong.astype(np.uint8), np.ones((HYSTERESIS_REACH, HYSTERESIS_REACH), np.uint8)
+    )
+    return strong | (weak & near.astype(bool))

@@ -1,0 +1,142 @@
+"""Printed rulings, squared paper, underlines and strike-throughs: found and removed."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitpad.segment.boxes import MIN_HEIGHT, raw_boxes, typical_height
+
+LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
+
+
+def remove_lines(
+    mask: np.ndarray, detect: np.ndarray | None = None, ink: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Remove long thin horizontal/vertical lines from a binary ink mask.
+
+    Lines are looked for in ``detect`` (default ``mask``, a low threshold, because faint printed
+    rulings break up at higher levels); short gaps are bridged along the line. A line must run
+    across a good part of the page, so a tall "1" or a long "7" bar survives. Strokes the line
+    crossed are joined again. With ``ink`` (uint8), pixels much darker than the line's typical
+    ink stay: a digit stroke drawn along a faint printed line. Returns the cleaned mask and the
+    mask of removed line pixels (None when there were none).
+    """
+    h, w = mask.shape
+    if min(h, w) < 40:
+        return mask, None
+    m8 = (mask if detect is None else detect).astype(np.uint8)
+    removed = np.zeros(mask.shape, bool)
+    cleaned = mask.copy()
+    for horizontal in (True, False):
+        if not _has_lines(m8, horizontal):
+            continue
+        lines = _line_mask(m8, horizontal)
+        if lines is None:
+            continue
+        # widen a little: anti-aliased line edges are ink too
+        lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
+        if ink is not None:
+            lines &= ~_dark_strokes_on(lines, ink, horizontal)
+        cleaned &= ~lines
+        # strokes that crossed the line were cut: bridge across it, along the crossing direction
+        across = np.ones((13, 1) if horizontal else (1, 13), np.uint8)
+        joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, across)
+        cleaned |= joined.astype(bool) & lines & mask
+        removed |= lines
+    if not removed.any():
+        return mask, None
+    return cleaned, removed
+
+
+def _dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
+    than a digit: a stroke drawn along a faint printed line, not a darker line (a margin)."""
+    level = float(np.median(ink[lines])) if lines.any() else 255.0
+    if level >= 150:  # dark rulings: nothing stands out
+        return np.zeros_like(lines)
+    dark = (lines & (ink >= max(2.0 * level, level + 70.0))).astype(np.uint8)
+    if not dark.any():
+        return dark.astype(bool)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8, ltype=cv2.CV_16U)
+    span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
+    extent = lines.shape[1] if horizontal else lines.shape[0]
+    short = span < max(25, 0.15 * extent)
+    short[0] = False
+    return short[labels]
+
+
+def _has_lines(m8: np.ndarray, horizontal: bool) -> bool:
+    """A cheap look at half resolution: could there be lines of this direction at all?"""
+    h, w = m8.shape
+    if min(h, w) < 400:
+        return True
+    # any ink in a 2x2 block: a one-pixel line survives the halving
+    small = (cv2.resize(m8, (w // 2, h // 2), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    return _line_mask(small, horizontal, 0.5) is not None
+
+
+def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarray | None:
+    """uint8 mask of the long straight runs of one direction, or None when there are none.
+
+    A run must span 30% of the page width (horizontal) or half its height (vertical), so a tall
+    "1" is not taken for a ruling. ``zoom`` is the mask's scale relative to the work image.
+    """
+    h, w = m8.shape
+    extent = w if horizontal else h
+    length = max(round(25 * zoom), extent // 12)
+    bridge = np.ones((1, 9) if horizontal else (9, 1), np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
+    bridged = cv2.morphologyEx(m8, cv2.MORPH_CLOSE, bridge)
+    # a ruling tilted by a degree steps sideways every 30-60 px, shorter than the kernel:
+    # thicken it across so the steps overlap into one long run
+    k = 5 if zoom >= 1.0 else 3
+    bridged = cv2.dilate(bridged, np.ones((k, 1) if horizontal else (1, k), np.uint8))
+    runs = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, kernel)
+    if not runs.any():
+        return None
+    # 16-bit labels: several times faster here, and runs this long are never 65535
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8, ltype=cv2.CV_16U)
+    span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
+    thick = stats[:, cv2.CC_STAT_HEIGHT] if horizontal else stats[:, cv2.CC_STAT_WIDTH]
+    keep = (span >= 0.2 * extent) & (span >= 15 * thick)
+    keep[0] = False
+    if keep.sum() < 4:  # not a ruled or squared page: only a really long line is a line
+        keep &= span >= (0.3 if horizontal else 0.5) * extent
+    if not keep.any():
+        return None
+    # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
+    # on it) has a long run across and stays whole
+    t = max(3, round(LINE_MAX_THICK * zoom))
+    across = np.ones((t, 1) if horizontal else (1, t), np.uint8)
+    thin = m8 & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, across)
+    return keep[labels].astype(np.uint8) & thin
+
+
+def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Remove underlines and strike-throughs: thin horizontal runs longer than 2.5 digits.
+
+    Too short for a ruling, they still join a whole number into one component. A run that
+    long is no part of a digit (two touching 2s share at most a 1.8-digit bottom bar).
+    Returns the cleaned mask and the removed pixels (None when nothing was removed).
+    """
+    boxes = raw_boxes(mask.astype(np.uint8))
+    if not boxes:
+        return mask, None
+    typical = typical_height(boxes)
+    length = round(2.5 * typical)
+    if length >= mask.shape[1] or typical < MIN_HEIGHT:
+        return mask, None
+    m8 = mask.astype(np.uint8)
+    runs = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    if not runs.any():
+        return mask, None
+    t = max(3, round(0.3 * typical))
+    runs &= ~cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((t, 1), np.uint8))
+    if not runs.any():
+        return mask, None
+    under = cv2.dilate(runs, np.ones((3, 3), np.uint8)).astype(bool) & mask
+    cleaned = mask & ~under
+    joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((13, 1), np.uint8))
+    cleaned |= joined.astype(bool) & under
+    return cleaned, under

@@ -1,0 +1,106 @@
+"""Touching digits: candidate cuts of a wide box, for the classifier to score."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from digitpad.segment.boxes import MIN_HEIGHT
+from digitpad.segment.ink import MASK_LEVEL, MASK_U8
+from digitpad.types import Box
+
+SPLIT_ASPECT = 0.85  # a box at least this wide for its height may be touching digits
+NARROW_SPLIT_ASPECT = 0.6  # ...and from this wide, two narrow ones ("11", "17"): fewer cuts
+MAX_PARTS = 4
+
+
+def split_candidates(ink: np.ndarray, box: Box) -> list[tuple[Box, ...]]:
+    """Ways to cut a wide ``box`` (ink pixels) into 2..MAX_PARTS digits side by side.
+
+    Cuts go through minima of the column ink profile near the evenly spaced positions; for two
+    parts the three deepest minima of the middle are each tried. Each part is shrunk to its own
+    ink. The classifier scores the readings (see ``recognise_service``); none is chosen here.
+    A box between ``NARROW_SPLIT_ASPECT`` and ``SPLIT_ASPECT`` only gets the deepest minimum
+    near the middle (two narrow digits such as "11"). Returns [] for a box that is not wide
+    enough to hold two digits.
+    """
+    w, h = box.width, box.height
+    if h < MIN_HEIGHT or w < NARROW_SPLIT_ASPECT * h:
+        return []
+    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    profile = _inky(crop).sum(axis=0).astype(np.float32)
+    profile = np.convolve(profile, np.ones(3, np.float32) / 3.0, mode="same")
+    if w < SPLIT_ASPECT * h:
+        parts = _parts(crop, box, _cut_sets(profile, 2)[0])
+        return [parts] if parts is not None else []
+    out: list[tuple[Box, ...]] = []
+    seen: set[tuple[int, ...]] = set()
+    max_k = min(MAX_PARTS, max(2, round(w / (0.5 * h))))
+    for k in range(2, max_k + 1):
+        for cuts in _cut_sets(profile, k):
+            key = tuple(cuts)
+            if key in seen:
+                continue
+            seen.add(key)
+            parts = _parts(crop, box, cuts)
+            if parts is not None:
+                out.append(parts)
+    return out
+
+
+def _inky(ink: np.ndarray) -> np.ndarray:
+    """Where an ink map (uint8 or float) is surely ink."""
+    return ink > (MASK_U8 if ink.dtype == np.uint8 else MASK_LEVEL)
+
+
+def _cut_sets(profile: np.ndarray, k: int) -> list[list[int]]:
+    w = profile.size
+    step = w / k
+    best = []
+    for j in range(1, k):
+        lo, hi = int(j * step - 0.35 * step), int(j * step + 0.35 * step) + 1
+        lo, hi = max(2, lo), min(w - 2, hi)
+        if hi <= lo:
+            return []
+        seg = profile[lo:hi] + 0.02 * np.abs(np.arange(lo, hi) - j * step)  # prefer the centre
+        best.append(lo + int(np.argmin(seg)))
+    sets = [best]
+    if k == 2:
+        # the junction of two touching round digits is no profile minimum: try fixed cuts too
+        for f in (0.4, 0.5, 0.6):
+            c = round(f * w)
+            if all(abs(c - s[0]) > 2 for s in sets):
+                sets.append([c])
+        lo, hi = int(0.25 * w), int(0.75 * w) + 1
+        seg = profile[lo:hi]
+        if seg.size >= 3:
+            # local minima of the middle half, deepest first
+            is_min = np.r_[True, seg[1:] <= seg[:-1]] & np.r_[seg[:-1] <= seg[1:], True]
+            idx = np.flatnonzero(is_min)
+            idx = idx[np.argsort(seg[idx], kind="stable")]
+            for i in idx[:2]:
+                c = lo + int(i)
+                if all(abs(c - s[0]) > 2 for s in sets):
+                    sets.append([c])
+    return sets
+
+
+def _parts(crop: np.ndarray, box: Box, cuts: list[int]) -> tuple[Box, ...] | None:
+    edges = [0, *cuts, crop.shape[1]]
+    parts = []
+    for a, b in itertools.pairwise(edges):
+        sub = _inky(crop[:, a:b])
+        rows = np.flatnonzero(sub.any(axis=1))
+        cols = np.flatnonzero(sub.any(axis=0))
+        if rows.size == 0 or rows[-1] - rows[0] + 1 < 0.3 * box.height:
+            return None  # an empty or tiny part is no digit: this cut is wrong
+        parts.append(
+            Box(
+                box.x0 + a + int(cols[0]),
+                box.y0 + int(rows[0]),
+                box.x0 + a + int(cols[-1]) + 1,
+                box.y0 + int(rows[-1]) + 1,
+            )
+        )
+    return tuple(parts)
