@@ -19,8 +19,9 @@ columns, and sums them in SQL; the app can use :func:`tally` on the boxes of an 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from digitpad.types import NOT_DIGIT, BoxOutcome
 
@@ -71,6 +72,28 @@ def tally(boxes: Iterable[BoxOutcome]) -> AccuracyCounts:
             total += 1
             correct += is_correct(box)
     return AccuracyCounts(correct, total)
+
+
+def trailing(right: Sequence[bool], ends: Sequence[int], last: int) -> list[AccuracyCounts]:
+    """Live accuracy over the last ``last`` counted boxes, as it stood at each of ``ends``.
+
+    ``right`` holds one flag per counted box in save order (True: a right prediction);
+    ``ends[i]`` is how many of those boxes existed at moment i. This is the status bar's
+    "on last 100" measure, evaluated back in time (fewer boxes than ``last``: all of them).
+
+    Raises:
+        ValueError: ``last`` < 1 or an end outside ``0..len(right)``.
+    """
+    if last < 1:
+        raise ValueError(f"the window must hold at least one box, not {last}")
+    prefix = [0, *accumulate(int(r) for r in right)]
+    out = []
+    for end in ends:
+        if not 0 <= end <= len(right):
+            raise ValueError(f"end {end} is outside 0..{len(right)}")
+        start = max(0, end - last)
+        out.append(AccuracyCounts(prefix[end] - prefix[start], end - start))
+    return out
 
 
 def format_accuracy(value: float | None) -> str:

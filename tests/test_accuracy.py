@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from digitpad.accuracy import AccuracyCounts, counts, format_accuracy, is_correct, tally
+from digitpad.accuracy import (
+    AccuracyCounts,
+    counts,
+    format_accuracy,
+    is_correct,
+    tally,
+    trailing,
+)
 from digitpad.types import NOT_DIGIT, Box, BoxOutcome
 
 P = Box(10, 10, 20, 30)
@@ -69,3 +76,14 @@ def test_no_data_is_not_zero_percent():
     assert format_accuracy(None) == "n/a"
     assert format_accuracy(0.96834) == "96.8%"
     assert AccuracyCounts(1, 2) + AccuracyCounts(2, 3) == AccuracyCounts(3, 5)
+
+
+def test_trailing_window_at_each_moment():
+    right = [True, False, True, True]
+    windows = trailing(right, [0, 2, 4], 3)
+    assert [(w.correct, w.total) for w in windows] == [(0, 0), (1, 2), (2, 3)]
+    assert trailing(right, [4], 100)[0] == AccuracyCounts(3, 4)
+    with pytest.raises(ValueError, match="at least one box"):
+        trailing(right, [1], 0)
+    with pytest.raises(ValueError, match="outside"):
+        trailing(right, [5], 2)

@@ -221,8 +221,9 @@ def test_a_version_1_store_is_upgraded_in_place(home, monkeypatch):
     with sqlite3.connect(home.store_path) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert versions == [1, 2]
+    assert versions == [m[0] for m in store_schema.MIGRATIONS] == [1, 2, 3]
     assert {"boxes_tally", "boxes_review_tally"} <= indexes and "boxes_review" not in indexes
+    assert "reviews_session" in indexes
 
 
 def test_stats_use_covering_indexes(home):

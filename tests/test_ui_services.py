@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digitpad.store import CorrectionStore
 from digitpad.types import Alternative, Box, Digit, PageResult
 from digitpad.ui import services, style
 from digitpad.ui.commands import KEYMAP, MOUSE_HELP
@@ -34,13 +35,47 @@ def test_save_then_stats_counter_and_timeline(home):
 
     first = services.save_review(home, _review(fix))
     second = services.save_review(home, _review(lambda ed: None, model="v2"))
-    assert second > first
+    assert second.review_id > first.review_id
+    assert not first.replaced and not second.replaced  # two recognitions: two reviews
     stats = services.read_stats(home)
     assert services.counter_text(stats, "v2") == "Model v2 · 75.0% on last 4 · 4 digits reviewed"
     points = services.read_timeline(home)
-    assert [(p.model_version, p.correct, p.total) for p in points] == [("v1", 1, 2), ("v2", 2, 2)]
-    assert services.rolling_accuracy(points) == [0.5, 0.75]
-    assert services.rolling_accuracy(points, window=2) == [0.5, 1.0]
+    assert [(p.model_version, p.review.correct, p.review.total) for p in points] == [
+        ("v1", 1, 2),
+        ("v2", 2, 2),
+    ]
+    assert [p.last.accuracy for p in points] == [0.5, 0.75]
+    with CorrectionStore.open(home) as store:
+        assert [p.last.accuracy for p in store.timeline(last=2)] == [0.5, 1.0]
+
+
+def test_saving_again_after_more_edits_counts_once_and_says_so(home):
+    ed = Editor()
+    digits = (
+        Digit(Box(10, 10, 50, 70), "3", 0.97),
+        Digit(Box(80, 10, 120, 70), "5", 0.62),
+    )
+    ed.set_result(PageResult(digits, "35", 1000, 700, "v1", 4.0))
+    ed.select(ed.review_queue()[0])
+    ed.relabel("6")
+    first = services.save_review(home, ed.build_payload())
+    ed.mark_saved()
+    ed.relabel("5")  # on second thought the model was right
+    second = services.save_review(home, ed.build_payload())
+    assert second.replaced and second.review_id == first.review_id
+    stats = services.read_stats(home)
+    assert (stats.reviews, stats.overall.correct, stats.overall.total) == (1, 2, 2)
+    assert services.counter_text(stats, "v1") == "Model v1 · 100.0% on last 2 · 2 digits reviewed"
+    assert [(p.review_id, p.review.correct) for p in services.read_timeline(home)] == [
+        (first.review_id, 2)
+    ]
+    assert services.saved_text(first, 2) == (
+        f"Saved review #{first.review_id}: the page and 2 boxes in one transaction"
+    )
+    assert services.saved_text(second, 1) == (
+        f"Saved review #{first.review_id} again: the page and 1 box in one transaction "
+        "(it replaces the earlier save, so nothing counts twice)"
+    )
 
 
 def test_load_page_errors_are_one_line(tmp_path):

@@ -13,6 +13,12 @@ import time
 
 from digitpad.errors import StoreVersionError
 
+# Reviews by a person that a later save of the same session (page and start) superseded.
+_EARLIER_SAVES = (
+    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY page_id, started_at "
+    "ORDER BY saved_at DESC, id DESC) AS rn FROM reviews WHERE kind = 'review') WHERE rn > 1"
+)
+
 # (version, name, statements). Geometry is integer pixels, x1/y1 exclusive, like types.Box.
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (
@@ -74,6 +80,20 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "correct)",
             "CREATE INDEX boxes_review_tally ON boxes(review_id, counted, correct)",
             "DROP INDEX boxes_review",  # boxes_review_tally starts with review_id
+        ),
+    ),
+    (
+        3,
+        "one review per review session",
+        (
+            # Saving again after more edits replaces the earlier save of the same session
+            # (page + started_at, see queries.reuse_earlier_save). Stores from before kept every
+            # save, counting the same predictions twice: keep only the latest of each session
+            # (the person's final decisions), then let the index enforce it.
+            f"DELETE FROM boxes WHERE review_id IN ({_EARLIER_SAVES})",
+            f"DELETE FROM reviews WHERE id IN ({_EARLIER_SAVES})",
+            "CREATE UNIQUE INDEX reviews_session ON reviews(page_id, started_at) "
+            "WHERE kind = 'review'",
         ),
     ),
 )

@@ -156,7 +156,8 @@ def _last(conn: sqlite3.Connection, n: int) -> AccuracyCounts:
 
 def _latest_model(conn: sqlite3.Connection) -> str | None:
     row = conn.execute(
-        "SELECT model_version FROM reviews WHERE kind = 'review' ORDER BY id DESC LIMIT 1"
+        "SELECT model_version FROM reviews WHERE kind = 'review' "
+        "ORDER BY saved_at DESC, id DESC LIMIT 1"
     ).fetchone()
     return row[0] if row else None
 

@@ -4,94 +4,41 @@ The app saves reviews and reads stats; a retrain process reads training samples 
 time. Each save is one ``BEGIN IMMEDIATE`` transaction; page images are written (atomically,
 fsynced) before the transaction that references them commits. One store object may be shared by
 threads (calls are serialised by a lock); each process opens its own.
+
+Only this package knows the schema: the app and the commands use these methods.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from digitpad import accuracy
-from digitpad.accuracy import AccuracyCounts
 from digitpad.errors import StoreError
-from digitpad.store import db
+from digitpad.store import db, queries, rows
 from digitpad.store.pages import PageFiles
+from digitpad.store.records import (
+    ImportedPage,
+    PageTruth,
+    ReviewTally,
+    SavedReview,
+    TrainingSample,
+)
 from digitpad.store.stats import Stats, compute_stats
-from digitpad.types import CLASSES, NOT_DIGIT, OUTCOMES, PAGE_SOURCES, Annotation, Box, BoxOutcome
+from digitpad.store.timeline import TimelinePoint, compute_timeline
+from digitpad.types import Box
 
 if TYPE_CHECKING:
     from digitpad.home import Home
     from digitpad.types import ReviewPayload
 
 T = TypeVar("T")
-
-_BOX_COLUMNS = (
-    "review_id, x0, y0, x1, y1, pred_x0, pred_y0, pred_x1, pred_y1, predicted_label, confidence, "
-    "alternatives, final_label, deleted, outcome, counted, correct, kind, touching"
-)
-_INSERT_BOX = f"INSERT INTO boxes ({_BOX_COLUMNS}) VALUES ({', '.join('?' * 19)})"
-# The current truth of a page is its latest review by a person (a page reviewed again
-# supersedes itself); a dataset import counts only for pages nobody reviewed in the app, so
-# re-importing an old export never undoes a newer correction.
-_LATEST_REVIEWS = (
-    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY page_id "
-    "ORDER BY kind = 'review' DESC, saved_at DESC, id DESC) AS rn FROM reviews) WHERE rn = 1"
-)
-
-
-@dataclass(frozen=True)
-class TrainingSample:
-    """One box to train on: the page (RGB uint8, read-only, shared by its boxes), box, label."""
-
-    page_hash: str
-    image: np.ndarray
-    box: Box
-    label: str  # "0".."9" or NOT_DIGIT (deleted false positives, imported negatives)
-    review_id: int
-    source: str  # the page's source: drawn, loaded or imported
-
-
-@dataclass(frozen=True)
-class ImportedPage:
-    """A dataset page whose image is already in the page folder (see PageFiles.put_file)."""
-
-    page_hash: str
-    width: int
-    height: int
-    annotations: tuple[Annotation, ...]
-    origin: str  # the file name inside the dataset, reused on export
-
-
-@dataclass(frozen=True)
-class ReviewTally:
-    """One saved review's contribution to live accuracy."""
-
-    review_id: int
-    saved_at: float
-    model_version: str
-    counts: AccuracyCounts
-
-
-@dataclass(frozen=True)
-class PageTruth:
-    """A page and its current boxes (from its latest review): what export writes."""
-
-    page_hash: str
-    width: int
-    height: int
-    source: str
-    origin: str | None
-    review_id: int
-    annotations: tuple[Annotation, ...]
 
 
 class CorrectionStore:
@@ -131,31 +78,38 @@ class CorrectionStore:
     # -- writing ---------------------------------------------------------------------------
 
     def save_review(self, payload: ReviewPayload) -> int:
-        """Save one review (the page and every box outcome) in one transaction; return its id.
+        """Save one review in one transaction and return its id; see :meth:`save`."""
+        return self.save(payload).review_id
 
-        When this returns, the review is on disk (WAL, synchronous=FULL) and survives a crash.
+    def save(self, payload: ReviewPayload) -> SavedReview:
+        """Save one review (the page and every box outcome) in one transaction.
+
+        A second save of the same review session (same page pixels and same ``started_at``:
+        the person edited after saving and saved again) replaces the earlier save's boxes in
+        the same transaction and keeps its review id, so its predictions count once and
+        training sees the latest labels. When
+        this returns, the review is on disk (WAL, synchronous=FULL) and survives a crash.
 
         Raises:
             StoreError: the payload is invalid (unknown source/outcome/label, empty box) or
                 the store cannot be written. StoreBusyError: locked by another process too long.
         """
-        rgb = _as_rgb(payload.image)
-        _check_payload(payload)
+        rgb = rows.as_rgb(payload.image)
+        rows.check_payload(payload)
         height, width = rgb.shape[:2]
-        rows = [_box_row(b, width, height) for b in payload.boxes]
+        box_rows = [rows.box_row(b, width, height) for b in payload.boxes]
         page_hash, _ = self.pages.put_array(rgb)
         self.pages.flush()  # the page file is durable before the row that names it
 
-        def write(conn: sqlite3.Connection) -> int:
-            page_id = _ensure_page(conn, page_hash, payload.source, width, height)
-            cur = conn.execute(
-                "INSERT INTO reviews (page_id, kind, model_version, started_at, saved_at) "
-                "VALUES (?, 'review', ?, ?, ?)",
-                (page_id, payload.model_version, payload.started_at, payload.saved_at),
+        def write(conn: sqlite3.Connection) -> SavedReview:
+            page_id = queries.ensure_page(conn, page_hash, payload.source, width, height)
+            stamp = {"model_version": payload.model_version, "saved_at": payload.saved_at}
+            earlier = queries.reuse_earlier_save(conn, page_id, payload.started_at, **stamp)
+            review_id = earlier or queries.insert_review(
+                conn, page_id, kind="review", started_at=payload.started_at, **stamp
             )
-            review_id = int(cur.lastrowid)
-            conn.executemany(_INSERT_BOX, [(review_id, *row) for row in rows])
-            return review_id
+            conn.executemany(rows.INSERT_BOX, [(review_id, *row) for row in box_rows])
+            return SavedReview(review_id, replaced=earlier is not None)
 
         return self._write(write, what="save the review")
 
@@ -165,41 +119,71 @@ class CorrectionStore:
         A page (same pixels) that was imported before is skipped, so importing a dataset twice
         adds nothing. Imported boxes have no prediction: outcome "added", never counted for live
         accuracy, but they are training samples. All or nothing: on any error nothing is kept.
+
+        Raises:
+            StoreError: an annotation's label is not a class, or the store cannot be written.
+            StoreBusyError: locked by another process too long.
         """
         for page in pages:
-            for ann in page.annotations:
-                if ann.label not in CLASSES:
-                    raise StoreError(f"{page.origin}: label {ann.label!r} is not a class")
+            rows.check_imported_labels(page.origin, page.annotations)
         self.pages.flush()  # the page files are durable before the rows that name them
 
         def write(conn: sqlite3.Connection) -> tuple[int, int, int]:
-            added = skipped = 0
             seen: set[str] = set()
             now = time.time()
             box_rows: list[tuple[Any, ...]] = []
             for page in pages:
-                if page.page_hash in seen or _was_imported(conn, page.page_hash):
-                    skipped += 1
+                if page.page_hash in seen or queries.was_imported(conn, page.page_hash):
                     continue
                 seen.add(page.page_hash)
-                page_id = _ensure_page(conn, page.page_hash, "imported", page.width, page.height)
-                cur = conn.execute(
-                    "INSERT INTO reviews (page_id, kind, model_version, started_at, saved_at, "
-                    "origin) VALUES (?, 'import', NULL, ?, ?, ?)",
-                    (page_id, now, now, page.origin),
+                page_id = queries.ensure_page(
+                    conn, page.page_hash, "imported", page.width, page.height
                 )
-                box_rows.extend(_imported_row(int(cur.lastrowid), a) for a in page.annotations)
-                added += 1
-            conn.executemany(_INSERT_BOX, box_rows)
-            return added, skipped, len(box_rows)
+                review_id = queries.insert_review(
+                    conn,
+                    page_id,
+                    kind="import",
+                    model_version=None,
+                    started_at=now,
+                    saved_at=now,
+                    origin=page.origin,
+                )
+                box_rows.extend(rows.imported_row(review_id, a) for a in page.annotations)
+            conn.executemany(rows.INSERT_BOX, box_rows)
+            return len(seen), len(pages) - len(seen), len(box_rows)
 
         return self._write(write, what="import the dataset")
 
     # -- reading ---------------------------------------------------------------------------
 
     def stats(self, *, last: int = 100) -> Stats:
-        """Live accuracy (overall, last ``last`` boxes, per model, per digit), confusion, counts."""
+        """Live accuracy (overall, last ``last`` boxes, per model, per digit), confusion, counts.
+
+        Raises:
+            StoreError / StoreBusyError: the store cannot be read.
+        """
         return self._read(lambda conn: compute_stats(conn, last), what="compute stats")
+
+    def timeline(self, *, last: int = 100) -> list[TimelinePoint]:
+        """Live accuracy after each saved review, oldest first (the stats window's chart).
+
+        Each point has the review's own counts, the running overall and the accuracy over the
+        last ``last`` counted boxes then; the newest point's ``last`` equals
+        ``stats(last=last).last``. Imports and reviews with no counted box have no point.
+
+        Raises:
+            ValueError: ``last`` < 1. StoreError / StoreBusyError: the store cannot be read.
+        """
+        if last < 1:
+            raise ValueError(f"the window must hold at least one box, not {last}")
+        return self._read(lambda conn: compute_timeline(conn, last), what="read accuracy history")
+
+    def review_tallies(self) -> list[ReviewTally]:
+        """Counted and right boxes of every saved review, oldest first.
+
+        Imports are not reviews and are left out; so are reviews with no counted box.
+        """
+        return self._read(queries.review_tallies, what="read review tallies")
 
     def training_samples(self) -> Iterator[TrainingSample]:
         """Every box of every page's latest review, with its page image and final label.
@@ -211,12 +195,12 @@ class CorrectionStore:
         Raises:
             StoreError: a page file is missing or damaged.
         """
-        rows = self._read(_training_rows, what="read training samples")
-        return self._samples(rows)
+        found = self._read(queries.training_rows, what="read training samples")
+        return self._samples(found)
 
-    def _samples(self, rows: list[tuple[Any, ...]]) -> Iterator[TrainingSample]:
+    def _samples(self, found: list[tuple[Any, ...]]) -> Iterator[TrainingSample]:
         current_hash, image = None, None
-        for review_id, page_hash, source, x0, y0, x1, y1, label in rows:
+        for review_id, page_hash, source, x0, y0, x1, y1, label in found:
             if page_hash != current_hash:
                 image = self.page_image(page_hash)
                 image.flags.writeable = False
@@ -228,39 +212,14 @@ class CorrectionStore:
         """The RGB uint8 page with ``page_hash``; StoreError if missing or damaged."""
         return self.pages.load(page_hash)
 
-    def review_tallies(self) -> list[ReviewTally]:
-        """Counted and right boxes of every saved review, oldest first (for accuracy over time).
-
-        Imports are not reviews and are left out; so are reviews with no counted box.
-        """
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT r.id, r.saved_at, r.model_version, SUM(b.correct), SUM(b.counted) "
-                "FROM reviews r JOIN boxes b ON b.review_id = r.id WHERE r.kind = 'review' "
-                "GROUP BY r.id HAVING SUM(b.counted) > 0 ORDER BY r.id"
-            ).fetchall(),
-            what="read review tallies",
-        )
-        return [ReviewTally(rid, t, v, AccuracyCounts(c, n)) for rid, t, v, c, n in rows]
-
     def page_truths(self) -> list[PageTruth]:
         """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
-        return self._read(_page_truths, what="read pages")
+        return self._read(queries.page_truths, what="read pages")
 
     def known_pages(self, hashes: Iterable[str]) -> set[str]:
         """The subset of ``hashes`` that the store has a page row for."""
         wanted = list(dict.fromkeys(hashes))
-
-        def query(conn: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for i in range(0, len(wanted), 500):  # stay under SQLite's variable limit
-                chunk = wanted[i : i + 500]
-                marks = ", ".join("?" * len(chunk))
-                sql = f"SELECT hash FROM pages WHERE hash IN ({marks})"
-                found.update(r[0] for r in conn.execute(sql, chunk))
-            return found
-
-        return self._read(query, what="look up pages")
+        return self._read(lambda c: queries.known_hashes(c, wanted), what="look up pages")
 
     def review_ids(self) -> list[int]:
         """Ids of every saved review and import, ascending."""
@@ -271,8 +230,8 @@ class CorrectionStore:
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` result: "ok" for a healthy store."""
-        rows = self._read(lambda c: c.execute("PRAGMA integrity_check").fetchall(), what="check")
-        return "; ".join(str(r[0]) for r in rows)
+        found = self._read(lambda c: c.execute("PRAGMA integrity_check").fetchall(), what="check")
+        return "; ".join(str(r[0]) for r in found)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -281,139 +240,12 @@ class CorrectionStore:
             raise StoreError("the correction store is closed")
         return self._conn
 
-    def _write(self, body: Any, *, what: str) -> Any:
+    def _write(self, body: Callable[[sqlite3.Connection], T], *, what: str) -> T:
         with self._lock:
             conn = self._connection()
             return db.retrying(lambda: db.transaction(conn, body), what=what)
 
-    def _read(self, body: Any, *, what: str) -> Any:
+    def _read(self, body: Callable[[sqlite3.Connection], T], *, what: str) -> T:
         with self._lock:
             conn = self._connection()
             return db.retrying(lambda: db.read_snapshot(conn, body), what=what)
-
-
-def _as_rgb(image: Any) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.size:
-        return np.ascontiguousarray(arr)
-    from digitpad.imageio import load_image
-
-    return load_image(arr)
-
-
-def _check_payload(payload: ReviewPayload) -> None:
-    if payload.source not in PAGE_SOURCES:
-        raise StoreError(
-            f"cannot save: page source {payload.source!r} is not one of {PAGE_SOURCES}"
-        )
-    if not payload.model_version:
-        raise StoreError("cannot save: the review has no model version")
-    for i, box in enumerate(payload.boxes):
-        if box.outcome not in OUTCOMES:
-            raise StoreError(f"cannot save: box {i} has unknown outcome {box.outcome!r}")
-        if box.final_label not in CLASSES:
-            raise StoreError(f"cannot save: box {i} has unknown label {box.final_label!r}")
-        if box.predicted_label is not None and box.predicted_label not in CLASSES:
-            raise StoreError(f"cannot save: box {i} has unknown prediction {box.predicted_label!r}")
-
-
-def _box_row(box: BoxOutcome, width: int, height: int) -> tuple[Any, ...]:
-    """The boxes-table values (without review_id) of one reviewed box."""
-    deleted = box.outcome == "deleted"
-    final = NOT_DIGIT if deleted else box.final_label
-    geometry = box.box.clip(width, height)
-    if geometry.area == 0:
-        raise StoreError(f"cannot save: box {box.box.as_tuple()} is empty or outside the page")
-    counted_box = BoxOutcome(
-        geometry, final, box.outcome, box.predicted_box, box.predicted_label, box.confidence
-    )
-    pred = box.predicted_box.as_tuple() if box.predicted_box else (None,) * 4
-    alternatives = json.dumps([[a.label, round(float(a.score), 6)] for a in box.alternatives])
-    return (
-        *geometry.as_tuple(),
-        *pred,
-        box.predicted_label,
-        None if box.confidence is None else float(box.confidence),
-        alternatives,
-        final,
-        int(deleted),
-        box.outcome,
-        int(accuracy.counts(counted_box)),
-        int(accuracy.is_correct(counted_box)),
-        None,
-        0,
-    )
-
-
-def _imported_row(review_id: int, ann: Annotation) -> tuple[Any, ...]:
-    # No prediction: outcome "added" (the box came from outside), counted = correct = 0.
-    b = ann.box
-    return (
-        review_id,
-        b.x0,
-        b.y0,
-        b.x1,
-        b.y1,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        "[]",
-        ann.label,
-        0,
-        "added",
-        0,
-        0,
-        ann.kind,
-        int(ann.touching),
-    )
-
-
-def _ensure_page(conn: sqlite3.Connection, page_hash: str, source: str, w: int, h: int) -> int:
-    conn.execute(
-        "INSERT INTO pages (hash, source, width, height, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(hash) DO NOTHING",
-        (page_hash, source, w, h, time.time()),
-    )
-    return int(conn.execute("SELECT id FROM pages WHERE hash = ?", (page_hash,)).fetchone()[0])
-
-
-def _was_imported(conn: sqlite3.Connection, page_hash: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM reviews r JOIN pages p ON p.id = r.page_id "
-        "WHERE p.hash = ? AND r.kind = 'import' LIMIT 1",
-        (page_hash,),
-    ).fetchone()
-    return row is not None
-
-
-def _training_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    return conn.execute(
-        "SELECT r.id, p.hash, p.source, b.x0, b.y0, b.x1, b.y1, b.final_label "
-        "FROM boxes b JOIN reviews r ON r.id = b.review_id JOIN pages p ON p.id = r.page_id "
-        f"WHERE r.id IN ({_LATEST_REVIEWS}) ORDER BY p.id, b.id"
-    ).fetchall()
-
-
-def _page_truths(conn: sqlite3.Connection) -> list[PageTruth]:
-    rows = conn.execute(
-        "SELECT r.id, p.hash, p.width, p.height, p.source, r.origin, "
-        "b.x0, b.y0, b.x1, b.y1, b.final_label, b.kind, b.touching "
-        "FROM reviews r JOIN pages p ON p.id = r.page_id "
-        "LEFT JOIN boxes b ON b.review_id = r.id "
-        f"WHERE r.id IN ({_LATEST_REVIEWS}) ORDER BY p.id, b.id"
-    ).fetchall()
-    truths: dict[int, tuple[list[Any], list[Annotation]]] = {}
-    for rid, h, w, ht, source, origin, x0, y0, x1, y1, label, kind, touching in rows:
-        _, anns = truths.setdefault(rid, ([h, w, ht, source, origin], []))
-        if label is not None:
-            default_kind = "digit" if label != NOT_DIGIT else "other"
-            anns.append(
-                Annotation(Box(x0, y0, x1, y1), label, kind or default_kind, bool(touching))
-            )
-    return [
-        PageTruth(h, w, ht, source, origin, rid, tuple(anns))
-        for rid, ((h, w, ht, source, origin), anns) in truths.items()
-    ]

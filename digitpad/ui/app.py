@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digitpad.errors import DigitpadError, ModelError
 from digitpad.home import Home
@@ -31,6 +31,9 @@ from digitpad.ui.side_panel import SidePanel
 from digitpad.ui.stats_window import AccuracyControl
 from digitpad.ui.status_bar import StatusBar
 from digitpad.ui.trace import trace
+
+if TYPE_CHECKING:
+    from digitpad.store import SavedReview
 
 TOOLBAR = ("new", "open", "recognise", "save", "undo", "redo", "retrain", "stats")
 MENUS = {
@@ -352,14 +355,12 @@ class App:
         )
         self.status.say("Saving…")
 
-    def on_save_done(self, payload: tuple[tuple[int, int, int], int]) -> None:
-        (serial, token, n), review_id = payload
+    def on_save_done(self, payload: tuple[tuple[int, int, int], SavedReview]) -> None:
+        (serial, token, n), saved = payload
         if serial == self.page_serial:
             self.editor.mark_saved(token)
-        self.status.say(
-            f"Saved review #{review_id}: the page and {n} box{'es' * (n != 1)} in one transaction"
-        )
-        trace("saved", review=review_id, boxes=n)
+        self.status.say(services.saved_text(saved, n))
+        trace("saved", review=saved.review_id, replaced=saved.replaced, boxes=n)
         self.refresh()
         self.accuracy.refresh()
         then, self._after_save = self._after_save, None

@@ -7,13 +7,10 @@ the window maps before onnxruntime is loaded.
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from digitpad.errors import StoreBusyError, StoreError
 from digitpad.home import Home
 from digitpad.imageio import load_image
 from digitpad.types import ReviewPayload
@@ -21,7 +18,9 @@ from digitpad.types import ReviewPayload
 if TYPE_CHECKING:
     from digitpad.classifier import Classifier
     from digitpad.recognise_service import Recogniser
-    from digitpad.store import Stats
+    from digitpad.store import SavedReview, Stats, TimelinePoint
+
+COUNTER_WINDOW = 100  # "96.8% on last 100": the status bar's and the chart's window, in boxes
 
 
 def load_classifier(home: Home) -> tuple[Classifier, str | None]:
@@ -62,8 +61,8 @@ def load_page(path: str) -> np.ndarray:
     return load_image(path)
 
 
-def save_review(home: Home, payload: ReviewPayload) -> int:
-    """Write one review in one transaction; returns its id.
+def save_review(home: Home, payload: ReviewPayload) -> SavedReview:
+    """Write one review in one transaction (replacing an earlier save of the same session).
 
     Raises:
         StoreError / StoreBusyError: the store refused or stayed locked.
@@ -71,7 +70,7 @@ def save_review(home: Home, payload: ReviewPayload) -> int:
     from digitpad.store import CorrectionStore
 
     with CorrectionStore.open(home) as store:
-        return store.save_review(payload)
+        return store.save(payload)
 
 
 def read_stats(home: Home) -> Stats:
@@ -83,67 +82,30 @@ def read_stats(home: Home) -> Stats:
     from digitpad.store import CorrectionStore
 
     with CorrectionStore.open(home) as store:
-        return store.stats(last=100)
-
-
-@dataclass(frozen=True)
-class TimelinePoint:
-    """Live accuracy after one saved review: cumulative, and for that model version so far."""
-
-    review: int
-    saved_at: float
-    model_version: str
-    correct: int
-    total: int
+        return store.stats(last=COUNTER_WINDOW)
 
 
 def read_timeline(home: Home) -> list[TimelinePoint]:
-    """Counted and correct boxes of every saved review, oldest first.
-
-    The store decides per box, once, whether it counts and whether it is right (the shared
-    definition in :mod:`digitpad.accuracy`, kept as columns); this only adds them up per review,
-    read-only, because the store's :class:`Stats` has no time series.
+    """Live accuracy after each saved review, oldest first, for the stats window's chart: the
+    store's :meth:`~digitpad.store.CorrectionStore.timeline` over the status bar's last 100.
 
     Raises:
         StoreError / StoreBusyError: the store cannot be read.
     """
-    path = home.store_path
-    if not path.exists():
-        return []
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
-        try:
-            rows = conn.execute(
-                "SELECT r.id, r.saved_at, COALESCE(r.model_version, '?'), "
-                "SUM(b.correct), SUM(b.counted) FROM reviews AS r JOIN boxes AS b "
-                "ON b.review_id = r.id WHERE r.kind = 'review' GROUP BY r.id ORDER BY r.id"
-            ).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise StoreBusyError("the correction store is busy; try again in a moment") from exc
-        raise StoreError(f"cannot read the correction store: {exc}") from exc
-    return [
-        TimelinePoint(int(r), float(t), str(v), int(c or 0), int(n or 0))
-        for r, t, v, c, n in rows
-        if n
-    ]
+    from digitpad.store import CorrectionStore
+
+    with CorrectionStore.open(home) as store:
+        return store.timeline(last=COUNTER_WINDOW)
 
 
-def rolling_accuracy(points: list[TimelinePoint], window: int = 100) -> list[float]:
-    """Accuracy over the last ``window`` counted boxes at each review (the status bar's measure,
-    per review). Reviews are taken whole: the window is at least ``window`` boxes."""
-    out: list[float] = []
-    for i in range(len(points)):
-        correct = total = 0
-        for p in reversed(points[: i + 1]):
-            correct += p.correct
-            total += p.total
-            if total >= window:
-                break
-        out.append(correct / total if total else 0.0)
-    return out
+def saved_text(saved: SavedReview, boxes: int) -> str:
+    """The status line after a Save, saying when it replaced the review's earlier save."""
+    again = " again" if saved.replaced else ""
+    text = f"Saved review #{saved.review_id}{again}: the page and {boxes} box{'es' * (boxes != 1)}"
+    text += " in one transaction"
+    if saved.replaced:
+        text += " (it replaces the earlier save, so nothing counts twice)"
+    return text
 
 
 def counter_text(stats: Stats | None, model_version: str | None) -> str:

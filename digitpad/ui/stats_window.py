@@ -13,6 +13,7 @@ from digitpad.ui.jobs import Jobs
 from digitpad.ui.trace import trace
 
 if TYPE_CHECKING:
+    from digitpad.store import TimelinePoint
     from digitpad.ui.app import App
 
 VERSION_COLOURS = ("#2f6fdf", "#1f9d55", "#d93025", "#8e44ad", "#e5a000", "#16a2b8", "#555")
@@ -91,7 +92,7 @@ class StatsWindow:
         self.top.bind("<Escape>", lambda e: self.close())
         self.top.protocol("WM_DELETE_WINDOW", self.close)
         self.stats: Any = None
-        self.timeline: list[services.TimelinePoint] = []
+        self.timeline: list[TimelinePoint] = []
         self.alive = True
         jobs.start("timeline", services.read_timeline, home)
 
@@ -110,7 +111,7 @@ class StatsWindow:
         self.stats = stats
         self.draw()
 
-    def update_timeline(self, points: list[services.TimelinePoint]) -> None:
+    def update_timeline(self, points: list[TimelinePoint]) -> None:
         self.timeline = points
         self.draw()
 
@@ -153,39 +154,29 @@ class StatsWindow:
         if not points:
             self._empty(px0, py0, px1, py1, "no reviews saved yet")
             return
-        values = services.rolling_accuracy(points)
+        values = [p.last.accuracy or 0.0 for p in points]  # every point has a counted box
         n = len(points)
         xs = [px0 + (px1 - px0) * (i / max(1, n - 1)) for i in range(n)]
         ys = [py1 - (py1 - py0) * v for v in values]
-        versions = sorted({p.model_version for p in points}, key=_version_key)
+        # Colours by first use: points come in save order, so newer models get later colours.
+        versions = dict.fromkeys(p.model_version for p in points)
         colour = {v: VERSION_COLOURS[i % len(VERSION_COLOURS)] for i, v in enumerate(versions)}
-        for i in range(1, n):
-            c.create_line(
-                xs[i - 1], ys[i - 1], xs[i], ys[i], width=2, fill=colour[points[i].model_version]
-            )
         for i, p in enumerate(points):
-            r = 3
-            c.create_oval(
-                xs[i] - r, ys[i] - r, xs[i] + r, ys[i] + r, fill=colour[p.model_version], outline=""
-            )
+            col = colour[p.model_version]
+            if i:
+                c.create_line(xs[i - 1], ys[i - 1], xs[i], ys[i], width=2, fill=col)
+            c.create_oval(xs[i] - 3, ys[i] - 3, xs[i] + 3, ys[i] + 3, fill=col, outline="")
             if i == 0 or points[i - 1].model_version != p.model_version:
-                c.create_line(xs[i], py0, xs[i], py1, fill=colour[p.model_version], dash=(3, 3))
-                c.create_text(
-                    xs[i] + 3,
-                    py0,
-                    text=p.model_version,
-                    anchor="nw",
-                    fill=colour[p.model_version],
-                    font=style.FONT_BOLD,
-                )
+                self._version_mark(xs[i], py0, py1, p.model_version, col)
         c.create_text(px0, py1 + 6, text="first save", anchor="nw", fill=MUTED, font=style.FONT)
-        c.create_text(
-            px1,
-            py1 + 6,
-            text=f"save {n} · now {values[-1]:.1%}",
-            anchor="ne",
-            fill=MUTED,
-            font=style.FONT,
+        now = f"save {n} · now {values[-1]:.1%}"
+        c.create_text(px1, py1 + 6, text=now, anchor="ne", fill=MUTED, font=style.FONT)
+
+    def _version_mark(self, x: float, y0: float, y1: float, version: str, colour: str) -> None:
+        """A dashed line where a model version's saves begin, with its name on top."""
+        self.canvas.create_line(x, y0, x, y1, fill=colour, dash=(3, 3))
+        self.canvas.create_text(
+            x + 3, y0, text=version, anchor="nw", fill=colour, font=style.FONT_BOLD
         )
 
     def _bars(
@@ -288,8 +279,3 @@ class StatsWindow:
                     c.create_text(
                         cx + cw / 2, cy + ch / 2, text=str(n), fill=TEXT, font=("DejaVu Sans", 8)
                     )
-
-
-def _version_key(version: str) -> tuple[int, str]:
-    digits = version.lstrip("v")
-    return (int(digits), version) if digits.isdigit() else (1 << 30, version)

@@ -245,6 +245,27 @@ def test_busy_store_is_a_dialog_and_the_review_stays_unsaved(make_app, dialogs, 
         assert store.stats().reviews == 1
 
 
+def test_save_edit_save_again_replaces_the_first_save(make_app, home):
+    from digitpad.store import CorrectionStore
+
+    app = make_app()
+    app.editor.set_result(_fake_result())
+    app.editor.relabel("4")
+    app.commands.run("save")
+    pump(app, lambda: not app.editor.dirty)
+    assert "Saved review #1:" in app.status.message.cget("text")
+    app.commands.run("label_7")  # edit after saving: Save is offered again
+    assert app.editor.dirty and app.commands.enabled("save")
+    app.commands.run("save")
+    pump(app, lambda: not app.editor.dirty)
+    message = app.status.message.cget("text")
+    assert message.startswith("Saved review #1 again:") and "replaces the earlier save" in message
+    with CorrectionStore.open(home) as store:
+        stats = store.stats()
+        assert store.review_ids() == [1]
+    assert (stats.reviews, stats.overall.correct, stats.overall.total) == (1, 1, 2)
+
+
 def test_unsaved_work_is_protected(make_app, dialogs):
     seen, answers = dialogs
     app = make_app()

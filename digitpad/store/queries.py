@@ -1,0 +1,148 @@
+"""The SQL that runs inside the store's transactions and read snapshots.
+
+Every function takes an open connection and runs inside a transaction its caller began (see
+:func:`digitpad.store.db.transaction` and :func:`digitpad.store.db.read_snapshot`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from digitpad.accuracy import AccuracyCounts
+from digitpad.store.records import PageTruth, ReviewTally
+from digitpad.types import NOT_DIGIT, Annotation, Box
+
+# The current truth of a page is its latest review by a person (a page reviewed again
+# supersedes itself); a dataset import counts only for pages nobody reviewed in the app, so
+# re-importing an old export never undoes a newer correction.
+LATEST_REVIEWS = (
+    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY page_id "
+    "ORDER BY kind = 'review' DESC, saved_at DESC, id DESC) AS rn FROM reviews) WHERE rn = 1"
+)
+
+
+def ensure_page(conn: sqlite3.Connection, page_hash: str, source: str, w: int, h: int) -> int:
+    """The id of the page row for ``page_hash``, inserting it if new (the first source wins)."""
+    conn.execute(
+        "INSERT INTO pages (hash, source, width, height, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(hash) DO NOTHING",
+        (page_hash, source, w, h, time.time()),
+    )
+    return int(conn.execute("SELECT id FROM pages WHERE hash = ?", (page_hash,)).fetchone()[0])
+
+
+def reuse_earlier_save(
+    conn: sqlite3.Connection,
+    page_id: int,
+    started_at: float,
+    *,
+    model_version: str,
+    saved_at: float,
+) -> int | None:
+    """Empty the earlier save of the same review session (page and ``started_at``) for reuse.
+
+    Deletes its boxes and stamps the review with the new save; returns its id, or None when the
+    session was never saved. The caller inserts the new boxes in the same transaction, so the
+    session always has exactly one review and its predictions are never counted twice. Its id
+    stays the same: the person saved the same review again.
+    """
+    row = conn.execute(
+        "SELECT id FROM reviews WHERE page_id = ? AND started_at = ? AND kind = 'review'",
+        (page_id, started_at),
+    ).fetchone()
+    if row is None:
+        return None
+    review_id = int(row[0])
+    conn.execute("DELETE FROM boxes WHERE review_id = ?", (review_id,))
+    conn.execute(
+        "UPDATE reviews SET model_version = ?, saved_at = ? WHERE id = ?",
+        (model_version, saved_at, review_id),
+    )
+    return review_id
+
+
+def insert_review(
+    conn: sqlite3.Connection,
+    page_id: int,
+    *,
+    kind: str,
+    model_version: str | None,
+    started_at: float,
+    saved_at: float,
+    origin: str | None = None,
+) -> int:
+    """Insert one review (``kind`` "review" or "import") and return its id."""
+    cur = conn.execute(
+        "INSERT INTO reviews (page_id, kind, model_version, started_at, saved_at, origin) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (page_id, kind, model_version, started_at, saved_at, origin),
+    )
+    return int(cur.lastrowid)
+
+
+def was_imported(conn: sqlite3.Connection, page_hash: str) -> bool:
+    """Whether the page with ``page_hash`` came in through a dataset import before."""
+    row = conn.execute(
+        "SELECT 1 FROM reviews r JOIN pages p ON p.id = r.page_id "
+        "WHERE p.hash = ? AND r.kind = 'import' LIMIT 1",
+        (page_hash,),
+    ).fetchone()
+    return row is not None
+
+
+def review_tallies(conn: sqlite3.Connection) -> list[ReviewTally]:
+    """Counted and right boxes of every review with counted boxes, in save order (a review
+    saved again moves to its latest save: its boxes are the newest)."""
+    rows = conn.execute(
+        "SELECT r.id, r.saved_at, r.model_version, SUM(b.correct), SUM(b.counted) "
+        "FROM reviews r JOIN boxes b ON b.review_id = r.id WHERE r.kind = 'review' "
+        "GROUP BY r.id HAVING SUM(b.counted) > 0 ORDER BY MAX(b.id)"
+    ).fetchall()
+    return [ReviewTally(rid, t, v, AccuracyCounts(c, n)) for rid, t, v, c, n in rows]
+
+
+def training_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """(review id, page hash, source, x0, y0, x1, y1, final label) of every page's latest review,
+    grouped by page."""
+    return conn.execute(
+        "SELECT r.id, p.hash, p.source, b.x0, b.y0, b.x1, b.y1, b.final_label "
+        "FROM boxes b JOIN reviews r ON r.id = b.review_id JOIN pages p ON p.id = r.page_id "
+        f"WHERE r.id IN ({LATEST_REVIEWS}) ORDER BY p.id, b.id"
+    ).fetchall()
+
+
+def page_truths(conn: sqlite3.Connection) -> list[PageTruth]:
+    """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
+    rows = conn.execute(
+        "SELECT r.id, p.hash, p.width, p.height, p.source, r.origin, "
+        "b.x0, b.y0, b.x1, b.y1, b.final_label, b.kind, b.touching "
+        "FROM reviews r JOIN pages p ON p.id = r.page_id "
+        "LEFT JOIN boxes b ON b.review_id = r.id "
+        f"WHERE r.id IN ({LATEST_REVIEWS}) ORDER BY p.id, b.id"
+    ).fetchall()
+    truths: dict[int, tuple[list[Any], list[Annotation]]] = {}
+    for rid, h, w, ht, source, origin, x0, y0, x1, y1, label, kind, touching in rows:
+        _, anns = truths.setdefault(rid, ([h, w, ht, source, origin], []))
+        if label is not None:
+            default_kind = "digit" if label != NOT_DIGIT else "other"
+            anns.append(
+                Annotation(Box(x0, y0, x1, y1), label, kind or default_kind, bool(touching))
+            )
+    return [
+        PageTruth(h, w, ht, source, origin, rid, tuple(anns))
+        for rid, ((h, w, ht, source, origin), anns) in truths.items()
+    ]
+
+
+def known_hashes(conn: sqlite3.Connection, hashes: list[str]) -> set[str]:
+    """The subset of ``hashes`` that has a page row."""
+    found: set[str] = set()
+    for i in range(0, len(hashes), 500):  # stay under SQLite's variable limit
+        chunk = hashes[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            r[0] for r in conn.execute(f"SELECT hash FROM pages WHERE hash IN ({marks})", chunk)
+        )
+    return found
