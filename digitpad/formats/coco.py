@@ -90,12 +90,7 @@ def read_coco(path: Path) -> list[LabelledImage]:
     """
     json_path = _find_json(Path(path))
     name = json_path.name
-    try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFormatError(f"{name}: cannot read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"{name}: broken JSON at line {exc.lineno}: {exc.msg}") from None
+    doc = _load_json(json_path)
     problems = coco_schema_errors(doc, strict=False)
     if problems:
         raise ImportFormatError(f"{name}: {problems[0]}")
@@ -106,21 +101,35 @@ def read_coco(path: Path) -> list[LabelledImage]:
         where = f"{name}: annotation id {ann['id']} (entry {index})"
         if ann["image_id"] not in by_image:
             raise ImportFormatError(f"{where}: image_id {ann['image_id']} is not in images")
-        label = labels.get(ann["category_id"])
-        if label is None:
-            raise ImportFormatError(
-                f"{where}: category_id {ann['category_id']} is not a digit 0-9 or {NOT_DIGIT!r}"
-            )
-        width, height = sizes[ann["image_id"]]
-        box = _bbox_to_box(ann["bbox"], width, height, where)
-        attrs = ann.get("attributes") if isinstance(ann.get("attributes"), dict) else {}
-        kind = str(attrs.get("kind", "digit" if label != NOT_DIGIT else "other"))
-        by_image[ann["image_id"]].append(
-            Annotation(box, label, kind=kind, touching=bool(attrs.get("touching", False)))
-        )
+        by_image[ann["image_id"]].append(_annotation(ann, labels, sizes[ann["image_id"]], where))
     return [
         _image_entry(json_path, img, i, by_image[img["id"]]) for i, img in enumerate(doc["images"])
     ]
+
+
+def _load_json(json_path: Path) -> Any:
+    name = json_path.name
+    try:
+        return json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFormatError(f"{name}: cannot read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(f"{name}: broken JSON at line {exc.lineno}: {exc.msg}") from None
+
+
+def _annotation(
+    ann: dict[str, Any], labels: dict[int, str], size: tuple[int, int], where: str
+) -> Annotation:
+    """One COCO annotation (already schema-checked) as an Annotation; errors name ``where``."""
+    label = labels.get(ann["category_id"])
+    if label is None:
+        raise ImportFormatError(
+            f"{where}: category_id {ann['category_id']} is not a digit 0-9 or {NOT_DIGIT!r}"
+        )
+    box = _bbox_to_box(ann["bbox"], size[0], size[1], where)
+    attrs = ann.get("attributes") if isinstance(ann.get("attributes"), dict) else {}
+    kind = str(attrs.get("kind", "digit" if label != NOT_DIGIT else "other"))
+    return Annotation(box, label, kind=kind, touching=bool(attrs.get("touching", False)))
 
 
 def _find_json(path: Path) -> Path:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from digitpad.accuracy import AccuracyCounts
-from digitpad.store.records import PageTruth, ReviewTally
+from digitpad.store import rows
+from digitpad.store.records import ImportedPage, PageTruth, ReviewTally
 from digitpad.types import NOT_DIGIT, Annotation, Box
 
 # The current truth of a page is its latest review by a person (a page reviewed again
@@ -80,6 +82,35 @@ def insert_review(
         (page_id, kind, model_version, started_at, saved_at, origin),
     )
     return int(cur.lastrowid)
+
+
+def insert_imports(
+    conn: sqlite3.Connection, pages: Sequence[ImportedPage], now: float
+) -> tuple[int, int, int]:
+    """Insert dataset pages not imported before; return (pages added, skipped, boxes added).
+
+    A page whose pixels were imported before (or twice in ``pages``) is skipped, so importing a
+    dataset twice adds nothing.
+    """
+    seen: set[str] = set()
+    box_rows: list[tuple[Any, ...]] = []
+    for page in pages:
+        if page.page_hash in seen or was_imported(conn, page.page_hash):
+            continue
+        seen.add(page.page_hash)
+        page_id = ensure_page(conn, page.page_hash, "imported", page.width, page.height)
+        review_id = insert_review(
+            conn,
+            page_id,
+            kind="import",
+            model_version=None,
+            started_at=now,
+            saved_at=now,
+            origin=page.origin,
+        )
+        box_rows.extend(rows.imported_row(review_id, a) for a in page.annotations)
+    conn.executemany(rows.INSERT_BOX, box_rows)
+    return len(seen), len(pages) - len(seen), len(box_rows)
 
 
 def was_imported(conn: sqlite3.Connection, page_hash: str) -> bool:

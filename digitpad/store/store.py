@@ -129,28 +129,7 @@ class CorrectionStore:
         self.pages.flush()  # the page files are durable before the rows that name them
 
         def write(conn: sqlite3.Connection) -> tuple[int, int, int]:
-            seen: set[str] = set()
-            now = time.time()
-            box_rows: list[tuple[Any, ...]] = []
-            for page in pages:
-                if page.page_hash in seen or queries.was_imported(conn, page.page_hash):
-                    continue
-                seen.add(page.page_hash)
-                page_id = queries.ensure_page(
-                    conn, page.page_hash, "imported", page.width, page.height
-                )
-                review_id = queries.insert_review(
-                    conn,
-                    page_id,
-                    kind="import",
-                    model_version=None,
-                    started_at=now,
-                    saved_at=now,
-                    origin=page.origin,
-                )
-                box_rows.extend(rows.imported_row(review_id, a) for a in page.annotations)
-            conn.executemany(rows.INSERT_BOX, box_rows)
-            return len(seen), len(pages) - len(seen), len(box_rows)
+            return queries.insert_imports(conn, pages, time.time())
 
         return self._write(write, what="import the dataset")
 

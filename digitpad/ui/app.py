@@ -12,13 +12,11 @@ import time
 import tkinter as tk
 import traceback
 from collections.abc import Callable
-from pathlib import Path
-from tkinter import filedialog, messagebox, ttk
-from typing import TYPE_CHECKING, Any
+from tkinter import messagebox, ttk
+from typing import Any
 
 from digitpad.errors import DigitpadError, ModelError
 from digitpad.home import Home
-from digitpad.imageio import SUPPORTED_SUFFIXES
 from digitpad.types import Box
 from digitpad.ui import chrome, services
 from digitpad.ui.canvas_view import CanvasView
@@ -26,14 +24,12 @@ from digitpad.ui.commands import Command, CommandSet
 from digitpad.ui.editor import Editor
 from digitpad.ui.help_overlay import HelpOverlay
 from digitpad.ui.jobs import Jobs
+from digitpad.ui.page_control import PageControl
 from digitpad.ui.retrain_control import RetrainControl
 from digitpad.ui.side_panel import SidePanel
 from digitpad.ui.stats_window import AccuracyControl
 from digitpad.ui.status_bar import StatusBar
 from digitpad.ui.trace import trace
-
-if TYPE_CHECKING:
-    from digitpad.store import SavedReview
 
 TOOLBAR = ("new", "open", "recognise", "save", "undo", "redo", "retrain", "stats")
 MENUS = {
@@ -56,29 +52,7 @@ class App:
         self.root.title("digitpad")
         self.root.geometry("1200x760")
         self.root.minsize(820, 560)
-        self.jobs = Jobs()
-        self.editor = Editor()
-        # Bumps with every new page, so late results for an old page are dropped.
-        self.page_serial = 0
-        self.page_name = "new drawing"
-        self.pen_width = 8
-        self.recogniser: Any = None
-        self.model_error: DigitpadError | None = None
-        self.reading = ""
-        self.retrainer = RetrainControl(self)
-        self.accuracy = AccuracyControl(self)
-        # Worker event kinds handled outside this class, by what comes before the dot.
-        self._owners: dict[str, object] = {
-            "retrain": self.retrainer,
-            "reload": self.retrainer,
-            "stats": self.accuracy,
-            "timeline": self.accuracy,
-        }
-        self._pending_recognise: float | None = None
-        self._after_save: Callable[[], None] | None = None
-        self._ink_cache: tuple[object, int, bool] = (None, -1, False)
-        self._states: dict[str, bool] = {}
-        self.closed = False
+        self._init_state()
         self.commands = CommandSet(on_error=self.show_error)
         self.commands.after_run = lambda name: self.refresh()
         self._build()
@@ -91,7 +65,34 @@ class App:
         self.refresh()
         self.root.after(POLL_IDLE_MS, self._poll)
         if page is not None:
-            self._load(page)
+            self.pages.load(page)
+
+    def _init_state(self) -> None:
+        self.jobs = Jobs()
+        self.editor = Editor()
+        # Bumps with every new page, so late results for an old page are dropped.
+        self.page_serial = 0
+        self.page_name = "new drawing"
+        self.pen_width = 8
+        self.recogniser: Any = None
+        self.model_error: DigitpadError | None = None
+        self.reading = ""
+        self.retrainer = RetrainControl(self)
+        self.accuracy = AccuracyControl(self)
+        self.pages = PageControl(self)
+        # Worker event kinds handled outside this class, by what comes before the dot.
+        self._owners: dict[str, object] = {
+            "retrain": self.retrainer,
+            "reload": self.retrainer,
+            "stats": self.accuracy,
+            "timeline": self.accuracy,
+            "load": self.pages,
+            "save": self.pages,
+        }
+        self._pending_recognise: float | None = None
+        self._ink_cache: tuple[object, int, bool] = (None, -1, False)
+        self._states: dict[str, bool] = {}
+        self.closed = False
 
     # ----- layout ------------------------------------------------------------------------------
 
@@ -118,14 +119,20 @@ class App:
         self.help = HelpOverlay(self.view.canvas)
 
     def _add_commands(self) -> None:
+        self._add_page_commands()
+        self._add_review_commands()
+        self._add_view_commands()
+        self.buttons = chrome.build_toolbar(self.toolbar, self.commands, TOOLBAR)
+        self.menus = chrome.build_menus(self.root, self.commands, MENUS)
+
+    def _add_page_commands(self) -> None:
+        """The toolbar's commands: pages, recognise, save, history, retrain, stats, quit."""
         add, ed = self.commands.add, lambda: self.editor
-        has_box = lambda: ed().current is not None  # noqa: E731
-        has_queue = lambda: bool(ed().visible())  # noqa: E731
         running = lambda: self.retrainer.running  # noqa: E731
-        add(Command("new", "New", self.new_page, accelerator="Ctrl+N"))
-        add(Command("open", "Open page…", self.open_page, accelerator="Ctrl+O"))
+        add(Command("new", "New", self.pages.new_page, accelerator="Ctrl+N"))
+        add(Command("open", "Open page…", self.pages.open_page, accelerator="Ctrl+O"))
         add(Command("recognise", "Recognise", self.recognise, self._can_recognise, "Ctrl+R"))
-        add(Command("save", "Save", self.save, self._can_save, "Ctrl+S"))
+        add(Command("save", "Save", self.pages.save, self.pages.can_save, "Ctrl+S"))
         # Not in the middle of a stroke: its undo step does not exist until the button is up.
         idle = lambda: not ed().drawing.drawing  # noqa: E731
         add(Command("undo", "Undo", self.undo, lambda: ed().history.can_undo and idle(), "Ctrl+Z"))
@@ -134,6 +141,12 @@ class App:
         add(Command("cancel_retrain", "Cancel retrain", self.retrainer.cancel, running))
         add(Command("stats", "Stats", self.accuracy.open_window, accelerator="Ctrl+I"))
         add(Command("quit", "Quit", self.quit, accelerator="Ctrl+Q"))
+
+    def _add_review_commands(self) -> None:
+        """Correcting boxes: labels, not-a-digit, accept, the review queue, new box, nudges."""
+        add, ed = self.commands.add, lambda: self.editor
+        has_box = lambda: ed().current is not None  # noqa: E731
+        has_queue = lambda: bool(ed().visible())  # noqa: E731
         for d in "0123456789":
             add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))
         add(Command("delete", "Not a digit", self._editor_call("delete_selected"), has_box, "Del"))
@@ -143,11 +156,12 @@ class App:
         add(Command("new_box", "New box", self.new_box, accelerator="N"))
         for name, (dx, dy) in NUDGES.items():
             add(Command(f"nudge_{name}", f"Nudge {name}", self._nudger(dx, dy), has_box))
-            add(
-                Command(
-                    f"nudge_{name}_10", f"Nudge {name} 10", self._nudger(10 * dx, 10 * dy), has_box
-                )
-            )
+            big = self._nudger(10 * dx, 10 * dy)
+            add(Command(f"nudge_{name}_10", f"Nudge {name} 10", big, has_box))
+
+    def _add_view_commands(self) -> None:
+        """Tools, pen width, zoom, clear, the shortcut overlay and Esc."""
+        add = self.commands.add
         for tool in ("pen", "eraser", "box"):
             add(Command(f"tool_{tool}", tool.title(), lambda t=tool: self.set_tool(t)))
         add(Command("pen_thinner", "Thinner pen", lambda: self._set_pen_width(self.pen_width - 2)))
@@ -158,8 +172,6 @@ class App:
         add(Command("clear", "Clear page", self.clear, accelerator="Ctrl+L"))
         add(Command("help", "Keyboard shortcuts", self.help.toggle, accelerator="?"))
         add(Command("escape", "Close / deselect", self.escape, accelerator="Esc"))
-        self.buttons = chrome.build_toolbar(self.toolbar, self.commands, TOOLBAR)
-        self.menus = chrome.build_menus(self.root, self.commands, MENUS)
 
     def _editor_call(self, method: str) -> Callable[[], object]:
         return lambda: getattr(self.editor, method)()
@@ -337,43 +349,10 @@ class App:
     def on_recognise_failed(self, payload: tuple[Any, BaseException]) -> None:
         self.show_error(payload[1])
 
-    # ----- save and stats -------------------------------------------------------------------
-
-    def _can_save(self) -> bool:
-        return self.editor.recognised and self.editor.dirty and not self.jobs.busy("save")
-
-    def save(self, then: Callable[[], None] | None = None) -> None:
-        payload = self.editor.build_payload()  # EditorError: a new box has no digit yet
-        token = self.editor.history.token
-        self._after_save = then
-        self.jobs.start(
-            "save",
-            services.save_review,
-            self.home,
-            payload,
-            tag=(self.page_serial, token, len(payload.boxes)),
-        )
-        self.status.say("Saving…")
-
-    def on_save_done(self, payload: tuple[tuple[int, int, int], SavedReview]) -> None:
-        (serial, token, n), saved = payload
-        if serial == self.page_serial:
-            self.editor.mark_saved(token)
-        self.status.say(services.saved_text(saved, n))
-        trace("saved", review=saved.review_id, replaced=saved.replaced, boxes=n)
-        self.refresh()
-        self.accuracy.refresh()
-        then, self._after_save = self._after_save, None
-        if then is not None:
-            then()
-
-    def on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
-        self._after_save = None  # the page stays open and unsaved: nothing is lost
-        self.show_error(payload[1])
-
     # ----- pages -------------------------------------------------------------------------------
 
-    def _set_page(self, editor: Editor, name: str) -> None:
+    def show_page(self, editor: Editor, name: str) -> None:
+        """Make ``editor`` the page on screen; results still coming for the old page are dropped."""
         self.page_serial += 1
         self.editor = editor
         editor.drawing.set_pen_width(self.pen_width)
@@ -383,62 +362,6 @@ class App:
         self.set_tool("pen" if editor.source == "drawn" else "box")
         self.refresh()
 
-    def new_page(self) -> None:
-        self._confirm_discard(
-            "starting a new page", lambda: self._set_page(Editor(), "new drawing")
-        )
-
-    def open_page(self) -> None:
-        def ask() -> None:
-            kinds = " ".join(f"*{s} *{s.upper()}" for s in SUPPORTED_SUFFIXES)
-            path = filedialog.askopenfilename(
-                parent=self.root,
-                title="Open a page",
-                filetypes=[("Images", kinds), ("All files", "*")],
-            )
-            if path:
-                self._load(path)
-
-        self._confirm_discard("opening another page", ask)
-
-    def _load(self, path: str) -> None:
-        self.status.say(f"Opening {Path(path).name}…")
-        self.jobs.start("load", services.load_page, path, tag=path)
-
-    def on_load_done(self, payload: tuple[str, Any]) -> None:
-        path, image = payload
-        self._set_page(Editor(image, source="loaded"), Path(path).name)
-        h, w = image.shape[:2]
-        self.status.say(f"Opened {Path(path).name} ({w}×{h}) · Ctrl+R recognises")
-        trace("loaded", path=path, size=[w, h])
-
-    def on_load_failed(self, payload: tuple[str, BaseException]) -> None:
-        self.show_error(payload[1])
-
-    def _confirm_discard(self, action: str, then: Callable[[], None]) -> None:
-        """Run ``then`` unless unsaved work would be lost and the person says no."""
-        ed = self.editor
-        if not ed.dirty:
-            then()
-            return
-        if not ed.recognised:
-            if messagebox.askokcancel(
-                "Unsaved drawing",
-                f"This drawing has not been recognised or saved. Discard it before {action}?",
-                parent=self.root,
-            ):
-                then()
-            return
-        answer = messagebox.askyesnocancel(
-            "Unsaved review", f"Save your corrections before {action}?", parent=self.root
-        )
-        if answer is None:
-            return
-        if answer:
-            self.save(then=then)  # continues once the save has committed
-        else:
-            then()
-
     def quit(self) -> None:
         if self.retrainer.running:
             if not messagebox.askokcancel(
@@ -446,7 +369,7 @@ class App:
             ):
                 return
             self.retrainer.cancel()
-        self._confirm_discard("closing", self._close)
+        self.pages.confirm_discard("closing", self._close)
 
     def _close(self) -> None:
         self.closed = True  # callbacks still queued (after_run, after()) must not touch widgets

@@ -225,14 +225,20 @@ class CanvasView:
         # Downscaling wants smoothing; zoomed in, show crisp pixels so boxes can be placed exactly.
         smooth = self.scale * f < 2 and not fast
         resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
-        shown = crop.resize((out_w, out_h), resample)
-        # Reuse the photo and the canvas item when the size allows: creating a new Tk image
-        # costs more than the resize itself.
+        self._show(
+            crop.resize((out_w, out_h), resample), *self.to_screen((x0 // f) * f, (y0 // f) * f)
+        )
+
+    def _show(self, shown: Image.Image, sx: float, sy: float) -> None:
+        """Put ``shown`` on the canvas with its top-left corner at screen point (sx, sy).
+
+        The photo and the canvas item are reused when the size allows: creating a new Tk image
+        costs more than the resize itself.
+        """
         if self._photo is not None and (self._photo.width(), self._photo.height()) == shown.size:
             self._photo.paste(shown)
         else:
             self._photo = ImageTk.PhotoImage(shown)
-        sx, sy = self.to_screen((x0 // f) * f, (y0 // f) * f)
         items = self.canvas.find_withtag("page")
         if items:
             self.canvas.itemconfigure(items[0], image=self._photo)

@@ -102,7 +102,7 @@ class SidePanel:
         self.reading.pack(anchor="w", pady=(10, 0))
 
     def show(self, editor: Editor, reading: str = "") -> None:
-        """Mirror the selected box of ``editor``."""
+        """Mirror the selected box of ``editor`` (buttons disabled when none is selected)."""
         box = editor.current
         state = ["!disabled"] if box is not None else ["disabled"]
         for b in (*self.digit_buttons, self.not_digit, self.accept):
@@ -114,9 +114,7 @@ class SidePanel:
             )
             self.big.configure(text="–", fg="#888")
             self.confidence.configure(text="")
-            for b in self.alt_buttons:
-                b.configure(text="", command=lambda: None)
-                b.state(["disabled"])
+            self._show_alternatives([])
             return
         queue = editor.review_queue()
         pos = queue.index(box.id) + 1 if box.id in queue else 0
@@ -125,11 +123,14 @@ class SidePanel:
         pred = box.prediction
         if pred is None:
             self.confidence.configure(text="added by you" + ("" if box.label else ": type a digit"))
-            options: list[tuple[str, float | None]] = []
-        else:
-            note = "" if box.label == pred.label else f" (you: {box.label})"
-            self.confidence.configure(text=f"model: {pred.label} at {pred.confidence:.1%}{note}")
-            options = [(a.label, a.score) for a in pred.alternatives]
+            self._show_alternatives([])
+            return
+        note = "" if box.label == pred.label else f" (you: {box.label})"
+        self.confidence.configure(text=f"model: {pred.label} at {pred.confidence:.1%}{note}")
+        self._show_alternatives([(a.label, a.score) for a in pred.alternatives])
+
+    def _show_alternatives(self, options: list[tuple[str, float]]) -> None:
+        """One button per alternative (label and score) that relabels; the rest disabled."""
         for i, b in enumerate(self.alt_buttons):
             if i < len(options):
                 label, score = options[i]

@@ -20,6 +20,7 @@ VERSION_COLOURS = ("#2f6fdf", "#1f9d55", "#d93025", "#8e44ad", "#e5a000", "#16a2
 GRID = "#d9dde3"
 TEXT = "#222"
 MUTED = "#777"
+SMALL = ("DejaVu Sans", 8)
 
 
 def heat_colour(fraction: float, *, good: bool) -> str:
@@ -130,20 +131,17 @@ class StatsWindow:
     # ----- panels ------------------------------------------------------------------------------
 
     def _title(self, x: float, y: float, text: str) -> None:
-        self.canvas.create_text(x, y, text=text, anchor="nw", fill=TEXT, font=style.FONT_BOLD)
+        self._text(x, y, text, "nw", font=style.FONT_BOLD)
 
     def _empty(self, x0: float, y0: float, x1: float, y1: float, text: str) -> None:
-        self.canvas.create_text(
-            (x0 + x1) / 2, (y0 + y1) / 2, text=text, fill=MUTED, font=style.FONT
-        )
+        self._text((x0 + x1) / 2, (y0 + y1) / 2, text, "center", fill=MUTED)
 
     def _axes(self, x0: float, y0: float, x1: float, y1: float) -> None:
         """Percent gridlines 0..100 on the left of a plot area."""
-        c = self.canvas
         for pct in range(0, 101, 25):
             y = y1 - (y1 - y0) * pct / 100
-            c.create_line(x0, y, x1, y, fill=GRID)
-            c.create_text(x0 - 4, y, text=f"{pct}%", anchor="e", fill=MUTED, font=style.FONT)
+            self.canvas.create_line(x0, y, x1, y, fill=GRID)
+            self._text(x0 - 4, y, f"{pct}%", "e", fill=MUTED)
 
     def _timeline(self, x0: float, y0: float, x1: float, y1: float) -> None:
         c = self.canvas
@@ -168,16 +166,19 @@ class StatsWindow:
             c.create_oval(xs[i] - 3, ys[i] - 3, xs[i] + 3, ys[i] + 3, fill=col, outline="")
             if i == 0 or points[i - 1].model_version != p.model_version:
                 self._version_mark(xs[i], py0, py1, p.model_version, col)
-        c.create_text(px0, py1 + 6, text="first save", anchor="nw", fill=MUTED, font=style.FONT)
-        now = f"save {n} · now {values[-1]:.1%}"
-        c.create_text(px1, py1 + 6, text=now, anchor="ne", fill=MUTED, font=style.FONT)
+        self._text(px0, py1 + 6, "first save", "nw", fill=MUTED)
+        self._text(px1, py1 + 6, f"save {n} · now {values[-1]:.1%}", "ne", fill=MUTED)
 
     def _version_mark(self, x: float, y0: float, y1: float, version: str, colour: str) -> None:
         """A dashed line where a model version's saves begin, with its name on top."""
         self.canvas.create_line(x, y0, x, y1, fill=colour, dash=(3, 3))
-        self.canvas.create_text(
-            x + 3, y0, text=version, anchor="nw", fill=colour, font=style.FONT_BOLD
-        )
+        self._text(x + 3, y0, version, "nw", fill=colour, font=style.FONT_BOLD)
+
+    def _text(self, x: float, y: float, text: str, anchor: str, **options: Any) -> None:
+        """A label on the canvas: dark text in the window's font unless ``options`` say so."""
+        options.setdefault("fill", TEXT)
+        options.setdefault("font", style.FONT)
+        self.canvas.create_text(x, y, text=text, anchor=anchor, **options)
 
     def _bars(
         self,
@@ -189,32 +190,22 @@ class StatsWindow:
         colours: list[str],
     ) -> None:
         """Vertical bars of accuracy with the counts under each label."""
-        c = self.canvas
         px0, py0, px1, py1 = x0 + 44, y0 + 46, x1 - 10, y1 - 36
         self._axes(px0, py0, px1, py1)
         slot = (px1 - px0) / max(1, len(items))
         for i, ((label, counts), col) in enumerate(zip(items, colours, strict=True)):
-            bx = px0 + slot * i
+            mid = px0 + slot * (i + 0.5)
             acc = counts.accuracy
             if acc is not None:
                 top = py1 - (py1 - py0) * acc
-                c.create_rectangle(
-                    bx + slot * 0.18, top, bx + slot * 0.82, py1, fill=col, outline=""
+                self.canvas.create_rectangle(
+                    mid - slot * 0.32, top, mid + slot * 0.32, py1, fill=col, outline=""
                 )
-                small = ("DejaVu Sans", 8) if slot < 70 else style.FONT  # narrow bars: no overlap
-                c.create_text(
-                    bx + slot / 2, top - 2, text=f"{acc:.0%}", anchor="s", fill=TEXT, font=small
-                )
-            c.create_text(
-                bx + slot / 2, py1 + 4, text=label, anchor="n", fill=TEXT, font=style.FONT_BOLD
-            )
-            c.create_text(
-                bx + slot / 2,
-                py1 + 18,
-                text=f"{counts.correct}/{counts.total}",
-                anchor="n",
-                fill=MUTED,
-                font=("DejaVu Sans", 8),
+                small = SMALL if slot < 70 else style.FONT  # narrow bars: no overlap
+                self._text(mid, top - 2, f"{acc:.0%}", "s", font=small)
+            self._text(mid, py1 + 4, label, "n", font=style.FONT_BOLD)
+            self._text(
+                mid, py1 + 18, f"{counts.correct}/{counts.total}", "n", fill=MUTED, font=SMALL
             )
 
     def _per_model(self, x0: float, y0: float, x1: float, y1: float) -> None:
@@ -239,7 +230,6 @@ class StatsWindow:
         self._bars(x0, y0, x1, y1, items, colours)
 
     def _confusion(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        c = self.canvas
         self._title(x0, y0, "Confusion: model said (rows) × you said (columns)")
         if self.stats is None:
             self._empty(x0, y0, x1, y1, "no reviews saved yet")
@@ -247,35 +237,23 @@ class StatsWindow:
         matrix = self.stats.confusion
         rows = list(matrix)
         cols = list(next(iter(matrix.values())).keys()) if matrix else []
-        short = lambda s: {"not_digit": "no", "missed": "miss"}.get(s, s)  # noqa: E731
         gx0, gy0 = x0 + 44, y0 + 44
         cw = (x1 - gx0) / max(1, len(cols))
         ch = (y1 - gy0) / max(1, len(rows))
         peak = max([v for r in matrix.values() for v in r.values()] + [1])
         for j, col in enumerate(cols):
-            c.create_text(
-                gx0 + cw * (j + 0.5),
-                gy0 - 4,
-                text=short(col),
-                anchor="s",
-                fill=TEXT,
-                font=style.FONT_BOLD,
-            )
+            self._text(gx0 + cw * (j + 0.5), gy0 - 4, _short(col), "s", font=style.FONT_BOLD)
         for i, row in enumerate(rows):
-            c.create_text(
-                gx0 - 4,
-                gy0 + ch * (i + 0.5),
-                text=short(row),
-                anchor="e",
-                fill=TEXT,
-                font=style.FONT_BOLD,
-            )
+            self._text(gx0 - 4, gy0 + ch * (i + 0.5), _short(row), "e", font=style.FONT_BOLD)
             for j, col in enumerate(cols):
                 n = matrix[row][col]
                 fill = heat_colour(n / peak, good=row == col) if n else "white"
                 cx, cy = gx0 + cw * j, gy0 + ch * i
-                c.create_rectangle(cx, cy, cx + cw, cy + ch, fill=fill, outline=GRID)
+                self.canvas.create_rectangle(cx, cy, cx + cw, cy + ch, fill=fill, outline=GRID)
                 if n:
-                    c.create_text(
-                        cx + cw / 2, cy + ch / 2, text=str(n), fill=TEXT, font=("DejaVu Sans", 8)
-                    )
+                    self._text(cx + cw / 2, cy + ch / 2, str(n), "center", font=SMALL)
+
+
+def _short(label: str) -> str:
+    """Confusion headings short enough for a narrow cell."""
+    return {"not_digit": "no", "missed": "miss"}.get(label, label)

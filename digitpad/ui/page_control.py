@@ -1,0 +1,134 @@
+"""A page's life in the window: New, Open, Save, and asking before unsaved work is lost.
+
+Loading and saving run on :class:`~digitpad.ui.jobs.Jobs` threads; their ``load.*`` and
+``save.*`` events come back here through the app's event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import filedialog, messagebox
+from typing import TYPE_CHECKING, Any
+
+from digitpad.imageio import SUPPORTED_SUFFIXES
+from digitpad.ui import services
+from digitpad.ui.editor import Editor
+from digitpad.ui.trace import trace
+
+if TYPE_CHECKING:
+    from digitpad.store import SavedReview
+    from digitpad.ui.app import App
+
+
+class PageControl:
+    """Opens and saves the app's page; never drops unsaved work without asking."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._after_save: Callable[[], None] | None = None
+
+    # ----- save --------------------------------------------------------------------------------
+
+    def can_save(self) -> bool:
+        """A recognised page with changes since its last save, and no save in flight."""
+        editor = self.app.editor
+        return editor.recognised and editor.dirty and not self.app.jobs.busy("save")
+
+    def save(self, then: Callable[[], None] | None = None) -> None:
+        """Save the review off the Tk thread, then run ``then`` once it has committed.
+
+        Raises:
+            EditorError: a new box has no digit yet (nothing is saved).
+        """
+        app = self.app
+        payload = app.editor.build_payload()
+        tag = (app.page_serial, app.editor.history.token, len(payload.boxes))
+        self._after_save = then
+        app.jobs.start("save", services.save_review, app.home, payload, tag=tag)
+        app.status.say("Saving…")
+
+    def on_save_done(self, payload: tuple[tuple[int, int, int], SavedReview]) -> None:
+        (serial, token, n), saved = payload
+        app = self.app
+        if serial == app.page_serial:
+            app.editor.mark_saved(token)
+        app.status.say(services.saved_text(saved, n))
+        trace("saved", review=saved.review_id, replaced=saved.replaced, boxes=n)
+        app.refresh()
+        app.accuracy.refresh()
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
+
+    def on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self._after_save = None  # the page stays open and unsaved: nothing is lost
+        self.app.show_error(payload[1])
+
+    # ----- new and open ------------------------------------------------------------------------
+
+    def new_page(self) -> None:
+        """A blank drawing, once unsaved work is saved or given up."""
+        self.confirm_discard(
+            "starting a new page", lambda: self.app.show_page(Editor(), "new drawing")
+        )
+
+    def open_page(self) -> None:
+        """Ask for an image file and open it, once unsaved work is saved or given up."""
+
+        def ask() -> None:
+            kinds = " ".join(f"*{s} *{s.upper()}" for s in SUPPORTED_SUFFIXES)
+            path = filedialog.askopenfilename(
+                parent=self.app.root,
+                title="Open a page",
+                filetypes=[("Images", kinds), ("All files", "*")],
+            )
+            if path:
+                self.load(path)
+
+        self.confirm_discard("opening another page", ask)
+
+    def load(self, path: str) -> None:
+        """Read the page at ``path`` off the Tk thread; it replaces the current page when read."""
+        self.app.status.say(f"Opening {Path(path).name}…")
+        self.app.jobs.start("load", services.load_page, path, tag=path)
+
+    def on_load_done(self, payload: tuple[str, Any]) -> None:
+        path, image = payload
+        self.app.show_page(Editor(image, source="loaded"), Path(path).name)
+        h, w = image.shape[:2]
+        self.app.status.say(f"Opened {Path(path).name} ({w}×{h}) · Ctrl+R recognises")
+        trace("loaded", path=path, size=[w, h])
+
+    def on_load_failed(self, payload: tuple[str, BaseException]) -> None:
+        self.app.show_error(payload[1])
+
+    # ----- unsaved work ------------------------------------------------------------------------
+
+    def confirm_discard(self, action: str, then: Callable[[], None]) -> None:
+        """Run ``then`` unless unsaved work would be lost and the person says no.
+
+        A recognised page offers Save first (``then`` runs once the save has committed); a
+        drawing that was never recognised can only be kept or discarded.
+        """
+        ed, parent = self.app.editor, self.app.root
+        if not ed.dirty:
+            then()
+            return
+        if not ed.recognised:
+            if messagebox.askokcancel(
+                "Unsaved drawing",
+                f"This drawing has not been recognised or saved. Discard it before {action}?",
+                parent=parent,
+            ):
+                then()
+            return
+        answer = messagebox.askyesnocancel(
+            "Unsaved review", f"Save your corrections before {action}?", parent=parent
+        )
+        if answer is None:
+            return
+        if answer:
+            self.save(then=then)
+        else:
+            then()
