@@ -61,6 +61,7 @@ class AccuracyCounts:
         return AccuracyCounts(self.correct + other.correct, self.total + other.total)
 
     def to_dict(self) -> dict[str, float | int | None]:
+        """``{"correct", "total", "accuracy"}`` for JSON (accuracy None when nothing counted)."""
         return {"correct": self.correct, "total": self.total, "accuracy": self.accuracy}
 
 

@@ -8,6 +8,7 @@ HELP = "open the app: draw or load a page, recognise, correct, save, retrain"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the optional PAGE argument (``--home`` comes from the CLI)."""
     parser.add_argument("page", nargs="?", default=None, help="a page image to open at start")
 
 

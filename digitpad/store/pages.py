@@ -34,6 +34,7 @@ _EXIF_ORIENTATION = 0x0112
 
 
 def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` as 64 lowercase hex digits: a page's address."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -260,6 +260,7 @@ class App:
     # ----- model -------------------------------------------------------------------------------
 
     def start_model_load(self) -> None:
+        """Load the home's active model on a worker; ``model.*`` events report back."""
         self.jobs.start("model", services.load_recogniser, self.home)
 
     def on_model_done(self, payload: tuple[Any, Any]) -> None:
@@ -284,6 +285,7 @@ class App:
 
     @property
     def model_version(self) -> str | None:
+        """The loaded model's version ("v3"), or None before a model is loaded."""
         return None if self.recogniser is None else self.recogniser.classifier.version
 
     # ----- recognise ---------------------------------------------------------------------------
@@ -304,6 +306,7 @@ class App:
         )
 
     def recognise(self) -> None:
+        """Recognise the page off the Tk thread (once the model is loaded, if it is not yet)."""
         t0 = time.perf_counter()
         if self.recogniser is None:
             self._pending_recognise = t0
@@ -363,6 +366,7 @@ class App:
         self.refresh()
 
     def quit(self) -> None:
+        """Close the window, after asking about a running retrain and unsaved work."""
         if self.retrainer.running:
             if not messagebox.askokcancel(
                 "Retrain running", "A retrain is running. Cancel it and quit?", parent=self.root
@@ -378,19 +382,27 @@ class App:
     # ----- editing commands --------------------------------------------------------------------
 
     def undo(self) -> None:
+        """Undo one edit and say which in the status bar."""
         name = self.editor.undo()
         self.status.say(f"Undid {name}" if name else "Nothing to undo")
 
     def redo(self) -> None:
+        """Redo one edit and say which in the status bar."""
         name = self.editor.redo()
         self.status.say(f"Redid {name}" if name else "Nothing to redo")
 
     def clear(self) -> None:
+        """Wipe the ink and every box as one undoable step."""
         if self.editor.clear():
             self.reading = ""
             self.status.say("Cleared the page (Ctrl+Z brings it back)")
 
     def set_tool(self, tool: str) -> None:
+        """Switch the canvas tool ("pen", "eraser" or "box") and mirror it in the side panel.
+
+        Raises:
+            ValueError: an unknown tool.
+        """
         self.view.set_tool(tool)
         self.side.tool.set(tool)
 
@@ -412,6 +424,7 @@ class App:
             self.status.say("New box: type its digit (drag it or its handles to adjust)")
 
     def escape(self) -> None:
+        """Esc: close the shortcut overlay if it is open, otherwise deselect."""
         if self.help.visible:
             self.help.hide()
         else:

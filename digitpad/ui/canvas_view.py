@@ -103,6 +103,11 @@ class CanvasView:
         self.fit()
 
     def set_tool(self, tool: str) -> None:
+        """Use ``tool`` for gestures on the canvas (and show its cursor).
+
+        Raises:
+            ValueError: ``tool`` is not one of TOOLS.
+        """
         if tool not in TOOLS:
             raise ValueError(tool)
         self.tool = tool
@@ -116,9 +121,11 @@ class CanvasView:
         return max(1, self.canvas.winfo_width()), max(1, self.canvas.winfo_height())
 
     def to_page(self, sx: float, sy: float) -> tuple[float, float]:
+        """Screen (canvas) point -> page pixel coordinates."""
         return self.ox + sx / self.scale, self.oy + sy / self.scale
 
     def to_screen(self, px: float, py: float) -> tuple[float, float]:
+        """Page pixel coordinates -> screen (canvas) point."""
         return (px - self.ox) * self.scale, (py - self.oy) * self.scale
 
     def fit(self) -> None:
@@ -146,6 +153,7 @@ class CanvasView:
         self._settle_later()
 
     def zoom_centre(self, factor: float) -> None:
+        """Zoom by ``factor`` about the middle of the view."""
         cw, ch = self._viewport()
         self.zoom_at(factor, cw / 2, ch / 2)
 

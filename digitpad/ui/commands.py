@@ -37,6 +37,11 @@ class CommandSet:
         self.after_run: Callable[[str], None] = lambda name: None
 
     def add(self, command: Command) -> Command:
+        """Register ``command`` and return it.
+
+        Raises:
+            ValueError: a command with that name exists already.
+        """
         if command.name in self._commands:
             raise ValueError(f"duplicate command {command.name!r}")
         self._commands[command.name] = command
@@ -49,9 +54,15 @@ class CommandSet:
         return name in self._commands
 
     def names(self) -> list[str]:
+        """Every command name, in the order they were added."""
         return list(self._commands)
 
     def enabled(self, name: str) -> bool:
+        """Whether command ``name`` can run now.
+
+        Raises:
+            KeyError: no such command.
+        """
         return self._commands[name].tester()
 
     def states(self) -> dict[str, bool]:

@@ -35,9 +35,11 @@ class PatchEdit:
     after: np.ndarray
 
     def undo(self) -> None:
+        """Put back the pixels from before the stroke."""
         self.drawing.paste(self.before, self.region)
 
     def redo(self) -> None:
+        """Put back the pixels from after the stroke."""
         self.drawing.paste(self.after, self.region)
 
 
@@ -61,6 +63,7 @@ class Drawing:
 
     @property
     def size(self) -> tuple[int, int]:
+        """(width, height) of the page in pixels."""
         return self.image.size
 
     def array(self) -> np.ndarray:
@@ -78,6 +81,7 @@ class Drawing:
         self.revision += 1
 
     def set_pen_width(self, width: int) -> None:
+        """Set the pen width in pixels, clamped to MIN_WIDTH..MAX_WIDTH."""
         self.pen_width = int(min(MAX_WIDTH, max(MIN_WIDTH, width)))
 
     @property
@@ -87,6 +91,7 @@ class Drawing:
 
     @property
     def drawing(self) -> bool:
+        """Whether a stroke is in progress (the button is still down)."""
         return self._snapshot is not None
 
     def begin(self, x: float, y: float, *, eraser: bool = False) -> Box:

@@ -51,10 +51,12 @@ class EditBox:
 
     @property
     def confidence(self) -> float | None:
+        """The model's confidence in this box, or None for a box the person added."""
         return None if self.prediction is None else self.prediction.confidence
 
     @property
     def added(self) -> bool:
+        """Whether the person added this box (a digit the model missed)."""
         return self.prediction is None
 
     @property
@@ -85,9 +87,11 @@ class _BoxesEdit:
     after: _State
 
     def undo(self) -> None:
+        """Restore the boxes and selection from before the edit."""
         self.editor._restore(*self.before)
 
     def redo(self) -> None:
+        """Restore the boxes and selection from after the edit."""
         self.editor._restore(*self.after)
 
 
@@ -99,10 +103,12 @@ class _CompoundEdit:
     parts: tuple[_BoxesEdit | PatchEdit, ...]
 
     def undo(self) -> None:
+        """Undo every part, last first."""
         for part in reversed(self.parts):
             part.undo()
 
     def redo(self) -> None:
+        """Redo every part, in order."""
         for part in self.parts:
             part.redo()
 
@@ -129,6 +135,7 @@ class Editor:
 
     @property
     def size(self) -> tuple[int, int]:
+        """(width, height) of the page in pixels."""
         return self.drawing.size
 
     @property
@@ -138,6 +145,7 @@ class Editor:
 
     @property
     def recognised(self) -> bool:
+        """Whether the page has been recognised (so it can be saved)."""
         return self.model_version is not None
 
     def visible(self) -> list[EditBox]:
@@ -145,6 +153,7 @@ class Editor:
         return [b for b in self.boxes if not b.deleted]
 
     def get(self, box_id: int | None) -> EditBox | None:
+        """The box with ``box_id``, or None (also for None)."""
         for b in self.boxes:
             if b.id == box_id:
                 return b
@@ -184,6 +193,7 @@ class Editor:
     # ----- selection and the review queue (not edits: they do not touch the page) ------------
 
     def select(self, box_id: int | None) -> None:
+        """Select the box with ``box_id``; an unknown id (or None) deselects."""
         self.selected = box_id if self.get(box_id) is not None else None
         self.revision += 1
 

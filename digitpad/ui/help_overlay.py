@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter as tk
+from typing import Any
 
 from digitpad.ui.commands import KEYMAP, MOUSE_HELP
 
@@ -34,13 +35,16 @@ class HelpOverlay:
         self.visible = False
 
     def toggle(self) -> None:
+        """Show the overlay, or hide it when it is showing."""
         self.hide() if self.visible else self.show()
 
     def hide(self) -> None:
+        """Remove the overlay from the canvas."""
         self.canvas.delete("help")
         self.visible = False
 
     def show(self) -> None:
+        """Draw every shortcut and gesture over the canvas, in two columns."""
         c = self.canvas
         c.delete("help")
         lines = help_lines()
@@ -49,30 +53,15 @@ class HelpOverlay:
         pw, ph = min(w - 20, 900), min(h - 20, 70 + 21 * half)
         x0, y0 = (w - pw) / 2, (h - ph) / 2
         c.create_rectangle(x0, y0, x0 + pw, y0 + ph, fill=PANEL, outline=KEY, width=2, tags="help")
-        c.create_text(
-            x0 + 18,
-            y0 + 14,
-            text="Keyboard shortcuts  (? or Esc to close)",
-            anchor="nw",
-            fill=KEY,
-            font=("DejaVu Sans", 13, "bold"),
-            tags="help",
-        )
+        title = "Keyboard shortcuts  (? or Esc to close)"
+        self._text(x0 + 18, y0 + 14, title, KEY, ("DejaVu Sans", 13, "bold"))
         for i, (keys, what) in enumerate(lines):
             col, row = divmod(i, half)
-            x = x0 + 18 + col * pw / 2
-            y = y0 + 48 + row * 21
-            c.create_text(
-                x,
-                y,
-                text=keys,
-                anchor="nw",
-                fill=KEY,
-                font=("DejaVu Sans Mono", 10, "bold"),
-                tags="help",
-            )
-            c.create_text(
-                x + 140, y, text=what, anchor="nw", fill=TEXT, font=("DejaVu Sans", 10), tags="help"
-            )
+            x, y = x0 + 18 + col * pw / 2, y0 + 48 + row * 21
+            self._text(x, y, keys, KEY, ("DejaVu Sans Mono", 10, "bold"))
+            self._text(x + 140, y, what, TEXT, ("DejaVu Sans", 10))
         c.tag_raise("help")
         self.visible = True
+
+    def _text(self, x: float, y: float, text: str, fill: str, font: tuple[Any, ...]) -> None:
+        self.canvas.create_text(x, y, text=text, anchor="nw", fill=fill, font=font, tags="help")

@@ -14,9 +14,11 @@ class Edit(Protocol):
 
     label: str
 
-    def undo(self) -> None: ...
+    def undo(self) -> None:
+        """Reverse the edit."""
 
-    def redo(self) -> None: ...
+    def redo(self) -> None:
+        """Apply the edit again."""
 
 
 @dataclass
@@ -67,10 +69,12 @@ class History:
 
     @property
     def can_undo(self) -> bool:
+        """Whether there is an edit to undo."""
         return bool(self._undo)
 
     @property
     def can_redo(self) -> bool:
+        """Whether there is an undone edit to redo."""
         return bool(self._redo)
 
     @property

@@ -34,11 +34,13 @@ class Jobs:
         self._lock = threading.Lock()
 
     def busy(self, name: str) -> bool:
+        """Whether a job named ``name`` is running."""
         with self._lock:
             return name in self._busy
 
     @property
     def any_busy(self) -> bool:
+        """Whether any job is running."""
         with self._lock:
             return bool(self._busy)
 
@@ -107,6 +109,7 @@ class RetrainOutcome:
 
     @property
     def ok(self) -> bool:
+        """Whether the retrain exited cleanly and reported "done"."""
         return (
             self.returncode == 0
             and self.final is not None
@@ -116,10 +119,12 @@ class RetrainOutcome:
 
     @property
     def promoted(self) -> bool:
+        """Whether the retrain promoted its new model."""
         return self.ok and bool(self.final and self.final.get("promoted"))
 
     @property
     def version(self) -> str | None:
+        """The new model's version ("v4"), or None when none was made."""
         v = (self.final or {}).get("version")
         if v is None:
             return None
@@ -154,6 +159,7 @@ class RetrainJob:
 
     @property
     def running(self) -> bool:
+        """Whether the retrain process is still alive."""
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:

@@ -24,6 +24,7 @@ class RetrainControl:
 
     @property
     def running(self) -> bool:
+        """Whether a retrain process is running."""
         return self.job is not None
 
     def start(self) -> None:

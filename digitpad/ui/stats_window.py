@@ -64,6 +64,7 @@ class AccuracyControl:
         trace("counter", text=text)
 
     def open_window(self) -> None:
+        """Open the Stats window (or raise it) and refresh what it shows."""
         if self.window is not None and self.window.alive:
             self.window.raise_()
         else:
@@ -98,6 +99,7 @@ class StatsWindow:
         jobs.start("timeline", services.read_timeline, home)
 
     def close(self) -> None:
+        """Close the window; later updates are ignored."""
         self.alive = False
         self.top.destroy()
         # Free the dead window's Tk objects now, on the Tk thread; a collection triggered later
@@ -105,18 +107,22 @@ class StatsWindow:
         gc.collect()
 
     def raise_(self) -> None:
+        """Bring the window to the front."""
         self.top.deiconify()
         self.top.lift()
 
     def update_stats(self, stats: Any) -> None:
+        """Show new stats (per model, per digit, confusion)."""
         self.stats = stats
         self.draw()
 
     def update_timeline(self, points: list[TimelinePoint]) -> None:
+        """Show a new accuracy timeline (oldest point first)."""
         self.timeline = points
         self.draw()
 
     def draw(self) -> None:
+        """Redraw the four panels to fit the window's current size."""
         if not self.alive:
             return
         c = self.canvas

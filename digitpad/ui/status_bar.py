@@ -31,12 +31,15 @@ class StatusBar:
         self.progress_text.pack(side="left", fill="x", expand=True)
 
     def say(self, text: str) -> None:
+        """Show ``text`` (on one line) as the status message."""
         self.message.configure(text=" ".join(text.split()))
 
     def set_counter(self, text: str) -> None:
+        """Show the live accuracy counter text."""
         self.counter.configure(text=text)
 
     def show_progress(self, fraction: float | None, text: str) -> None:
+        """Show the retrain progress row: ``fraction`` 0..1 (None: no estimate yet), ``text``."""
         if not self.progress_frame.winfo_manager():  # not packed yet
             self.progress_frame.pack(side="top", fill="x")
         self.progress_text.configure(text=f"Retraining: {text}")
@@ -51,5 +54,6 @@ class StatusBar:
             self.bar.configure(value=fraction)
 
     def hide_progress(self) -> None:
+        """Remove the retrain progress row."""
         self.bar.stop()
         self.progress_frame.pack_forget()
