@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -250,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "recognise_bench.json")
     args = parser.parse_args(argv)
     quick = args.quick
-    results: dict[str, object] = {"model": str(args.model)}
+    # the machine is shared: record how busy it was, timings depend on it
+    results: dict[str, object] = {"model": str(args.model), "load_avg_start": os.getloadavg()[0]}
 
     loads = []
     for _ in range(5):
@@ -290,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("tesseract", json.dumps(results["tesseract"]), flush=True)
 
+    results["load_avg_end"] = os.getloadavg()[0]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -67,8 +67,9 @@ def decide(
 ) -> list[tuple[Box, np.ndarray]]:
     """Pick the best reading of every candidate; return its parts with their probabilities.
 
-    A reading scores the mean log-probability of "some digit" for its parts times the best
-    digit's share; the whole box wins unless a split beats it by ``SPLIT_MARGIN``. A whole box
+    A reading scores the mean log of its parts' best digit probabilities (a geometric mean, so
+    readings with different numbers of parts compare fairly); the whole box wins unless a split
+    beats it by ``SPLIT_MARGIN``. A whole box
     that the classifier calls "not a digit" still competes: two touching digits are not one.
     """
     row = {b: i for i, b in enumerate(boxes)}
@@ -98,8 +99,8 @@ def to_digits(
 ) -> list[Digit]:
     """Digits for the chosen parts: boxes in page pixels, top-3 alternatives, filtered.
 
-    A part is dropped when "not a digit" is its most likely class (by the total of the digit
-    classes) or its best digit's probability is below ``min_confidence``.
+    A part is dropped when "not a digit" has probability 0.5 or more, or its best digit's
+    probability is below ``min_confidence``.
     """
     digits = []
     for b, p in parts:
