@@ -55,6 +55,51 @@ def test_a_new_recognition_or_another_page_is_a_new_review(home):
     assert stats.reviews == 3 and stats.overall.total == 15
 
 
+def test_resave_after_new_ink_replaces_the_review_named_by_the_app(home):
+    first = payload(1)
+    inked = first.image.copy()
+    inked[30:40, 50:60] = 0  # the person drew more after saving: another page hash
+    with CorrectionStore.open(home) as store:
+        one = store.save(first)
+        two = store.save(
+            dataclasses.replace(_accept_the_six(first), image=inked), replaces=one.review_id
+        )
+        stats = store.stats()
+        samples = list(store.training_samples())
+        truths = store.page_truths()
+    assert two.replaced and two.review_id == one.review_id
+    assert (stats.reviews, stats.pages, stats.overall.correct, stats.overall.total) == (1, 1, 3, 5)
+    assert len(truths) == 1 and (samples[0].image == inked).all()  # the page as saved last
+
+
+def test_the_old_page_stays_while_another_review_uses_it(home):
+    older = payload(1)
+    later = dataclasses.replace(older, started_at=older.started_at + 60)  # recognised again
+    inked = later.image.copy()
+    inked[30:40, 50:60] = 0
+    with CorrectionStore.open(home) as store:
+        store.save(older)
+        rid = store.save_review(later)
+        store.save(dataclasses.replace(later, image=inked), replaces=rid)
+        stats = store.stats()
+        assert {t.page_hash for t in store.page_truths()} == {
+            store.pages.put_array(older.image)[0],
+            store.pages.put_array(inked)[0],
+        }
+    assert (stats.reviews, stats.pages) == (2, 2)
+
+
+def test_replaces_must_name_a_save_of_the_same_session(home):
+    first, other = payload(1), payload(2)
+    with CorrectionStore.open(home) as store:
+        one = store.save(first)
+        with pytest.raises(StoreError, match=f"review #{one.review_id} is not an earlier save"):
+            store.save(other, replaces=one.review_id)
+        assert store.review_ids() == [one.review_id]
+        gone = store.save(other, replaces=one.review_id + 99)  # no such review: a new one
+        assert not gone.replaced and store.stats().reviews == 2
+
+
 def test_a_failed_resave_keeps_the_earlier_save(home, monkeypatch):
     first = payload(1)
     with CorrectionStore.open(home) as store:

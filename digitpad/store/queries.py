@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from digitpad.accuracy import AccuracyCounts
+from digitpad.errors import StoreError
 from digitpad.store import rows
 from digitpad.store.records import ImportedPage, PageTruth, ReviewTally
 from digitpad.types import NOT_DIGIT, Annotation, Box
@@ -40,29 +41,66 @@ def reuse_earlier_save(
     page_id: int,
     started_at: float,
     *,
+    replaces: int | None,
     model_version: str,
     saved_at: float,
 ) -> int | None:
-    """Empty the earlier save of the same review session (page and ``started_at``) for reuse.
+    """Empty the earlier save of this review session for reuse; return its id (None: no save).
 
-    Deletes its boxes and stamps the review with the new save; returns its id, or None when the
-    session was never saved. The caller inserts the new boxes in the same transaction, so the
-    session always has exactly one review and its predictions are never counted twice. Its id
-    stays the same: the person saved the same review again.
+    The session's earlier saves are the review of the same page with the same ``started_at``,
+    and ``replaces`` (the id the app got from its last save of this session: the page's ink may
+    have changed since). Their boxes are deleted, one review is kept (its id stays: the person
+    saved the same review again) and moved to ``page_id`` with the new stamp; a page no review
+    uses any more loses its row. The caller inserts the new boxes in the same transaction, so
+    the session always has exactly one review and its predictions never count twice.
+
+    Raises:
+        StoreError: ``replaces`` names a review of another session or an import.
     """
-    row = conn.execute(
-        "SELECT id FROM reviews WHERE page_id = ? AND started_at = ? AND kind = 'review'",
-        (page_id, started_at),
-    ).fetchone()
-    if row is None:
+    earlier = _session_saves(conn, page_id, started_at, replaces)
+    if not earlier:
         return None
-    review_id = int(row[0])
-    conn.execute("DELETE FROM boxes WHERE review_id = ?", (review_id,))
+    keep = min(earlier)
+    marks = ", ".join("?" * len(earlier))
+    old_pages = [
+        r[0] for r in conn.execute(f"SELECT page_id FROM reviews WHERE id IN ({marks})", earlier)
+    ]
+    conn.execute(f"DELETE FROM boxes WHERE review_id IN ({marks})", earlier)
+    conn.execute(f"DELETE FROM reviews WHERE id IN ({marks}) AND id != ?", (*earlier, keep))
     conn.execute(
-        "UPDATE reviews SET model_version = ?, saved_at = ? WHERE id = ?",
-        (model_version, saved_at, review_id),
+        "UPDATE reviews SET page_id = ?, model_version = ?, saved_at = ? WHERE id = ?",
+        (page_id, model_version, saved_at, keep),
     )
-    return review_id
+    for old in set(old_pages) - {page_id}:
+        conn.execute(
+            "DELETE FROM pages WHERE id = ? "
+            "AND NOT EXISTS (SELECT 1 FROM reviews WHERE page_id = ?)",
+            (old, old),
+        )
+    return keep
+
+
+def _session_saves(
+    conn: sqlite3.Connection, page_id: int, started_at: float, replaces: int | None
+) -> list[int]:
+    found = {
+        int(r[0])
+        for r in conn.execute(
+            "SELECT id FROM reviews WHERE page_id = ? AND started_at = ? AND kind = 'review'",
+            (page_id, started_at),
+        )
+    }
+    if replaces is not None:
+        row = conn.execute(
+            "SELECT kind, started_at FROM reviews WHERE id = ?", (replaces,)
+        ).fetchone()
+        if row is not None and tuple(row) != ("review", started_at):
+            raise StoreError(
+                f"cannot save: review #{replaces} is not an earlier save of this review"
+            )
+        if row is not None:
+            found.add(replaces)
+    return sorted(found)
 
 
 def insert_review(

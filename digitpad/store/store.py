@@ -81,18 +81,20 @@ class CorrectionStore:
         """Save one review in one transaction and return its id; see :meth:`save`."""
         return self.save(payload).review_id
 
-    def save(self, payload: ReviewPayload) -> SavedReview:
+    def save(self, payload: ReviewPayload, *, replaces: int | None = None) -> SavedReview:
         """Save one review (the page and every box outcome) in one transaction.
 
-        A second save of the same review session (same page pixels and same ``started_at``:
-        the person edited after saving and saved again) replaces the earlier save's boxes in
-        the same transaction and keeps its review id, so its predictions count once and
-        training sees the latest labels. When
-        this returns, the review is on disk (WAL, synchronous=FULL) and survives a crash.
+        A second save of the same review session (the person edited after saving and saved
+        again) replaces the earlier save in the same transaction and keeps its review id, so
+        its predictions count once and training sees the latest labels. The earlier save is
+        found by page pixels and ``started_at``, or given as ``replaces`` (the id the first
+        save returned) when the page's ink may have changed since. When this returns, the
+        review is on disk (WAL, synchronous=FULL) and survives a crash.
 
         Raises:
-            StoreError: the payload is invalid (unknown source/outcome/label, empty box) or
-                the store cannot be written. StoreBusyError: locked by another process too long.
+            StoreError: the payload is invalid (unknown source/outcome/label, empty box),
+                ``replaces`` is a review of another session, or the store cannot be written.
+            StoreBusyError: locked by another process too long.
         """
         rgb = rows.as_rgb(payload.image)
         rows.check_payload(payload)
@@ -104,7 +106,9 @@ class CorrectionStore:
         def write(conn: sqlite3.Connection) -> SavedReview:
             page_id = queries.ensure_page(conn, page_hash, payload.source, width, height)
             stamp = {"model_version": payload.model_version, "saved_at": payload.saved_at}
-            earlier = queries.reuse_earlier_save(conn, page_id, payload.started_at, **stamp)
+            earlier = queries.reuse_earlier_save(
+                conn, page_id, payload.started_at, replaces=replaces, **stamp
+            )
             review_id = earlier or queries.insert_review(
                 conn, page_id, kind="review", started_at=payload.started_at, **stamp
             )

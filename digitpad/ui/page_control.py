@@ -27,6 +27,9 @@ class PageControl:
     def __init__(self, app: App) -> None:
         self.app = app
         self._after_save: Callable[[], None] | None = None
+        # (page serial, started_at, review id) of the last save: saving that review session
+        # again names the review to replace, even when the ink changed (another page hash).
+        self._last_save: tuple[int, float, int] | None = None
 
     # ----- save --------------------------------------------------------------------------------
 
@@ -43,14 +46,23 @@ class PageControl:
         """
         app = self.app
         payload = app.editor.build_payload()
-        tag = (app.page_serial, app.editor.history.token, len(payload.boxes))
+        replaces = self._replaces(payload.started_at)
+        tag = (app.page_serial, app.editor.history.token, len(payload.boxes), payload.started_at)
         self._after_save = then
-        app.jobs.start("save", services.save_review, app.home, payload, tag=tag)
+        app.jobs.start("save", services.save_review, app.home, payload, replaces, tag=tag)
         app.status.say("Saving…")
 
-    def on_save_done(self, payload: tuple[tuple[int, int, int], SavedReview]) -> None:
-        (serial, token, n), saved = payload
+    def _replaces(self, started_at: float) -> int | None:
+        """The review this page's review session was last saved as, if any."""
+        last = self._last_save
+        if last is not None and last[:2] == (self.app.page_serial, started_at):
+            return last[2]
+        return None
+
+    def on_save_done(self, payload: tuple[tuple[int, int, int, float], SavedReview]) -> None:
+        (serial, token, n, started_at), saved = payload
         app = self.app
+        self._last_save = (serial, started_at, saved.review_id)
         if serial == app.page_serial:
             app.editor.mark_saved(token)
         app.status.say(services.saved_text(saved, n))

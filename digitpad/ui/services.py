@@ -61,8 +61,9 @@ def load_page(path: str) -> np.ndarray:
     return load_image(path)
 
 
-def save_review(home: Home, payload: ReviewPayload) -> SavedReview:
-    """Write one review in one transaction (replacing an earlier save of the same session).
+def save_review(home: Home, payload: ReviewPayload, replaces: int | None = None) -> SavedReview:
+    """Write one review in one transaction, replacing the earlier save of the same review
+    session (``replaces``: the id that save returned; see CorrectionStore.save).
 
     Raises:
         StoreError / StoreBusyError: the store refused or stayed locked.
@@ -70,7 +71,7 @@ def save_review(home: Home, payload: ReviewPayload) -> SavedReview:
     from digitpad.store import CorrectionStore
 
     with CorrectionStore.open(home) as store:
-        return store.save(payload)
+        return store.save(payload, replaces=replaces)
 
 
 def read_stats(home: Home) -> Stats:

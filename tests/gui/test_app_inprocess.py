@@ -264,6 +264,16 @@ def test_save_edit_save_again_replaces_the_first_save(make_app, home):
         stats = store.stats()
         assert store.review_ids() == [1]
     assert (stats.reviews, stats.overall.correct, stats.overall.total) == (1, 1, 2)
+    app.set_tool("pen")
+    _drag(app.view.canvas, [(200, 200), (200, 300)])  # more ink: the page's pixels change
+    app.commands.run("save")
+    pump(app, lambda: not app.editor.dirty)
+    assert app.status.message.cget("text").startswith("Saved review #1 again:")
+    with CorrectionStore.open(home) as store:
+        stats = store.stats()
+        (truth,) = store.page_truths()
+        assert (store.page_image(truth.page_hash) == app.editor.drawing.array()).all()
+    assert (stats.reviews, stats.pages, stats.overall.total) == (1, 1, 2)
 
 
 def test_unsaved_work_is_protected(make_app, dialogs):
