@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, groupby
 
 from digitpad.accuracy import AccuracyCounts, trailing
 
@@ -40,18 +40,18 @@ def compute_timeline(conn: sqlite3.Connection, last: int) -> list[TimelinePoint]
         ValueError: ``last`` < 1.
     """
     meta = {rid: (saved, version) for rid, saved, version in conn.execute(_REVIEWS_SQL)}
-    order: list[int] = []  # review ids in save order
-    own: list[AccuracyCounts] = []  # each review's counts
-    right: list[bool] = []  # one flag per counted box, in save order
-    for review_id, correct in conn.execute(_COUNTED_SQL):
-        if not order or order[-1] != review_id:
-            order.append(review_id)
-            own.append(AccuracyCounts())
-        own[-1] += AccuracyCounts(int(correct), 1)
-        right.append(bool(correct))
-    ends = list(accumulate(c.total for c in own))  # counted boxes saved after each review
-    windows = trailing(right, ends, last)
-    overall = trailing(right, ends, max(1, len(right)))
+    boxes = conn.execute(_COUNTED_SQL).fetchall()  # (review id, correct) per counted box
+    flags = [correct for _, correct in boxes]
+    runs = [(rid, sum(1 for _ in run)) for rid, run in groupby(rid for rid, _ in boxes)]
+    order = [rid for rid, _ in runs]  # review ids in save order
+    ends = list(accumulate(n for _, n in runs))  # counted boxes saved up to each review
+    right_before = [0, *accumulate(flags)]
+    own = [
+        AccuracyCounts(right_before[e] - right_before[e - n], n)
+        for e, (_, n) in zip(ends, runs, strict=True)
+    ]
+    windows = trailing(flags, ends, last)
+    overall = trailing(flags, ends, max(1, len(flags)))
     return [
         TimelinePoint(rid, float(meta[rid][0]), str(meta[rid][1]), mine, total, window)
         for rid, mine, total, window in zip(order, own, overall, windows, strict=True)
