@@ -175,7 +175,9 @@ class BoxOutcome:
 class ReviewPayload:
     """Everything one Save writes, in one transaction: the page and every box outcome."""
 
-    image: np.ndarray  # RGB uint8 (H, W, 3): the page exactly as recognised
+    # RGB uint8 (H, W, 3): the page as the person left it (strokes drawn after Recognise
+    # included), so every final box refers to the ink it was saved with.
+    image: np.ndarray
     source: str  # one of PAGE_SOURCES
     model_version: str  # "v1", "v2", ...
     started_at: float  # epoch seconds when the review began (recognise finished)
