@@ -7,6 +7,7 @@ import numpy as np
 
 MASK_LEVEL = 0.25  # ink map value above which a pixel surely is ink
 LOW_LEVEL = 0.1  # ...and above which it is ink when near sure ink (hysteresis)
+UNIFORM_SPREAD = 15  # paper levels of a page's blocks within this: evenly lit
 HYSTERESIS_REACH = 7  # "near": within this window (pixels)
 MASK_U8 = round(MASK_LEVEL * 255)
 LOW_U8 = round(LOW_LEVEL * 255)
@@ -48,8 +49,9 @@ def is_inverted(rgb: np.ndarray) -> bool:
 def estimate_background(dark: np.ndarray) -> np.ndarray:
     """A smooth estimate of the paper's brightness under the ink (uint8, same shape).
 
-    On a small copy, a max filter (grey dilation) wipes out dark strokes narrower than the
-    kernel, and a median then smooths paper texture; the result is scaled back up.
+    Evenly lit paper (a scan, a canvas) gets one level for the whole page, so strokes of any
+    width stay whole. Otherwise, on a small copy, a max filter (grey dilation) wipes out dark
+    strokes narrower than the kernel, and a median smooths paper texture; scaled back up.
     """
     h, w = dark.shape
     factor = max(1, round(max(h, w) / 160))
@@ -58,12 +60,37 @@ def estimate_background(dark: np.ndarray) -> np.ndarray:
     small = cv2.resize(
         dark, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
     )
+    level = _uniform_paper(small)
+    if level is not None:
+        return np.full_like(dark, level)
     # strokes of a digit half the page tall are about 1/25 of the page; the kernel must be wider
     k = max(3, (max(small.shape) // 18) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     closed = cv2.dilate(small, kernel)
     closed = cv2.medianBlur(closed, min(k, 5) | 1)
     return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _uniform_paper(small: np.ndarray) -> int | None:
+    """The paper level when the page is evenly lit, else None.
+
+    The 95th percentile of each of 4x4 blocks is its paper (a block is never all ink: the
+    widest stroke of a digit half the page tall is narrower than a block). Even light means
+    these agree within ``UNIFORM_SPREAD`` levels.
+    """
+    h, w = small.shape
+    if h < 8 or w < 8:
+        return None
+    levels = [
+        float(
+            np.percentile(small[i * h // 4 : (i + 1) * h // 4, j * w // 4 : (j + 1) * w // 4], 95)
+        )
+        for i in range(4)
+        for j in range(4)
+    ]
+    if max(levels) - min(levels) > UNIFORM_SPREAD:
+        return None
+    return int(np.median(levels))
 
 
 def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
