@@ -62,16 +62,17 @@ def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_cnn():
-    """The fixed benchmark network (never tuned to the real sets): 3 conv blocks, ~0.5M params."""
+    """The fixed benchmark network (never tuned to the real sets): 3 conv blocks, ~0.43M
+    parameters, ~2.3M multiply-adds per crop, so a few minutes on 2 cores trains it."""
     from torch import nn
 
     def block(cin: int, cout: int) -> list:
         return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
 
     return nn.Sequential(
-        *block(1, 32), nn.MaxPool2d(2),
-        *block(32, 64), nn.MaxPool2d(2),
-        *block(64, 64),
+        *block(1, 16), nn.MaxPool2d(2),
+        *block(16, 32), nn.MaxPool2d(2),
+        *block(32, 64),
         nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
         nn.Dropout(0.3), nn.Linear(128, 10),
     )  # fmt: skip

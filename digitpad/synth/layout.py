@@ -99,7 +99,9 @@ def lay_out(
     for units in numbers:
         h = max(6, int(h0 * rng.uniform(0.8, 1.25)))
         items = _number_items(page, units, h)
-        placed = _place(page, items, h, cursor if rows else None)
+        # Even a page written in rows has the odd number jotted somewhere else.
+        in_row = rows and rng.random() > 0.15
+        placed = _place(page, items, h, cursor if in_row else None)
         if placed is not None:
             _extras(page, placed, h)
     n_free = rng.poisson(cfg.distractor_rate * max(n, 1) * 0.3)

@@ -96,7 +96,9 @@ def _comma(rng: np.random.Generator, style: Style, h: int) -> list[Polyline]:
 
 
 def _dot(rng: np.random.Generator, style: Style, h: int) -> list[Polyline]:
-    d = max(2.0, style.width_rel * h * rng.uniform(1.0, 2.0))
+    # A dot is about a pen width across, never a blob as big as a digit's loop.
+    pen = float(np.clip(style.width_rel * h, 1.5, 8.0))
+    d = min(pen * rng.uniform(1.0, 1.8), max(2.0, 0.2 * h))
     return [Polyline(np.zeros((1, 2)), np.array([d]))]
 
 

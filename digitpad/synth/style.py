@@ -89,7 +89,7 @@ def sample_style(family: str, rng: np.random.Generator) -> Style:
             pressure=float(u(0.1, 0.35)),
             taper=bool(rng.random() < 0.5),
             offset=float(u(0.0, 0.03)),
-            intensity=float(u(0.45, 0.85)),
+            intensity=float(u(0.55, 0.9)),
             grain=float(u(0.2, 0.5)),
         )
     return Style(**(common | specific))
