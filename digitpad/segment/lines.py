@@ -107,10 +107,13 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
         return None
     # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
     # on it) has a long run across and stays whole
-    t = max(3, round(LINE_MAX_THICK * zoom))
+    on_line = keep[labels].astype(np.uint8) & m8
+    # the rulings' own thickness (ink per unit of length); a crossing stroke is a bit thicker
+    thickness = np.count_nonzero(on_line) / max(1, int(span[keep].sum()))
+    t = int(np.clip(round(thickness) + 3, 3, max(3, round(LINE_MAX_THICK * zoom))))
     across = np.ones((t, 1) if horizontal else (1, t), np.uint8)
     thin = m8 & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, across)
-    return keep[labels].astype(np.uint8) & thin
+    return on_line & thin
 
 
 def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
