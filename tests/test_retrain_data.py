@@ -71,3 +71,40 @@ def test_simulated_review_outcomes():
     assert out[2].box == Box(40, 0, 50, 20) and out[2].predicted_box == Box(40, 0, 50, 19)
     assert out[4].predicted_label is None and out[0].confidence == 0.99
     assert [o.outcome for o in review_outcomes(truth, None)] == ["added"] * 4
+
+
+def test_blend_weights_moves_floats_halfway_and_keeps_counters():
+    import torch
+
+    from digitpad.retrain.run import blend_weights
+
+    before = {"state_dict": {"w": torch.zeros(3), "n": torch.tensor(5)}}
+    tuned = {
+        "state_dict": {"w": torch.full((3,), 2.0), "n": torch.tensor(9)},
+        "epoch": 4,
+        "metrics": {"seconds": 1.0},
+    }
+    out = blend_weights(before, tuned, 0.25)
+    assert torch.allclose(out["state_dict"]["w"], torch.full((3,), 0.5))
+    assert int(out["state_dict"]["n"]) == 9 and out["epoch"] == 4
+    assert out["metrics"] == {"seconds": 1.0, "blend": 0.25}
+    assert torch.equal(tuned["state_dict"]["w"], torch.full((3,), 2.0))  # inputs untouched
+    assert torch.equal(
+        blend_weights(before, tuned, 1.0)["state_dict"]["w"], tuned["state_dict"]["w"]
+    )
+
+
+def test_fragments_of_kept_digits_are_not_taught_as_non_digits():
+    from types import SimpleNamespace as S
+
+    from digitpad.retrain.data import teachable
+
+    items = [
+        S(box=Box(0, 0, 20, 40), label="4"),
+        S(box=Box(2, 0, 8, 40), label=NOT_DIGIT),  # a stroke of the 4: left out
+        S(box=Box(100, 0, 106, 40), label=NOT_DIGIT),  # a lone stroke the person deleted: kept
+        S(box=Box(30, 0, 50, 40), label="1"),
+        S(box=Box(0, 0, 50, 40), label=NOT_DIGIT),  # a box holding two digits: kept
+    ]
+    kept = teachable(items)
+    assert [i for i, s in enumerate(items) if s in kept] == [0, 2, 3, 4]

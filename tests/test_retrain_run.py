@@ -92,8 +92,10 @@ def test_retrain_json_progress_and_final_line(home, tiny, capfd):
     assert last["reason"] in ("promoted", "not_promoted")
     r = ModelRegistry(home.models_dir)
     v2 = r.get(2)
-    assert v2.parent == 1 and v2.data_counts["corrections"] == n_boxes
+    counts = v2.data_counts
+    assert v2.parent == 1 and counts["corrections"] + counts["fragments_skipped"] == n_boxes
     assert v2.metrics["regression_n"] > 0 and v2.metrics["from_scratch"] is False
+    assert v2.metrics["blend"] == 0.5
     assert r.active().version == (2 if last["promoted"] else 1)
     assert models_files(home) == [
         ".registry.lock",

@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from digitpad.errors import TrainingError
 from digitpad.home import PACKAGE_DIR
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
-from digitpad.types import CLASSES, NOT_DIGIT
+from digitpad.types import CLASSES, NOT_DIGIT, Box
 
 N_CLASSES = len(CLASSES)
 NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
@@ -72,6 +73,7 @@ class Corrections:
     X: np.ndarray  # (N, 1, 28, 28) float32
     y: np.ndarray  # (N,) int64 class indices
     pages: int
+    skipped: int = 0  # deleted boxes left out as fragments of kept digits (see teachable)
 
 
 def load_corrections(
@@ -95,14 +97,50 @@ def load_corrections(
         entry = pages.setdefault(s.page_hash, (s.image, []))
         entry[1].append(s)
     xs, ys = [], []
+    skipped = 0
     for i, (image, items) in enumerate(pages.values()):
         check_stop(should_stop)
-        xs.append(crops_for_boxes(image, [s.box for s in items]))
-        ys.extend(CLASSES.index(s.label) for s in items)
+        keep = teachable(items)
+        skipped += len(items) - len(keep)
+        if keep:
+            xs.append(crops_for_boxes(image, [s.box for s in keep]))
+            ys.extend(CLASSES.index(s.label) for s in keep)
         progress(ProgressEvent("loading", step=i + 1, total=len(pages)))
     if not xs:
-        return Corrections(np.zeros((0, 1, 28, 28), np.float32), np.zeros(0, np.int64), 0)
-    return Corrections(np.concatenate(xs).astype(np.float32), np.asarray(ys, np.int64), len(pages))
+        return Corrections(np.zeros((0, 1, 28, 28), np.float32), np.zeros(0, np.int64), 0, skipped)
+    X = np.concatenate(xs).astype(np.float32)
+    return Corrections(X, np.asarray(ys, np.int64), len(pages), skipped)
+
+
+def teachable(items: Sequence[Any]) -> list[Any]:
+    """The samples of one page worth learning from.
+
+    A deleted box ("not a digit") that is a piece of a digit the person kept (at least half of
+    it lies inside that digit's box, or IoU >= 0.35) is left out: its crop is a fragment of a
+    real digit (often a plain stroke that looks exactly like a 1), and teaching it as "not a
+    digit" would cost every real 1. The engine's training labels follow the same rule
+    (``digitpad.training.data.label_boxes``). A deleted box holding two whole digits stays a
+    negative: that is what splitting fixes.
+    """
+    digits = [s.box for s in items if s.label != NOT_DIGIT]
+    out = []
+    for s in items:
+        if s.label == NOT_DIGIT and _fragment_of_digit(s.box, digits):
+            continue
+        out.append(s)
+    return out
+
+
+def _overlap(a: Box, b: Box) -> int:
+    ix = min(a.x1, b.x1) - max(a.x0, b.x0)
+    iy = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return ix * iy if ix > 0 and iy > 0 else 0
+
+
+def _fragment_of_digit(box: Box, digits: Sequence[Box]) -> bool:
+    if sum(_overlap(box, d) >= 0.6 * d.area for d in digits) >= 2:
+        return False  # it holds two whole digits
+    return any(_overlap(box, d) >= 0.5 * box.area or box.iou(d) >= 0.35 for d in digits)
 
 
 def stratified_holdout(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
