@@ -87,8 +87,8 @@ def validation_data(pages: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def build(
     out_dir: Path,
     *,
-    pages: int = 1000,
-    epochs: int = 10,
+    pages: int = 1300,
+    epochs: int = 12,
     threads: int = 2,
     seed: int = SEED,
     progress: ProgressSink | None = None,
@@ -136,8 +136,8 @@ def build(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitpad.training.build_shipped")
     parser.add_argument("--out", type=Path, default=shipped_model_path().parent)
-    parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--pages", type=int, default=1300)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)

@@ -159,8 +159,8 @@ def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     n = x.shape[0]
     ang = np.radians(rng.uniform(-10, 10, n))
     scale = rng.uniform(0.88, 1.12, n)
-    # narrower or wider writing than the generator's: width alone changes by up to 20%
-    stretch = rng.uniform(0.8, 1.2, n)
+    # narrower or wider writing than the generator's: width alone changes by up to 10%
+    stretch = rng.uniform(0.9, 1.1, n)
     shear = rng.uniform(-0.15, 0.15, n)
     shift = rng.uniform(-0.08, 0.08, (n, 2))
     cos, sin = np.cos(ang) / scale, np.sin(ang) / scale
