@@ -104,8 +104,10 @@ def glyph_samples(
     """``n`` ink crops and int labels (0..9 digits, 10 = not a digit), class-balanced.
 
     A fraction ``negatives`` of the samples are non-digits; the digits are spread evenly over
-    0..9. The order is shuffled. Sample ``i`` depends only on (seed, i), so the result is
-    deterministic. Raises ValueError for n < 0 or negatives outside [0, 1].
+    0..9; ``families`` restricts the writing styles of both. The order is shuffled. Sample
+    ``i`` depends only on (seed, i), so the result is deterministic.
+
+    Raises ValueError for n < 0, negatives outside [0, 1] or an unknown family.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -119,7 +121,8 @@ def glyph_samples(
     for i, lab in enumerate(labels):
         rng = np.random.default_rng([seed, i])
         if lab == NOT_DIGIT_INDEX:
-            crops.append(render_nondigit(rng)[0])
+            fam = fams[int(rng.integers(len(fams)))]
+            crops.append(nondigits.render(rng, None, _height(rng, None), fam)[0])
         else:
             crops.append(render_digit(str(lab), rng, families=fams))
     return crops, labels

@@ -162,22 +162,28 @@ _RENDERERS = {
 
 def printed(rng: np.random.Generator, height: int) -> np.ndarray:
     """A short printed word (letters only, never digits) as ink; Cyrillic when a font has it."""
+    # Every random draw happens whether or not a Cyrillic font exists, so the rest of a page
+    # is the same on machines with and without one.
     cap = max(6, int(height * rng.uniform(0.35, 0.7)))
-    font_path = _cyrillic_font()
-    if font_path is not None and rng.random() < 0.5:
-        return _pil_text(_PRINTED_CYR[int(rng.integers(len(_PRINTED_CYR)))], font_path, cap)
+    cyrillic = rng.random() < 0.5
+    cyr_word = _PRINTED_CYR[int(rng.integers(len(_PRINTED_CYR)))]
     word = _PRINTED_LATIN[int(rng.integers(len(_PRINTED_LATIN)))]
-    if rng.random() < 0.3:
-        word = word.upper()
+    upper = rng.random() < 0.3
     font = (
         cv2.FONT_HERSHEY_SIMPLEX,
         cv2.FONT_HERSHEY_DUPLEX,
         cv2.FONT_HERSHEY_COMPLEX,
         cv2.FONT_HERSHEY_TRIPLEX,
     )[int(rng.integers(4))]
+    weight = rng.uniform(1.0, 2.2)
+    font_path = _cyrillic_font()
+    if cyrillic and font_path is not None:
+        return _pil_text(cyr_word, font_path, cap)
+    if upper:
+        word = word.upper()
     ss = 2
     scale = cap * ss / 22.0  # Hershey capitals are about 22 px at scale 1
-    thick = max(1, round(scale * rng.uniform(1.0, 2.2)))
+    thick = max(1, round(scale * weight))
     (tw, th), base = cv2.getTextSize(word, font, scale, thick)
     canvas = np.zeros((th + base + 4 * ss, tw + 4 * ss), np.uint8)
     cv2.putText(canvas, word, (2 * ss, th + 2 * ss), font, scale, 255, thick, cv2.LINE_AA)
