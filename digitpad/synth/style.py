@@ -45,7 +45,7 @@ def sample_style(family: str, rng: np.random.Generator) -> Style:
     u = rng.uniform
     common = dict(
         family=family,
-        slant=float(rng.normal(0.12, 0.15)),
+        slant=float(rng.normal(0.07, 0.14)),
         rotation=float(rng.normal(0.0, 0.06)),
         aspect=float(u(0.4, 1.0)),
         warp=float(u(0.015, 0.06)),
@@ -78,7 +78,7 @@ def sample_style(family: str, rng: np.random.Generator) -> Style:
         # Felt tip on a form, scanned at 300 dpi and thresholded: thick, blunt, hard edges.
         specific = dict(
             aspect=float(u(0.45, 1.1)),
-            width_rel=float(u(0.14, 0.4)),
+            width_rel=float(u(0.14, 0.45)),
             pressure=float(u(0.0, 0.15)),
             offset=float(u(0.0, 0.02)),
             rough=float(u(0.0, 0.5)) if rng.random() < 0.5 else 0.0,
