@@ -7,7 +7,7 @@ pen on paper, thick, stretched) are only ever evaluated on. Every crop, syntheti
 through ``digitpad.preprocess.preprocess_crop``, the one path training and inference share.
 If accuracy is short, the generator is what needs to improve, not this file.
 
-    .venv/bin/python -m benchmarks.synth_realism [--samples 60000] [--epochs 6] [--threads 2]
+    .venv/bin/python -m benchmarks.synth_realism [--samples 40000] [--epochs 5] [--threads 2]
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ def _top_confusions(conf: np.ndarray, k: int = 6) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="synth_realism", description=__doc__.split("\n")[0])
-    ap.add_argument("--samples", type=int, default=60000, help="synthetic training crops")
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--samples", type=int, default=40000, help="synthetic training crops")
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS)
