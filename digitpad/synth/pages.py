@@ -10,7 +10,7 @@ object's ink (pixels with ink coverage >= ``BOX_INK_LEVEL``), before scan blur/J
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,7 +43,6 @@ class PageConfig:
     families: tuple[str, ...] | None = None
     degrade: bool = True
     keep_masks: bool = False
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.width < 32 or self.height < 32:

@@ -97,6 +97,12 @@ def _grain_field() -> np.ndarray:
     return np.clip(g, 0, 255).astype(np.uint8)
 
 
+@lru_cache(maxsize=2)
+def _tiled_field(rows: int, cols: int) -> np.ndarray:
+    """The grain field repeated for pages bigger than it (photos), kept for the next page."""
+    return np.tile(_grain_field(), (rows, cols))
+
+
 def add_grain(img: np.ndarray, rng: np.random.Generator, strength: float) -> None:
     """Add fine per-pixel noise with a standard deviation of ``strength`` grey levels to the
     uint8 ``img`` in place (one saturating OpenCV call on a view of the cached field)."""
@@ -104,8 +110,7 @@ def add_grain(img: np.ndarray, rng: np.random.Generator, strength: float) -> Non
     flat = img.reshape(h, -1)  # (H, W * channels): every channel gets its own noise
     field = _grain_field()
     if h > field.shape[0] or flat.shape[1] > field.shape[1]:
-        reps = (-(-h // field.shape[0]), -(-flat.shape[1] // field.shape[1]))
-        field = np.tile(field, reps)
+        field = _tiled_field(-(-h // field.shape[0]), -(-flat.shape[1] // field.shape[1]))
     oy = int(rng.integers(0, field.shape[0] - h + 1))
     ox = int(rng.integers(0, field.shape[1] - flat.shape[1] + 1))
     noise = field[oy : oy + h, ox : ox + flat.shape[1]]
