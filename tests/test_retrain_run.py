@@ -87,7 +87,7 @@ def test_retrain_json_progress_and_final_line(home, tiny, capfd):
     assert train[-1]["epoch"] == 2 and train[-1]["step"] == train[-1]["total"]
     assert all(k in train[-1] for k in ("loss", "eta_s"))
     evaluating = [x for x in lines if x["phase"] == "evaluating"]
-    assert "val_acc" in evaluating[0] and evaluating[0]["message"].startswith("v2 blended 70%")
+    assert "val_acc" in evaluating[0] and evaluating[0]["message"].startswith("v2 blended 100%")
     last = lines[-1]
     assert last["phase"] == "done" and last["version"] == "v2"
     assert isinstance(last["promoted"], bool) and last["message"]
@@ -98,7 +98,7 @@ def test_retrain_json_progress_and_final_line(home, tiny, capfd):
     assert v2.parent == 1 and counts["corrections"] + counts["fragments_skipped"] == n_boxes
     assert v2.metrics["regression_n"] > 0 and v2.metrics["from_scratch"] is False
     assert v2.metrics["blend"] == v2.metrics["blends_tried"][-1]
-    assert v2.metrics["blends_tried"] == [0.7, 0.5, 0.3][: len(v2.metrics["blends_tried"])]
+    assert v2.metrics["blends_tried"] == [1.0, 0.7, 0.5, 0.3][: len(v2.metrics["blends_tried"])]
     assert r.active().version == (2 if last["promoted"] else 1)
     assert models_files(home) == [
         ".registry.lock",
@@ -125,12 +125,12 @@ def test_gate_keeps_a_worse_model_as_candidate_and_force_promotes(home, tiny):
     assert res.message.startswith("not promoted: regression set fell from")
     r = ModelRegistry(home.models_dir)
     assert r.active().version == 1 and r.get(2).status == "candidate"
-    assert r.get(2).metrics["blends_tried"] == [0.7, 0.5, 0.3]  # backed off, still refused
+    assert r.get(2).metrics["blends_tried"] == [1.0, 0.7, 0.5, 0.3]  # backed off, still refused
     res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, rules=impossible, force=True))
     assert (res.reason, res.promoted, res.version) == ("forced", True, "v3")
     assert "(forced)" in res.message
     assert r.active().version == 3 and r.get(3).parent == 1
-    assert r.get(3).metrics["blends_tried"] == [0.7]  # --force takes the first blend
+    assert r.get(3).metrics["blends_tried"] == [1.0]  # --force takes the first blend
     res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, from_scratch=True, force=True))
     assert r.get(4).parent == 3 and r.get(4).metrics["from_scratch"] is True
     assert r.get(4).metrics["blends_tried"] == [1.0]  # nothing to blend with

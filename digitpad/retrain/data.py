@@ -58,7 +58,7 @@ class DataConfig:
     """
 
     holdout_frac: float = 0.2
-    min_replay: int = 2000
+    min_replay: int = 4000
     replay_ratio: float = 2.0
     correction_share: float = 0.3
     max_repeat: int = 20

@@ -65,7 +65,7 @@ class RetrainOptions:
     # Weights of the fine-tuned model in the candidate, tried in order until the gate passes;
     # the rest is the active model's (see blend_weights). (1.0,) = plain fine-tuning. Ignored
     # when training from scratch.
-    blend: tuple[float, ...] = (0.7, 0.5, 0.3)
+    blend: tuple[float, ...] = (1.0, 0.7, 0.5, 0.3)
 
 
 @dataclass(frozen=True)
