@@ -124,3 +124,55 @@ def test_config_validation():
 def test_families_restrict_the_page():
     p = generate_page(4, PageConfig(families=("marker",)))
     assert set(p.meta["families"]) <= {"marker"}
+
+
+def test_only_touching_pairs_touch():
+    """A digit not marked touching has clear paper around it: no other object's ink within
+    one pixel. Members of a touching pair touch only each other."""
+    import cv2
+
+    cfg = PageConfig(touching_rate=0.3, keep_masks=True, degrade=False, min_digits=25)
+    for seed in range(5):
+        page = generate_page(seed, cfg)
+        h, w = page.image.shape[:2]
+        owner = np.full((h, w), -1, np.int32)
+        clash = 0
+        for i, (alpha, x, y) in enumerate(page.meta["masks"]):
+            region = owner[y : y + alpha.shape[0], x : x + alpha.shape[1]]
+            ink = alpha >= BOX_INK_LEVEL
+            clash += int(((region >= 0) & ink).sum()) if not page.annotations[i].touching else 0
+            region[ink] = i
+        assert clash == 0
+        anns = page.annotations
+        for i, (alpha, x, y) in enumerate(page.meta["masks"]):
+            if not anns[i].is_digit:
+                continue
+            mask = np.zeros((h, w), np.uint8)
+            mask[y : y + alpha.shape[0], x : x + alpha.shape[1]] = alpha >= BOX_INK_LEVEL
+            near = set(np.unique(owner[cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0])) - {
+                -1,
+                i,
+            }
+            if anns[i].touching:
+                assert len(near) == 1 and anns[near.pop()].touching
+            else:
+                assert not near, (seed, i, near)
+
+
+def test_distractors_sit_near_digits():
+    near = total = 0
+    for page in generate_pages(10, seed=4, config=PageConfig(distractor_rate=0.5)):
+        digits = page.digits
+        for a in page.distractors:
+            total += 1
+            gaps = [
+                max(
+                    d.box.x0 - a.box.x1,
+                    a.box.x0 - d.box.x1,
+                    d.box.y0 - a.box.y1,
+                    a.box.y0 - d.box.y1,
+                )
+                for d in digits
+            ]
+            near += bool(gaps) and min(gaps) <= max(a.box.height, 20)
+    assert total > 20 and near / total > 0.4

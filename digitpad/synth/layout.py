@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from digitpad.synth.pages import PageConfig
 
 BOX_INK_LEVEL = 0.1
+_CLEAR = 2  # rows above/below within which neighbouring glyphs' ink must keep its gap
 _FREE_KINDS = ("letter", "word", "scribble", "cross", "printed", "quote", "dash")
 
 
@@ -231,10 +232,24 @@ def _assemble(
         for pit, px, py, pright in placed:
             x = max(x, _kern(px, py, pright, y, left, _gap(it, pit, h, rng), pit.alpha.shape[1]))
         _, right = _profiles(it.alpha)
-        placed.append((it, x, y, right))
+        # Stored with its first row: the spread profile starts _CLEAR rows above the item.
+        placed.append((it, x, y - _CLEAR, _spread(right, _CLEAR)))
     out = []
-    for it, x, y, _ in placed:
+    for it, x, y_top, _ in placed:
+        y = y_top + _CLEAR
         out += [(p, x + dx, y + dy) for p, dx, dy in it.parts] if it.parts else [(it, x, y)]
+    return out
+
+
+def _spread(right: np.ndarray, k: int) -> np.ndarray:
+    """Each row's right edge as the furthest over ``k`` rows above and below, padded by ``k``
+    rows at both ends, so kerning also keeps clear of ink that is only diagonally adjacent
+    (the bar of a 7 over a 2, a comma dipping below a digit)."""
+    out = np.concatenate([np.full(k, -np.inf), right, np.full(k, -np.inf)])
+    base = out.copy()
+    for d in range(1, k + 1):
+        np.maximum(out[d:], base[:-d], out=out[d:])
+        np.maximum(out[:-d], base[d:], out=out[:-d])
     return out
 
 
