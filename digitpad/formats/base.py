@@ -7,9 +7,8 @@ never leaves a half-written annotation file behind.
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from digitpad import fsutil
 from digitpad.errors import ImportFormatError
 from digitpad.types import CLASSES, Annotation, Box
 
@@ -73,11 +73,8 @@ def place_image(item: LabelledImage, images_dir: Path) -> Path:
     """
     dest = images_dir / item.file_name
     if item.pixels is not None:
-        from PIL import Image
-
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        Image.fromarray(np.asarray(item.pixels, dtype=np.uint8)).save(tmp, format="PNG")
-        os.replace(tmp, dest)
+        # An image is cheap to write again, so no fsync: the rename alone keeps it whole.
+        fsutil.atomic_write_bytes(dest, png_bytes(item.pixels), sync=False, sync_dir=False)
         return dest
     src = Path(item.path)
     if src.resolve() != dest.resolve():
@@ -86,31 +83,31 @@ def place_image(item: LabelledImage, images_dir: Path) -> Path:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a fsynced temporary file beside it and one rename.
+    """Write ``data`` to ``path`` atomically (:func:`digitpad.fsutil.atomic_write_bytes`).
 
-    Readers see the old file or the whole new one, never a torn file; the temporary file is
-    removed on failure. Durability of the rename itself needs an fsync of the folder, left to
-    callers that batch it (the store's page files).
+    Creates missing parent folders. Readers see the old file or the whole new one, never a torn
+    file; the temporary file is removed on failure. The folder is not fsynced here: callers that
+    write many files into one folder (the store's page files) batch that with
+    :func:`digitpad.fsutil.fsync_dir`.
 
     Raises:
         OSError: the folder or file cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fsutil.atomic_write_bytes(path, data, sync_dir=False, make_parents=True)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically, as :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """PNG encoding of an RGB uint8 array (same pixels, same bytes)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def image_size(path: Path, where: str) -> tuple[int, int]:

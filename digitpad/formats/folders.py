@@ -7,14 +7,20 @@ The format classification tools (Keras ``image_dataset_from_directory``, torchvi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from digitpad import fsutil
 from digitpad.errors import ImportFormatError
-from digitpad.formats.base import LabelledImage, check_label, image_size, is_image_file
+from digitpad.formats.base import (
+    LabelledImage,
+    check_label,
+    image_size,
+    is_image_file,
+    png_bytes,
+)
 from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
 
@@ -27,8 +33,6 @@ def write_folders(images: Iterable[LabelledImage], out_dir: Path) -> Path:
         ImageError: a source image cannot be read.
         OSError: a file cannot be written.
     """
-    from PIL import Image
-
     from digitpad.imageio import load_image
 
     out_dir = Path(out_dir)
@@ -45,9 +49,7 @@ def write_folders(images: Iterable[LabelledImage], out_dir: Path) -> Path:
                 continue
             crop = np.ascontiguousarray(rgb[b.y0 : b.y1, b.x0 : b.x1])
             dest = out_dir / check_label(ann.label, item.file_name) / f"{stem}_{index:03d}.png"
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            Image.fromarray(crop).save(tmp, format="PNG")
-            os.replace(tmp, dest)
+            fsutil.atomic_write_bytes(dest, png_bytes(crop), sync=False, sync_dir=False)
     return out_dir
 
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 
+from digitpad import fsutil
 from digitpad.errors import ImageError, StoreError
-from digitpad.formats.base import atomic_write_bytes
+from digitpad.formats.base import atomic_write_bytes, png_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_ORIENTATION = 0x0112
@@ -40,11 +40,7 @@ def sha256_hex(data: bytes) -> str:
 
 def encode_png(rgb: np.ndarray) -> bytes:
     """PNG bytes of an RGB uint8 array (deterministic for the same pixels)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
+    return png_bytes(rgb)
 
 
 class PageFiles:
@@ -118,7 +114,7 @@ class PageFiles:
     def flush(self) -> None:
         """Make every file added since the last flush durable (fsync of the folder)."""
         if self._unsynced_dir:
-            _fsync_dir(self.root)
+            fsutil.fsync_dir(self.root)
             self._unsynced_dir = False
 
     def discard(self, page_hash: str) -> None:
@@ -154,17 +150,3 @@ def _check_png(data: bytes, name: str) -> tuple[int, int]:
         if orientation.get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
             return height, width
     return width, height
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make renames in ``path`` durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
