@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from digitpad import fsutil
 from digitpad import registry as reg
 from digitpad.errors import ModelError
 from digitpad.registry import ModelFallbackWarning, ModelRegistry, active_model_path
@@ -167,7 +168,7 @@ def test_crash_mid_promotion_leaves_old_active(home, shipped, monkeypatch):
     def crash(src, dst):
         raise OSError("disk gone")  # the temp file is written and fsynced, the rename never happens
 
-    monkeypatch.setattr(reg.os, "replace", crash)
+    monkeypatch.setattr(fsutil.os, "replace", crash)
     with pytest.raises(OSError):
         r.promote(3)
     monkeypatch.undo()

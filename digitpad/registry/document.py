@@ -1,0 +1,140 @@
+"""``registry.json``: reading, repairing and atomically replacing the one registry document,
+with writers serialised by an advisory lock file.
+
+Why one JSON file rather than SQLite: the registry holds tens of small records, people may want to
+read it, and the single ``os.replace`` of a fully written and fsynced file makes every change,
+promotion included, atomic: a reader sees the old registry or the new one, never a mix, and a
+crash mid-write leaves the old file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from digitpad.errors import ModelError
+from digitpad.fsutil import atomic_write_bytes
+from digitpad.registry.versions import SHIPPED_VERSION, ModelFallbackWarning
+
+REGISTRY_NAME = "registry.json"
+LOCK_NAME = ".registry.lock"
+FORMAT = 1
+FILE_RE = re.compile(r"^digitpad-v(\d+)\.onnx$")
+
+
+def shipped_record() -> dict[str, Any]:
+    """The record of the shipped model v1 (implicit when the file does not list it)."""
+    return {
+        "version": SHIPPED_VERSION,
+        "status": "active",
+        "parent": None,
+        "created": "",
+        "metrics": {},
+        "data_counts": {},
+        "message": "shipped with digitpad",
+    }
+
+
+def empty_document() -> dict[str, Any]:
+    """The registry of a home that has only the shipped model."""
+    return {
+        "format": FORMAT,
+        "active": SHIPPED_VERSION,
+        "history": [SHIPPED_VERSION],
+        "versions": [shipped_record()],
+    }
+
+
+def records(doc: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The document's version records by number (v1 always present)."""
+    recs = {int(r["version"]): r for r in doc["versions"]}
+    recs.setdefault(SHIPPED_VERSION, shipped_record())
+    return recs
+
+
+class RegistryFile:
+    """The ``registry.json`` of one models folder and its writer lock."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = Path(models_dir)
+        self.path = self.models_dir / REGISTRY_NAME
+
+    def load(self) -> dict[str, Any]:
+        """The registry document; a missing file means "only the shipped model".
+
+        An unreadable file is not fatal: a :class:`ModelFallbackWarning` is issued and a document
+        is rebuilt from the model files found beside it.
+
+        Raises:
+            ModelError: the file was written by a newer digitpad.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return empty_document()
+        try:
+            doc = json.loads(raw)
+            if not isinstance(doc, dict) or not isinstance(doc.get("versions"), list):
+                raise ValueError("not a registry document")
+            if int(doc.get("format", FORMAT)) > FORMAT:
+                raise ModelError(f"{self.path} was written by a newer digitpad; upgrade to use it")
+            for rec in doc["versions"]:
+                int(rec["version"])
+        except (ValueError, KeyError, TypeError) as exc:
+            warnings.warn(
+                f"model registry {self.path} is unreadable ({exc}); "
+                "using the model files found beside it",
+                ModelFallbackWarning,
+                stacklevel=3,  # the caller of the ModelRegistry method that read the file
+            )
+            return self._rebuilt_from_files()
+        return doc
+
+    def _rebuilt_from_files(self) -> dict[str, Any]:
+        doc = empty_document()
+        doc["rebuilt"] = True
+        for p in sorted(self.models_dir.glob("digitpad-v*.onnx")):
+            m = FILE_RE.match(p.name)
+            if m and int(m.group(1)) != SHIPPED_VERSION:
+                doc["versions"].append(
+                    {
+                        "version": int(m.group(1)),
+                        "status": "candidate",
+                        "parent": None,
+                        "created": "",
+                        "metrics": {},
+                        "data_counts": {},
+                        "message": "found on disk",
+                    }
+                )
+        return doc
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[dict[str, Any]]:
+        """Hold the writer lock and yield the current document; the caller saves explicitly."""
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.models_dir / LOCK_NAME, "a+b") as lock:
+            try:
+                import fcntl  # POSIX only; elsewhere writers are simply not serialised
+
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            except ImportError:
+                pass
+            # Under the lock no other writer is mid-write, so any temp file is a crash leftover.
+            for stale in self.models_dir.glob(f".{REGISTRY_NAME}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+            yield self.load()
+
+    def save(self, doc: dict[str, Any]) -> None:
+        """Replace ``registry.json`` with ``doc`` atomically (call while holding :meth:`locked`)."""
+        doc.pop("rebuilt", None)
+        doc["format"] = FORMAT
+        doc["versions"] = sorted(records(doc).values(), key=lambda r: int(r["version"]))
+        data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+        atomic_write_bytes(self.path, data)
