@@ -13,6 +13,7 @@ PURE = [
     "digitpad.ui.drawing",
     "digitpad.ui.commands",
     "digitpad.ui.jobs",
+    "digitpad.ui.retrain_control",
     "digitpad.ui.services",
     "digitpad.ui.style",
     "digitpad.ui.trace",

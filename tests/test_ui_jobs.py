@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import time
@@ -12,12 +13,16 @@ import pytest
 from digitpad.errors import DigitpadError
 from digitpad.ui.commands import KEYMAP, Command, CommandSet
 from digitpad.ui.jobs import (
+    NOTHING_TO_LEARN,
+    RETRAIN_NICENESS,
     Jobs,
     RetrainJob,
+    RetrainOutcome,
     describe_progress,
     parse_progress_line,
     retrain_argv,
 )
+from digitpad.ui.retrain_control import RetrainControl
 
 
 def _wait(jobs_queue, kind, timeout=30.0):
@@ -121,6 +126,107 @@ def test_retrain_job_not_promoted_and_failure_messages(tmp_path):
     _, (_, outcome) = _wait(jobs.events, "retrain.exit")
     assert not outcome.ok
     assert outcome.message == "Retrain failed: no corrections yet: save some reviews first"
+
+
+_NO_CORRECTIONS = {
+    "phase": "failed",
+    "reason": "no_corrections",
+    "version": None,
+    "promoted": False,
+    "message": "no corrections yet: review some pages in the app and save them, then retrain",
+}
+
+
+def test_no_corrections_is_a_calm_outcome_not_an_error(tmp_path):
+    argv = _fake_child(
+        tmp_path,
+        f"""
+        import json
+        print(json.dumps({{"phase": "data", "message": "reading corrections"}}), flush=True)
+        print(json.dumps({_NO_CORRECTIONS!r}), flush=True)
+        """,
+    )
+    jobs = Jobs()
+    RetrainJob(jobs.events, argv).start()
+    _, (_, outcome) = _wait(jobs.events, "retrain.exit")
+    assert outcome.returncode == 0 and not outcome.ok and not outcome.promoted
+    assert outcome.nothing_to_learn and outcome.verdict == "info"
+    assert outcome.message == NOTHING_TO_LEARN
+
+
+def test_verdicts_separate_outcomes_from_errors():
+    def outcome(returncode, final, cancelled=False):
+        return RetrainOutcome(returncode, final, cancelled, "")
+
+    assert outcome(0, {"phase": "done", "promoted": True}).verdict == "promoted"
+    assert outcome(0, {"phase": "done", "promoted": False}).verdict == "info"
+    assert outcome(130, {"phase": "failed", "reason": "cancelled"}, True).verdict == "info"
+    # The same reason with a failing exit code, or another reason, is a real failure.
+    assert outcome(1, _NO_CORRECTIONS).verdict == "error"
+    assert not outcome(1, _NO_CORRECTIONS).nothing_to_learn
+    failed = outcome(1, {"phase": "failed", "reason": "error", "message": "disk full"})
+    assert failed.verdict == "error" and failed.message == "disk full"
+    assert outcome(0, None).verdict == "error"  # exited 0 without a verdict line
+
+
+class _StubStatus:
+    def __init__(self):
+        self.said: list[str] = []
+        self.hidden = 0
+
+    def say(self, text):
+        self.said.append(text)
+
+    def hide_progress(self):
+        self.hidden += 1
+
+
+class _StubApp:
+    """Just what RetrainControl touches when a retrain ends (no Tk needed)."""
+
+    def __init__(self):
+        self.status = _StubStatus()
+        self.errors: list[BaseException] = []
+        self.jobs = Jobs()
+
+    def show_error(self, exc):
+        self.errors.append(exc)
+
+
+def test_control_shows_nothing_to_learn_in_the_status_bar_and_errors_in_a_dialog():
+    app = _StubApp()
+    control = RetrainControl(app)  # type: ignore[arg-type]
+    control.job = object()  # type: ignore[assignment]  # as if a retrain were running
+    control.on_retrain_exit(RetrainOutcome(0, _NO_CORRECTIONS, False, ""))
+    assert app.errors == [] and app.status.said == [NOTHING_TO_LEARN]
+    assert app.status.hidden == 1 and not control.running
+
+    failed = {"phase": "failed", "reason": "error", "message": "the store is locked"}
+    control.on_retrain_exit(RetrainOutcome(1, failed, False, ""))
+    assert [str(e) for e in app.errors] == ["the store is locked"]
+    assert app.status.said == [NOTHING_TO_LEARN]
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no process priorities here")
+def test_retrain_child_runs_at_lower_priority(tmp_path):
+    parent = os.getpriority(os.PRIO_PROCESS, 0)
+    argv = _fake_child(
+        tmp_path,
+        f"""
+        import json, os, time
+        # The parent lowers the priority right after the start; wait (bounded) to see it.
+        deadline = time.monotonic() + 10
+        while os.getpriority(os.PRIO_PROCESS, 0) == {parent} and time.monotonic() < deadline:
+            time.sleep(0.01)
+        nice = os.getpriority(os.PRIO_PROCESS, 0)
+        print(json.dumps({{"phase": "done", "promoted": False, "message": str(nice)}}))
+        """,
+    )
+    jobs = Jobs()
+    RetrainJob(jobs.events, argv).start()
+    _, (_, outcome) = _wait(jobs.events, "retrain.exit")
+    assert int(outcome.message) == min(19, parent + RETRAIN_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == parent  # the app itself is untouched
 
 
 def test_cancel_sends_sigterm_and_the_child_sees_it(tmp_path):

@@ -59,12 +59,15 @@ class RetrainControl:
         status = self.app.status
         status.hide_progress()
         trace("retrain_exit", ok=outcome.ok, promoted=outcome.promoted, message=outcome.message)
-        if outcome.promoted:
+        verdict = outcome.verdict
+        if verdict == "promoted":
             self._verdict = outcome.message
             status.say(f"{outcome.message} · loading {outcome.version or 'the new model'}…")
             self.app.jobs.start("reload", services.load_classifier, self.app.home)
-        elif outcome.ok or outcome.cancelled:
-            status.say(outcome.message)  # e.g. "not promoted: digit 4 fell from 97.1% to 93.0%"
+        elif verdict == "info":
+            # e.g. "not promoted: digit 4 fell from 97.1% to 93.0%", or nothing to learn yet:
+            # outcomes, not errors, so a calm status line rather than a dialog.
+            status.say(outcome.message)
         else:
             self.app.show_error(DigitpadError(outcome.message))
 

@@ -367,6 +367,30 @@ def test_retrain_failure_is_one_line(make_app, monkeypatch, tmp_path, dialogs):
     argv = _fake_retrain(
         tmp_path,
         """
+        import json, sys
+        print(json.dumps({"phase": "failed", "reason": "error", "version": None,
+                          "promoted": False, "message": "the corrections store is damaged"}))
+        sys.exit(1)
+        """,
+    )
+    monkeypatch.setattr(app_module, "retrain_argv", lambda root: argv)
+    app = make_app()
+    app.commands.run("retrain")
+    pump(app, lambda: seen)
+    assert seen[0] == ("showerror", "the corrections store is damaged")
+    assert app.commands.enabled("retrain")
+
+
+def test_retrain_with_nothing_to_learn_is_a_status_line_not_a_dialog(
+    make_app, monkeypatch, tmp_path, dialogs
+):
+    import digitpad.ui.retrain_control as app_module
+    from digitpad.ui.jobs import NOTHING_TO_LEARN
+
+    seen, _ = dialogs
+    argv = _fake_retrain(
+        tmp_path,
+        """
         import json
         print(json.dumps({"phase": "failed", "reason": "no_corrections", "version": None,
                           "promoted": False, "message": "no corrections yet: save a review"}))
@@ -375,9 +399,10 @@ def test_retrain_failure_is_one_line(make_app, monkeypatch, tmp_path, dialogs):
     monkeypatch.setattr(app_module, "retrain_argv", lambda root: argv)
     app = make_app()
     app.commands.run("retrain")
-    pump(app, lambda: seen)
-    assert seen[0] == ("showerror", "no corrections yet: save a review")
-    assert app.commands.enabled("retrain")
+    pump(app, lambda: not app.retrainer.running)
+    assert app.status.message.cget("text") == NOTHING_TO_LEARN
+    assert seen == [] and app.commands.enabled("retrain")
+    assert not app.status.progress_frame.winfo_ismapped()
 
 
 def test_stats_window_draws_chart_heatmap_and_bars(make_app, home):
