@@ -92,3 +92,13 @@ def test_glyph_samples_respects_families():
     thin, _ = glyph_samples(20, seed=1, negatives=0.0, families=["mouse"])
     thin_fill = np.mean([(preprocess_crop(c) > 0.5).mean() for c in thin])
     assert fill > thin_fill
+
+
+def test_skeleton_groups_join_into_one_table_in_label_order():
+    from digitpad.synth import skeletons_0to4, skeletons_5to9
+
+    low, high = skeletons_0to4.ALLOGRAPHS, skeletons_5to9.ALLOGRAPHS
+    assert list(low) == list("01234") and list(high) == list("56789")
+    # Label order matters: the generator's draws walk the table in this order.
+    assert list(DIGIT_SKELETONS) == [str(d) for d in range(10)]
+    assert all(DIGIT_SKELETONS[k] is v for k, v in {**low, **high}.items())
