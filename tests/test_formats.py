@@ -204,3 +204,20 @@ def test_folders_refuses_unknown_label_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ImportFormatError, match="no crops"):
         read_folders(tmp_path / "empty")
+
+
+def test_written_files_are_readable_by_all_and_no_temp_files_remain(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "yolo"
+        yaml = write_yolo(_pages(tmp_path), out)
+        write_folders(_pages(tmp_path), tmp_path / "crops")
+    finally:
+        os.umask(old)
+    files = [p for root in (out, tmp_path / "crops") for p in root.rglob("*") if p.is_file()]
+    assert yaml in files and any(p.suffix == ".png" for p in files)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o644}  # not mkstemp's 0600
+    assert not [p for p in files if p.name.startswith(".")]

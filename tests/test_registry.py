@@ -234,3 +234,16 @@ def test_models_command_lists_and_switches(home, shipped, capsys):
     captured = capsys.readouterr()
     assert "v2 cannot be used" in captured.err
     assert re.search(r"v2 +broken", captured.out)
+
+
+def test_registry_file_is_readable_by_all(home, shipped):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        r = ModelRegistry(home.models_dir)
+        add(r, 2)
+        r.promote(2)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(r.registry_path.stat().st_mode) == 0o644  # not mkstemp's private 0600
