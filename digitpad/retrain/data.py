@@ -10,8 +10,7 @@ generated pages). Class indices follow :data:`digitpad.types.CLASSES` (10 = not 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.errors import TrainingError
+from digitpad.fsutil import atomic_write_bytes
 from digitpad.home import PACKAGE_DIR
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
 from digitpad.types import CLASSES, NOT_DIGIT, Box
@@ -297,15 +297,7 @@ def regression_set(
         ys.append(np.asarray(y, np.int64))
         progress(ProgressEvent("regression", step=start + n, total=pages))
     X_all, y_all = np.concatenate(xs), np.concatenate(ys)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".regression.", suffix=".npz", dir=cache_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, X=X_all, y=y_all)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    np.savez_compressed(buf, X=X_all, y=y_all)
+    atomic_write_bytes(path, buf.getvalue(), make_parents=True)
     return X_all, y_all
