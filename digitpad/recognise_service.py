@@ -42,13 +42,27 @@ class Candidate:
     readings: tuple[tuple[Box, ...], ...]
 
 
-def plan_candidates(seg: Segmentation) -> list[Candidate]:
-    """Every box of ``seg`` with its whole reading plus any touching-digit splits."""
+def plan_candidates(seg: Segmentation, settled: frozenset[Box] = frozenset()) -> list[Candidate]:
+    """Every box of ``seg`` with its whole reading plus any touching-digit splits.
+
+    Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`).
+    """
     out = []
     for b in seg.ink_boxes:
-        splits = split_candidates(seg.ink_u8, b)
+        splits = () if b in settled else split_candidates(seg.ink_u8, b)
         out.append(Candidate(b, ((b,), *splits)))
     return out
+
+
+def settled_boxes(boxes: list[Box], probs: np.ndarray) -> frozenset[Box]:
+    """The boxes whose whole reading no split can beat, given their probabilities ``probs``.
+
+    A split scores a mean of logs of probabilities, never above 0, and must beat the whole
+    reading's score plus ``SPLIT_MARGIN``; when that is already 0 or more, trying splits can
+    change nothing, so their crops need not be cut or classified.
+    """
+    row = {b: i for i, b in enumerate(boxes)}
+    return frozenset(b for b in boxes if _score((b,), row, probs) + SPLIT_MARGIN >= 0.0)
 
 
 def crop_batch(ink: np.ndarray, candidates: list[Candidate]) -> tuple[np.ndarray, list[Box]]:
@@ -139,10 +153,19 @@ class Recogniser:
         rgb = load_image(image)
         h, w = rgb.shape[:2]
         seg = segment(rgb)
-        candidates = plan_candidates(seg)
-        batch, boxes = crop_batch(seg.ink_u8, candidates)
-        probs = clf.predict(batch)
-        parts = decide(candidates, boxes, probs)
+        # two passes: the whole boxes first, then splits only of boxes a split could still win
+        whole = list(dict.fromkeys(seg.ink_boxes))
+        probs = clf.predict(preprocess_boxes(seg.ink_u8, whole))
+        candidates = plan_candidates(seg, settled_boxes(whole, probs))
+        known = set(whole)
+        extra = list(
+            dict.fromkeys(
+                b for c in candidates for r in c.readings[1:] for b in r if b not in known
+            )
+        )
+        if extra:
+            probs = np.concatenate([probs, clf.predict(preprocess_boxes(seg.ink_u8, extra))])
+        parts = decide(candidates, whole + extra, probs)
         digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
         text = reading_text(digits)
         elapsed = (time.perf_counter() - t0) * 1000.0

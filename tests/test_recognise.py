@@ -16,7 +16,14 @@ from digitpad.cli import main
 from digitpad.errors import ImageError
 from digitpad.home import shipped_model_path
 from digitpad.reading import group_rows, reading_text
-from digitpad.recognise_service import Candidate, Recogniser, decide, recognise
+from digitpad.recognise_service import (
+    Candidate,
+    Recogniser,
+    decide,
+    plan_candidates,
+    recognise,
+    settled_boxes,
+)
 from digitpad.training.drawn import draw_page
 from digitpad.types import Box, Digit
 
@@ -91,6 +98,32 @@ def test_split_decision_prefers_confident_parts() -> None:
     probs[0, 10], probs[0, 0] = 0.01, 0.95  # now the whole box is a confident 0
     chosen = decide([cand], [whole, a, b], probs)
     assert [bx for bx, _ in chosen] == [whole]
+
+
+def test_settled_boxes_are_those_no_split_can_beat() -> None:
+    sure, unsure, odd = Box(0, 0, 40, 20), Box(50, 0, 90, 20), Box(100, 0, 140, 20)
+    probs = np.full((3, 11), 0.001, np.float32)
+    probs[0, 7] = 0.96  # log(0.96) + margin > 0: even two perfect halves cannot win
+    probs[1, 7] = 0.94  # two halves at 1.0 would beat it
+    probs[2, 10] = 0.99  # "not a digit": splits must still be tried
+    assert settled_boxes([sure, unsure, odd], probs) == {sure}
+    cand = Candidate(sure, ((sure,), (Box(0, 0, 20, 20), Box(20, 0, 40, 20))))
+    full = np.vstack([probs[:1], np.eye(11, dtype=np.float32)[[3, 8]]])
+    assert [b for b, _ in decide([cand], [sure, *cand.readings[1]], full)] == [sure]
+
+
+def test_two_pass_reads_as_trying_every_split(recogniser: Recogniser) -> None:
+    from digitpad.preprocess import preprocess_boxes
+    from digitpad.segment import segment
+
+    page = draw_page(21, width=700, height=160, n_digits=7, touching_rate=0.6)
+    seg = segment(page.image)
+    cands = plan_candidates(seg)  # every split tried, one batch: the reference
+    boxes = list(dict.fromkeys(b for c in cands for r in c.readings for b in r))
+    probs = recogniser.classifier.predict(preprocess_boxes(seg.ink_u8, boxes))
+    ref = {(b, str(int(np.argmax(p[:10])))) for b, p in decide(cands, boxes, probs) if p[10] < 0.5}
+    got = recogniser.recognise(page.image)
+    assert ref and {(d.box, d.label) for d in got.digits} == ref
 
 
 def test_reading_rows_and_gaps() -> None:
