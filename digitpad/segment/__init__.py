@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from digitpad.segment.boxes import MIN_AREA, MIN_HEIGHT, find_boxes, merge_strokes, typical_height
+from digitpad.segment.boxes import (
+    MIN_AREA,
+    MIN_HEIGHT,
+    find_boxes,
+    merge_strokes,
+    raw_boxes,
+    typical_height,
+)
 from digitpad.segment.ink import (
     LOW_LEVEL,
     LOW_U8,
@@ -119,12 +126,14 @@ def segment(rgb: np.ndarray) -> Segmentation:
     ink, inverted = ink_map_u8(work)
     weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
     mask = hysteresis(weak, (ink > MASK_U8) & weak)
-    mask, under = remove_underlines(mask)
+    raw = raw_boxes(mask.view(np.uint8))
+    mask, under = remove_underlines(mask, raw)
     if line_mask is not None:
         ink[line_mask & ~mask] = 0
     if under is not None:
         ink[under & ~mask] = 0
-    ink_boxes = find_boxes(mask)
+    # the components found for the underline test are still those of the mask if none went
+    ink_boxes = find_boxes(mask, raw if under is None else None)
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]
     return Segmentation(

@@ -11,10 +11,15 @@ MIN_AREA = 6  # components smaller than this (work pixels) are specks
 MIN_HEIGHT = 7  # a digit is at least this tall in work pixels
 
 
-def find_boxes(mask: np.ndarray) -> list[Box]:
-    """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask."""
+def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box]:
+    """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask.
+
+    ``raw`` is ``raw_boxes(mask)`` when the caller already has it (it is not modified).
+    """
     h, w = mask.shape
-    boxes = [b for b in raw_boxes(mask.astype(np.uint8)) if not _border_sliver(b, w, h)]
+    if raw is None:
+        raw = raw_boxes(mask.astype(np.uint8))
+    boxes = [b for b in raw if not _border_sliver(b, w, h)]
     if not boxes:
         return []
     boxes = merge_strokes(boxes, typical_height(boxes))

@@ -92,14 +92,40 @@ def _uniform_paper(small: np.ndarray) -> int | None:
 def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
     """The darkness (0..255) of plain paper (noise floor) and of solid ink on this page."""
     step_y, step_x = max(1, darkness.shape[0] // 150), max(1, darkness.shape[1] // 150)
-    flat = darkness[::step_y, ::step_x].ravel().astype(np.float32) * (1.0 / 255.0)
-    med = float(np.median(flat))
-    mad = float(np.median(np.abs(flat - med))) + 1e-3
+    sample = darkness[::step_y, ::step_x]
+    # a uint8 sample has at most 256 values: its histogram gives the same medians and
+    # percentile as the float array would (same float32 values, same order statistics),
+    # without sorting every pixel
+    counts = np.bincount(sample.ravel(), minlength=256)
+    flat_levels = _LEVELS  # the float32 value of each uint8 level, as the float array holds it
+    med = float(_median_of(flat_levels, counts))
+    dev = np.abs(flat_levels - med)
+    order = np.argsort(dev, kind="stable")
+    mad = float(_median_of(dev[order], counts[order])) + 1e-3
     lo = min(0.25, max(0.06, med + 6.0 * mad))
-    inky = flat[flat > lo + 0.05]
-    hi = 0.6 if inky.size < 20 else float(np.percentile(inky, 90))
+    inky_levels = flat_levels > lo + 0.05
+    n_inky = int(counts[inky_levels].sum())
+    if n_inky < 20:
+        hi = 0.6
+    else:
+        inky = np.repeat(flat_levels[inky_levels], counts[inky_levels])
+        hi = float(np.percentile(inky, 90))
     hi = float(np.clip(hi, lo + 0.12, 0.75))
     return lo * 255.0, hi * 255.0
+
+
+_LEVELS = np.arange(256, dtype=np.uint8).astype(np.float32) * (1.0 / 255.0)
+
+
+def _median_of(values: np.ndarray, counts: np.ndarray) -> np.floating:
+    """``np.median`` of the array holding ``values[i]`` ``counts[i]`` times (``values``
+    ascending), computed like numpy does: the mean of the one or two middle elements."""
+    n = int(counts.sum())
+    ends = np.cumsum(counts)
+    mid = n // 2
+    # the element at sorted position k is values[first i with ends[i] > k]
+    pick = values[np.searchsorted(ends, [mid - 1, mid] if n % 2 == 0 else [mid], side="right")]
+    return np.median(pick)
 
 
 def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:

@@ -92,11 +92,15 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     # thicken it across so the steps overlap into one long run
     k = 5 if zoom >= 1.0 else 3
     bridged = cv2.dilate(bridged, np.ones((k, 1) if horizontal else (1, k), np.uint8))
-    runs = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, kernel)
-    if not runs.any():
+    runs = _open_if_any(bridged, kernel)
+    if runs is None:
         return None
-    # 16-bit labels: several times faster here, and runs this long are never 65535
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8, ltype=cv2.CV_16U)
+    # label only the rectangle that holds runs (often a few columns: tall digits); 16-bit
+    # labels: several times faster here, and runs this long are never 65535
+    x, y, bw, bh = cv2.boundingRect(runs)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        runs[y : y + bh, x : x + bw], connectivity=8, ltype=cv2.CV_16U
+    )
     span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
     thick = stats[:, cv2.CC_STAT_HEIGHT] if horizontal else stats[:, cv2.CC_STAT_WIDTH]
     keep = (span >= 0.2 * extent) & (span >= 15 * thick)
@@ -107,7 +111,8 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
         return None
     # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
     # on it) has a long run across and stays whole
-    on_line = keep[labels].astype(np.uint8) & m8
+    on_line = np.zeros_like(m8)
+    on_line[y : y + bh, x : x + bw] = keep[labels].astype(np.uint8) & m8[y : y + bh, x : x + bw]
     # the rulings' own thickness (ink per unit of length); a crossing stroke is a bit thicker
     thickness = np.count_nonzero(on_line) / max(1, int(span[keep].sum()))
     t = int(np.clip(round(thickness) + 3, 3, max(3, round(LINE_MAX_THICK * zoom))))
@@ -116,14 +121,17 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     return on_line & thin
 
 
-def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def remove_underlines(
+    mask: np.ndarray, raw: list[list[int]] | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove underlines and strike-throughs: thin horizontal runs longer than 2.5 digits.
 
     Too short for a ruling, they still join a whole number into one component. A run that
     long is no part of a digit (two touching 2s share at most a 1.8-digit bottom bar).
-    Returns the cleaned mask and the removed pixels (None when nothing was removed).
+    Returns the cleaned mask and the removed pixels (None when nothing was removed; the mask
+    is then returned as it was). ``raw`` is ``raw_boxes(mask)`` when the caller has it.
     """
-    boxes = raw_boxes(mask.astype(np.uint8))
+    boxes = raw_boxes(mask.astype(np.uint8)) if raw is None else raw
     if not boxes:
         return mask, None
     typical = typical_height(boxes)
@@ -131,8 +139,8 @@ def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if length >= mask.shape[1] or typical < MIN_HEIGHT:
         return mask, None
     m8 = mask.astype(np.uint8)
-    runs = cv2.morphologyEx(m8, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    if not runs.any():
+    runs = _open_if_any(m8, np.ones((1, length), np.uint8))
+    if runs is None:
         return mask, None
     t = max(3, round(0.3 * typical))
     runs &= ~cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((t, 1), np.uint8))
@@ -143,3 +151,15 @@ def remove_underlines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((13, 1), np.uint8))
     cleaned |= joined.astype(bool) & under
     return cleaned, under
+
+
+def _open_if_any(m8: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:
+    """``cv2.morphologyEx(m8, MORPH_OPEN, kernel)``, or None when that is empty.
+
+    An opening is the dilation of the erosion, and a dilation of nothing is nothing: a page
+    with no run that long (the usual case) costs one erosion, not two passes.
+    """
+    eroded = cv2.erode(m8, kernel)
+    if not eroded.any():
+        return None
+    return cv2.dilate(eroded, kernel)

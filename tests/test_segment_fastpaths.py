@@ -1,0 +1,49 @@
+"""The segmenter's fast paths compute exactly what the plain numpy/OpenCV expressions do."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitpad.segment.ink import _stretch_levels
+from digitpad.segment.lines import _open_if_any
+
+
+def _stretch_reference(darkness: np.ndarray) -> tuple[float, float]:
+    """The levels computed on the float array itself, as the segmenter first did."""
+    step_y, step_x = max(1, darkness.shape[0] // 150), max(1, darkness.shape[1] // 150)
+    flat = darkness[::step_y, ::step_x].ravel().astype(np.float32) * (1.0 / 255.0)
+    med = float(np.median(flat))
+    mad = float(np.median(np.abs(flat - med))) + 1e-3
+    lo = min(0.25, max(0.06, med + 6.0 * mad))
+    inky = flat[flat > lo + 0.05]
+    hi = 0.6 if inky.size < 20 else float(np.percentile(inky, 90))
+    hi = float(np.clip(hi, lo + 0.12, 0.75))
+    return lo * 255.0, hi * 255.0
+
+
+def test_stretch_levels_from_histogram_equal_float_computation() -> None:
+    rng = np.random.default_rng(5)
+    for i in range(300):
+        h, w = (int(v) for v in rng.integers(1, 320, 2))
+        if i % 3 == 0:
+            a = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        else:
+            a = np.clip(rng.exponential(rng.uniform(1, 30), (h, w)), 0, 255).astype(np.uint8)
+            a[rng.random((h, w)) < rng.uniform(0, 0.2)] = rng.integers(100, 256)
+        assert _stretch_levels(a) == _stretch_reference(a)
+
+
+def test_open_if_any_is_the_opening() -> None:
+    rng = np.random.default_rng(6)
+    for length in (5, 25, 78):
+        m8 = (rng.random((120, 300)) < 0.9).astype(np.uint8)
+        m8[:, 100:103] = 0
+        m8[rng.random(m8.shape) < 0.02] = 0
+        for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
+            want = cv2.morphologyEx(m8, cv2.MORPH_OPEN, kernel)
+            got = _open_if_any(m8, kernel)
+            if want.any():
+                assert got is not None and np.array_equal(got, want)
+            else:
+                assert got is None
