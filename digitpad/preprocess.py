@@ -28,11 +28,27 @@ def as_ink(crop: np.ndarray) -> np.ndarray:
     return np.clip(crop.astype(np.float32, copy=False), 0.0, 1.0)
 
 
+# the least uint8 level whose float ink (as ``as_ink`` computes it) is above INK_THRESHOLD
+U8_INK_MIN = int(np.argmax(as_ink(np.arange(256, dtype=np.uint8)) > INK_THRESHOLD))
+
+
 def preprocess_crop(crop: np.ndarray) -> np.ndarray:
     """Normalise one ink crop (H, W) to a (SIZE, SIZE) float32 model input.
 
     An empty or all-paper crop gives all zeros. Never raises for a 2-D array.
     """
+    if crop.dtype == np.uint8:
+        # the live path: find the ink's box on the 8-bit crop and convert only that to float
+        # (``U8_INK_MIN`` is exactly where the float ink passes INK_THRESHOLD: same box)
+        if crop.ndim != 2 or crop.size == 0:
+            return np.zeros((SIZE, SIZE), np.float32)
+        mask = crop >= U8_INK_MIN
+        rows = np.flatnonzero(mask.any(axis=1))
+        if rows.size == 0:
+            return np.zeros((SIZE, SIZE), np.float32)
+        cols = np.flatnonzero(mask.any(axis=0))
+        tight = as_ink(crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+        return _fit(tight)
     ink = as_ink(crop)
     if ink.ndim != 2 or ink.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
@@ -41,7 +57,11 @@ def preprocess_crop(crop: np.ndarray) -> np.ndarray:
     if rows.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
     cols = np.flatnonzero(mask.any(axis=0))
-    tight = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return _fit(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+
+
+def _fit(tight: np.ndarray) -> np.ndarray:
+    """The tight float32 ink box scaled into the centre of a (SIZE, SIZE) image."""
     h, w = tight.shape
     scale = FIT / max(h, w)
     nh = max(1, min(FIT, round(h * scale)))

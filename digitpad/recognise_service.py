@@ -61,8 +61,8 @@ def settled_boxes(boxes: list[Box], probs: np.ndarray) -> frozenset[Box]:
     reading's score plus ``SPLIT_MARGIN``; when that is already 0 or more, trying splits can
     change nothing, so their crops need not be cut or classified.
     """
-    row = {b: i for i, b in enumerate(boxes)}
-    return frozenset(b for b in boxes if _score((b,), row, probs) + SPLIT_MARGIN >= 0.0)
+    logs = _log_best(probs)
+    return frozenset(b for i, b in enumerate(boxes) if float(logs[i]) + SPLIT_MARGIN >= 0.0)
 
 
 def crop_batch(ink: np.ndarray, candidates: list[Candidate]) -> tuple[np.ndarray, list[Box]]:
@@ -87,20 +87,28 @@ def decide(
     that the classifier calls "not a digit" still competes: two touching digits are not one.
     """
     row = {b: i for i, b in enumerate(boxes)}
+    logs = _log_best(probs)
     out: list[tuple[Box, np.ndarray]] = []
     for c in candidates:
-        best, best_score = c.readings[0], _score(c.readings[0], row, probs) + SPLIT_MARGIN
+        best, best_score = c.readings[0], _score(c.readings[0], row, logs) + SPLIT_MARGIN
         for reading in c.readings[1:]:
-            s = _score(reading, row, probs)
+            s = _score(reading, row, logs)
             if s > best_score:
                 best, best_score = reading, s
         out.extend((b, probs[row[b]]) for b in best)
     return out
 
 
-def _score(reading: tuple[Box, ...], row: dict[Box, int], probs: np.ndarray) -> float:
-    p = np.array([probs[row[b], :NOT_DIGIT_INDEX].max() for b in reading])
-    return float(np.mean(np.log(np.maximum(p, 1e-6))))
+def _log_best(probs: np.ndarray) -> np.ndarray:
+    """Per row of ``probs``: the log of its best digit probability (floored at 1e-6), float32."""
+    return np.log(np.maximum(probs[:, :NOT_DIGIT_INDEX].max(axis=1), 1e-6))
+
+
+def _score(reading: tuple[Box, ...], row: dict[Box, int], logs: np.ndarray) -> float:
+    """The mean of the parts' ``logs`` (float32, as one array: the same sum for any caller)."""
+    if len(reading) == 1:
+        return float(logs[row[reading[0]]])
+    return float(np.mean(logs[[row[b] for b in reading]]))
 
 
 def to_digits(

@@ -47,3 +47,16 @@ def test_open_if_any_is_the_opening() -> None:
                 assert got is not None and np.array_equal(got, want)
             else:
                 assert got is None
+
+
+def test_preprocess_of_uint8_crop_equals_its_float_ink() -> None:
+    from digitpad.preprocess import U8_INK_MIN, as_ink, preprocess_crop
+
+    assert as_ink(np.array([U8_INK_MIN - 1, U8_INK_MIN], np.uint8)).tolist()[0] <= 0.15
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        h, w = (int(v) for v in rng.integers(0, 90, 2))
+        crop = (rng.random((h, w)) ** rng.uniform(1, 8) * 255).astype(np.uint8)
+        crop[rng.random((h, w)) < 0.5] = U8_INK_MIN - 1  # paper just below the ink level
+        got = preprocess_crop(crop)
+        assert got.dtype == np.float32 and np.array_equal(got, preprocess_crop(as_ink(crop)))
