@@ -60,3 +60,16 @@ def test_preprocess_of_uint8_crop_equals_its_float_ink() -> None:
         crop[rng.random((h, w)) < 0.5] = U8_INK_MIN - 1  # paper just below the ink level
         got = preprocess_crop(crop)
         assert got.dtype == np.float32 and np.array_equal(got, preprocess_crop(as_ink(crop)))
+
+
+def test_channel_extreme_is_min_or_max_of_split_channels() -> None:
+    from digitpad.segment.ink import channel_extreme
+
+    rng = np.random.default_rng(8)
+    for h, w in ((1, 1), (1, 7), (5, 1), (37, 53), (160, 940)):
+        rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        r, g, b = cv2.split(rgb)
+        assert np.array_equal(channel_extreme(rgb, lightest=False), cv2.min(cv2.min(r, g), b))
+        assert np.array_equal(channel_extreme(rgb, lightest=True), cv2.max(cv2.max(r, g), b))
+        view = rgb[:, ::-1]  # not contiguous
+        assert np.array_equal(channel_extreme(view, lightest=False), view.min(axis=2))

@@ -25,9 +25,8 @@ def ink_map_u8(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
     All in 8-bit OpenCV operations: this runs on every pixel of every page.
     """
     inverted = is_inverted(rgb)
-    r, g, b = cv2.split(rgb)
     # coloured ink is dark in at least one channel; light ink is bright in one, so flip it
-    lightest_or_darkest = cv2.max(cv2.max(r, g), b) if inverted else cv2.min(cv2.min(r, g), b)
+    lightest_or_darkest = channel_extreme(rgb, lightest=inverted)
     dark = cv2.bitwise_not(lightest_or_darkest) if inverted else lightest_or_darkest
     background = estimate_background(dark)
     # relative darkness 255 * (bg - dark) / bg: 0 on paper, ~255 for black ink, in any light
@@ -38,6 +37,22 @@ def ink_map_u8(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
     levels = (np.arange(256, dtype=np.float32) - lo) * (255.0 / max(hi - lo, 1.0))
     lut = np.clip(levels, 0, 255).astype(np.uint8)
     return cv2.LUT(darkness, lut), inverted
+
+
+_ACROSS_CHANNELS = np.ones((1, 3), np.uint8)
+
+
+def channel_extreme(rgb: np.ndarray, *, lightest: bool) -> np.ndarray:
+    """Per pixel, the darkest (or with ``lightest`` the lightest) of its three channels.
+
+    One 1x3 erosion (dilation) along the interleaved rows, read at each pixel's middle channel,
+    whose window is exactly that pixel's three channels: the same values as the minimum (maximum)
+    of the split channels, several times faster than ``cv2.split`` on large pages.
+    """
+    h, w = rgb.shape[:2]
+    flat = np.ascontiguousarray(rgb).reshape(h, w * 3)
+    extreme = (cv2.dilate if lightest else cv2.erode)(flat, _ACROSS_CHANNELS)
+    return np.ascontiguousarray(extreme[:, 1::3])
 
 
 def is_inverted(rgb: np.ndarray) -> bool:
