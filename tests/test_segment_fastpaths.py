@@ -36,17 +36,28 @@ def test_stretch_levels_from_histogram_equal_float_computation() -> None:
 
 def test_open_if_any_is_the_opening() -> None:
     rng = np.random.default_rng(6)
-    for length in (5, 25, 78):
-        m8 = (rng.random((120, 300)) < 0.9).astype(np.uint8)
-        m8[:, 100:103] = 0
-        m8[rng.random(m8.shape) < 0.02] = 0
+    hits = misses = 0
+    for trial in range(120):
+        h, w = (int(v) for v in rng.integers(1, 160, 2))
+        m8 = (rng.random((h, w)) < rng.uniform(0.0, 0.3)).astype(np.uint8)
+        for _ in range(int(rng.integers(0, 4))):  # runs of random length, some at the edges
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            n = int(rng.integers(1, 90))
+            if trial % 2:
+                m8[y, max(0, x - n) if rng.random() < 0.5 else x : x + n] = 1
+            else:
+                m8[y : y + n, x] = 1
+        length = int(rng.choice([1, 2, 5, 24, 25, 40, 78]))
         for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
             want = cv2.morphologyEx(m8, cv2.MORPH_OPEN, kernel)
             got = _open_if_any(m8, kernel)
             if want.any():
+                hits += 1
                 assert got is not None and np.array_equal(got, want)
             else:
+                misses += 1
                 assert got is None
+    assert hits > 20 and misses > 20
 
 
 def test_preprocess_of_uint8_crop_equals_its_float_ink() -> None:
