@@ -42,13 +42,11 @@ def preprocess_crop(crop: np.ndarray) -> np.ndarray:
         # (``U8_INK_MIN`` is exactly where the float ink passes INK_THRESHOLD: same box)
         if crop.ndim != 2 or crop.size == 0:
             return np.zeros((SIZE, SIZE), np.float32)
-        mask = crop >= U8_INK_MIN
-        rows = np.flatnonzero(mask.any(axis=1))
-        if rows.size == 0:
+        # the bounding rectangle of the ink pixels: the first/last inky row and column
+        x, y, w, h = cv2.boundingRect((crop >= U8_INK_MIN).view(np.uint8))
+        if w == 0:
             return np.zeros((SIZE, SIZE), np.float32)
-        cols = np.flatnonzero(mask.any(axis=0))
-        tight = as_ink(crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
-        return _fit(tight)
+        return _fit(as_ink(crop[y : y + h, x : x + w]))
     ink = as_ink(crop)
     if ink.ndim != 2 or ink.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
