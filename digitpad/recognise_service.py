@@ -29,6 +29,11 @@ NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # A reading that splits a box must beat keeping it whole by this much (mean log-probability):
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
+# A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. A digit-like part
+# whose close neighbour on its line is a letter-sized "not a digit" is dropped unless the
+# classifier is at least this sure: numbers stand apart from words, letters of a word do not.
+WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
+WORD_KEEP_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,48 @@ def _score(reading: tuple[Box, ...], row: dict[Box, int], logs: np.ndarray) -> f
     return float(np.mean(logs[[row[b] for b in reading]]))
 
 
+def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
+    """``parts`` without the digit-like ones that sit inside a word (see ``WORD_GAP``).
+
+    A part is in a word when it has more close letter neighbours than close digit neighbours.
+    A letter neighbour is a part the classifier calls "not a digit", at least 0.6 of the
+    part's height (a comma, a dot or a dash next to a digit is punctuation of a number, not a
+    letter). Close: on the same line (vertical overlap of half the shorter height) and no
+    further than ``WORD_GAP`` heights. Counting the digit neighbours keeps a number whole when
+    one of its digits is misread as "not a digit". Pure; keeps the order of ``parts``.
+    """
+    if not parts:
+        return parts
+    probs = np.stack([p for _, p in parts])
+    is_letter = probs[:, NOT_DIGIT_INDEX] >= 0.5
+    unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
+    if not is_letter.any() or not unsure.any():
+        return parts
+    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
+    drop = set()
+    for i in np.flatnonzero(unsure):
+        near = _close_on_line(xy[i], xy)
+        near[i] = False
+        letters = int(np.count_nonzero(near & is_letter))
+        if letters > np.count_nonzero(near & ~is_letter):
+            drop.add(int(i))
+    return [part for k, part in enumerate(parts) if k not in drop]
+
+
+def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Which ``others`` (rows of x0, y0, x1, y1) are letter-sized neighbours of box ``b`` on its
+    line, close enough to share a word with it."""
+    bh = b[3] - b[1]
+    oh = others[:, 3] - others[:, 1]
+    overlap = np.minimum(b[3], others[:, 3]) - np.maximum(b[1], others[:, 1])
+    gap = np.maximum(others[:, 0] - b[2], b[0] - others[:, 2])
+    return (
+        (oh >= 0.6 * bh)
+        & (overlap >= 0.5 * np.minimum(bh, oh))
+        & (gap <= WORD_GAP * np.maximum(bh, oh))
+    )
+
+
 def to_digits(
     parts: list[tuple[Box, np.ndarray]],
     seg: Segmentation,
@@ -173,7 +220,7 @@ class Recogniser:
         )
         if extra:
             probs = np.concatenate([probs, clf.predict(preprocess_boxes(seg.ink_u8, extra))])
-        parts = decide(candidates, whole + extra, probs)
+        parts = drop_letters_in_words(decide(candidates, whole + extra, probs))
         digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
         text = reading_text(digits)
         elapsed = (time.perf_counter() - t0) * 1000.0

@@ -20,6 +20,7 @@ from digitpad.recognise_service import (
     Candidate,
     Recogniser,
     decide,
+    drop_letters_in_words,
     plan_candidates,
     recognise,
     settled_boxes,
@@ -98,6 +99,30 @@ def test_split_decision_prefers_confident_parts() -> None:
     probs[0, 10], probs[0, 0] = 0.01, 0.95  # now the whole box is a confident 0
     chosen = decide([cand], [whole, a, b], probs)
     assert [bx for bx, _ in chosen] == [whole]
+
+
+def _probs(label: int, p: float) -> np.ndarray:
+    out = np.full(11, (1.0 - p) / 10, np.float32)
+    out[label] = p
+    return out
+
+
+def test_letter_inside_a_word_is_dropped_a_number_kept() -> None:
+    # "tax": the "a" reads as a 0 (0.7), its neighbours are letters, 2 px apart
+    t, a, x = Box(0, 0, 14, 30), Box(16, 10, 30, 30), Box(32, 10, 46, 30)
+    word = [(t, _probs(10, 0.9)), (a, _probs(0, 0.7)), (x, _probs(10, 0.8))]
+    assert [b for b, _ in drop_letters_in_words(word)] == [t, x]
+    # a confident digit stays even next to a letter ("5kg" written without a space)
+    sure = [(a, _probs(5, 0.95)), (x, _probs(10, 0.8))]
+    assert drop_letters_in_words(sure) == sure
+    # a number with one digit misread as "not a digit" keeps its other digits
+    d1, d2, d3 = Box(0, 0, 14, 30), Box(16, 0, 30, 30), Box(32, 0, 46, 30)
+    number = [(d1, _probs(9, 0.8)), (d2, _probs(6, 0.8)), (d3, _probs(10, 0.6))]
+    assert [b for b, _ in drop_letters_in_words(number)] == [d1, d2, d3]
+    # punctuation is no letter: a comma-sized mark and a word one space away do not count
+    comma, far = Box(32, 24, 36, 34), Box(40, 0, 60, 30)
+    assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (comma, _probs(10, 0.9))])) == 2
+    assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (far, _probs(10, 0.9))])) == 2
 
 
 def test_settled_boxes_are_those_no_split_can_beat() -> None:
