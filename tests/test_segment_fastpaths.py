@@ -10,14 +10,18 @@ from digitpad.segment.lines import _open_if_any
 
 
 def _stretch_reference(darkness: np.ndarray) -> tuple[float, float]:
-    """The levels computed on the float array itself, as the segmenter first did."""
+    """The levels computed on the float array itself (the rule, without the histogram)."""
     step_y, step_x = max(1, darkness.shape[0] // 150), max(1, darkness.shape[1] // 150)
     flat = darkness[::step_y, ::step_x].ravel().astype(np.float32) * (1.0 / 255.0)
     med = float(np.median(flat))
     mad = float(np.median(np.abs(flat - med))) + 1e-3
     lo = min(0.25, max(0.06, med + 6.0 * mad))
     inky = flat[flat > lo + 0.05]
-    hi = 0.6 if inky.size < 20 else float(np.percentile(inky, 90))
+    if inky.size < 20:
+        hi = 0.6
+    else:
+        p90, p999 = np.percentile(inky, [90, 99.9])
+        hi = max(float(p90), 0.8 * float(p999))
     hi = float(np.clip(hi, lo + 0.12, 0.75))
     return lo * 255.0, hi * 255.0
 

@@ -124,7 +124,11 @@ def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
         hi = 0.6
     else:
         inky = np.repeat(flat_levels[inky_levels], counts[inky_levels])
-        hi = float(np.percentile(inky, 90))
+        p90, p999 = np.percentile(inky, [90, 99.9])
+        # most inky pixels may be faint printed rulings (squared paper): then the 90th
+        # percentile is the rulings' level, and stretching it to solid ink would make ink
+        # and rulings alike; the darkest ink on the page keeps them apart
+        hi = max(float(p90), 0.8 * float(p999))
     hi = float(np.clip(hi, lo + 0.12, 0.75))
     return lo * 255.0, hi * 255.0
 
