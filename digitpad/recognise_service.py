@@ -122,9 +122,10 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     A part is in a word when it has more close letter neighbours than close digit neighbours.
     A letter neighbour is a part the classifier calls "not a digit", at least 0.6 of the
     part's height (a comma, a dot or a dash next to a digit is punctuation of a number, not a
-    letter). Close: on the same line (vertical overlap of half the shorter height) and no
-    further than ``WORD_GAP`` heights. Counting the digit neighbours keeps a number whole when
-    one of its digits is misread as "not a digit". Pure; keeps the order of ``parts``.
+    letter) and at most 2.5 times it (a long rule or a page border is no letter). Close: on
+    the same line (vertical overlap of half the shorter height) and no further than
+    ``WORD_GAP`` heights. Counting the digit neighbours keeps a number whole when one of its
+    digits is misread as "not a digit". Pure; keeps the order of ``parts``.
     """
     if not parts:
         return parts
@@ -151,8 +152,10 @@ def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:
     oh = others[:, 3] - others[:, 1]
     overlap = np.minimum(b[3], others[:, 3]) - np.maximum(b[1], others[:, 1])
     gap = np.maximum(others[:, 0] - b[2], b[0] - others[:, 2])
+    # letter-sized: no smaller than punctuation, no taller than an ascender next to an "a"
     return (
         (oh >= 0.6 * bh)
+        & (oh <= 2.5 * bh)
         & (overlap >= 0.5 * np.minimum(bh, oh))
         & (gap <= WORD_GAP * np.maximum(bh, oh))
     )

@@ -123,6 +123,9 @@ def test_letter_inside_a_word_is_dropped_a_number_kept() -> None:
     comma, far = Box(32, 24, 36, 34), Box(40, 0, 60, 30)
     assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (comma, _probs(10, 0.9))])) == 2
     assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (far, _probs(10, 0.9))])) == 2
+    # nor is a tall mark beside it (a border or a rule left over at the page edge)
+    tall = Box(-40, -100, 10, 200)
+    assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (tall, _probs(10, 0.9))])) == 2
 
 
 def test_settled_boxes_are_those_no_split_can_beat() -> None:
