@@ -21,6 +21,10 @@ resulting candidate (promoted or not) is measured on:
 Targets: after 50 corrections at least half of the remaining error is gone; the regression set
 never drops more than 0.5 point; least-confident-first reaches random order's 200-correction
 accuracy with <= 100 corrections. Slow (eight retrains): run it with ``nice``.
+
+One writer split is one sample of a noisy quantity (a fine-tune on 40 digits): for the K=50
+target, sweep seeds without overwriting the committed result, e.g. ``for s in $(seq 11 22);
+do python -m benchmarks.adaptation --seed $s --ks 50 --out /tmp/a$s; done``.
 """
 
 from __future__ import annotations
@@ -149,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--ks", type=int, nargs="+", default=list(KS))
     parser.add_argument("--threads", type=int, default=1, help="torch threads per retrain")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder for adaptation.json and .png"
+    )
     args = parser.parse_args(argv)
     if not WRITER.exists():
         print(f"adaptation: {WRITER} not found; skipped")
@@ -211,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarise(rows, base)
         result = {
             "benchmark": "adaptation",
-            "command": "nice -n 10 .venv/bin/python -m benchmarks.adaptation",
+            "command": "nice -n 10 .venv/bin/python -m benchmarks.adaptation "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
             "writer": "optdigits32 (simulated writer only), doubtful labels removed",
             "pool": len(pool_idx),
             "test": len(test_idx),
@@ -221,11 +229,11 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summary,
             "seconds": round(time.monotonic() - t_start, 1),
         }
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "adaptation.json").write_text(json.dumps(result, indent=2) + "\n")
-        plot(rows, RESULTS / "adaptation.png")
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "adaptation.json").write_text(json.dumps(result, indent=2) + "\n")
+        plot(rows, args.out / "adaptation.png")
         print(json.dumps(summary, indent=2))
-        print(f"wrote {RESULTS / 'adaptation.json'} and adaptation.png")
+        print(f"wrote {args.out / 'adaptation.json'} and adaptation.png")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
