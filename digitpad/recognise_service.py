@@ -30,8 +30,9 @@ NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
 # A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. A digit-like part
-# whose close neighbour on its line is a letter-sized "not a digit" is dropped unless the
-# classifier is at least this sure: numbers stand apart from words, letters of a word do not.
+# with more close letter-sized "not a digit" neighbours on its line than digit neighbours is
+# dropped unless the classifier is at least this sure (see drop_letters_in_words): numbers
+# stand apart from words, letters of a word do not.
 WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
 WORD_KEEP_CONFIDENCE = 0.9
 
