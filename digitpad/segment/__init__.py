@@ -7,7 +7,8 @@ The pipeline, in order:
    for light ink on dark paper, divided by a smooth background estimate (a max filter then a
    median on a small copy) so shadows and uneven light cancel out, then stretched to [0, 1].
 3. Ruled and squared-paper lines (long thin runs across much of the page) are removed, and the
-   strokes they crossed are joined again.
+   strokes they crossed are joined again. When the lines are coloured and the ink is grey
+   (pencil on a blue grid), steps 2-3 are redone on the lightest channel, where the lines fade.
 4. Connected components; specks dropped; strokes of one digit (a 4 or 5 in two strokes) merged
    when they overlap strongly in x and are close vertically.
 5. Dots, dashes and underlines are rejected by size and shape relative to their neighbours.
@@ -31,6 +32,7 @@ from digitpad.segment.boxes import (
     raw_boxes,
     typical_height,
 )
+from digitpad.segment.colour import grey_ink_on_coloured_rulings
 from digitpad.segment.ink import (
     LOW_LEVEL,
     LOW_U8,
@@ -123,9 +125,13 @@ def segment(rgb: np.ndarray) -> Segmentation:
     if factor > 1:
         size = (max(1, w // factor), max(1, h // factor))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    ink, inverted = ink_map_u8(work)
-    weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
-    mask = hysteresis(weak, (ink > MASK_U8) & weak)
+    ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=False)
+    if (
+        line_mask is not None
+        and not inverted
+        and grey_ink_on_coloured_rulings(work, line_mask, mask)
+    ):
+        ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True)
     raw = raw_boxes(mask.view(np.uint8))
     mask, under = remove_underlines(mask, raw)
     if line_mask is not None:
@@ -139,3 +145,14 @@ def segment(rgb: np.ndarray) -> Segmentation:
     return Segmentation(
         ink_u8=ink, scale=scale, boxes=boxes, ink_boxes=ink_boxes, inverted=inverted
     )
+
+
+def _ink_without_lines(
+    work: np.ndarray, *, grey_ink: bool
+) -> tuple[np.ndarray, bool, np.ndarray | None, np.ndarray]:
+    """The ink map (see :func:`ink_map_u8`), whether it was inverted, the removed rulings' mask
+    (None when there were none) and the ink mask without them."""
+    ink, inverted = ink_map_u8(work, grey_ink=grey_ink)
+    weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
+    mask = hysteresis(weak, (ink > MASK_U8) & weak)
+    return ink, inverted, line_mask, mask

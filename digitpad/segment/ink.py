@@ -19,14 +19,17 @@ def ink_map(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
     return ink.astype(np.float32) * np.float32(1.0 / 255.0), inverted
 
 
-def ink_map_u8(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
+def ink_map_u8(rgb: np.ndarray, *, grey_ink: bool = False) -> tuple[np.ndarray, bool]:
     """Ink as uint8 (255 = solid ink, 0 = paper) for an RGB page, and whether it was inverted.
 
-    All in 8-bit OpenCV operations: this runs on every pixel of every page.
+    Darkness is read in each pixel's darkest channel, where coloured ink is dark. With
+    ``grey_ink`` (ignored for light-on-dark pages) it is read in the lightest channel instead:
+    grey ink (pencil, black) is as dark there, while light coloured printed rulings (a blue
+    grid) almost vanish. All in 8-bit OpenCV operations: this runs on every pixel of every page.
     """
     inverted = is_inverted(rgb)
     # coloured ink is dark in at least one channel; light ink is bright in one, so flip it
-    lightest_or_darkest = channel_extreme(rgb, lightest=inverted)
+    lightest_or_darkest = channel_extreme(rgb, lightest=inverted or grey_ink)
     dark = cv2.bitwise_not(lightest_or_darkest) if inverted else lightest_or_darkest
     background = estimate_background(dark)
     # relative darkness 255 * (bg - dark) / bg: 0 on paper, ~255 for black ink, in any light
