@@ -75,9 +75,12 @@ def estimate_background(dark: np.ndarray) -> np.ndarray:
     factor = max(1, round(max(h, w) / 160))
     if factor == 1 and max(h, w) <= 64:
         return np.full_like(dark, int(np.percentile(dark, 90)))
-    small = cv2.resize(
-        dark, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
-    )
+    sw, sh = max(1, w // factor), max(1, h // factor)
+    # shrink a whole multiple of the factor: OpenCV's area resize has a fast path for integer
+    # ratios (8x faster on a 940x160 row); the few right and bottom pixels left out do not
+    # change a smooth background
+    whole = dark[: sh * factor, : sw * factor] if min(h, w) >= factor else dark
+    small = cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_AREA)
     level = _uniform_paper(small)
     if level is not None:
         return np.full_like(dark, level)
@@ -126,8 +129,7 @@ def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
     if n_inky < 20:
         hi = 0.6
     else:
-        inky = np.repeat(flat_levels[inky_levels], counts[inky_levels])
-        p90, p999 = np.percentile(inky, [90, 99.9])
+        p90, p999 = _percentiles_of(flat_levels[inky_levels], counts[inky_levels], (90, 99.9))
         # most inky pixels may be faint printed rulings (squared paper): then the 90th
         # percentile is the rulings' level, and stretching it to solid ink would make ink
         # and rulings alike; the darkest ink on the page keeps them apart
@@ -148,6 +150,20 @@ def _median_of(values: np.ndarray, counts: np.ndarray) -> np.floating:
     # the element at sorted position k is values[first i with ends[i] > k]
     pick = values[np.searchsorted(ends, [mid - 1, mid] if n % 2 == 0 else [mid], side="right")]
     return np.median(pick)
+
+
+def _percentiles_of(values: np.ndarray, counts: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile`` (linear interpolation) of the array holding ``values[i]`` ``counts[i]``
+    times (``values`` ascending, ``counts.sum() > 0``), without building that array."""
+    ends = np.cumsum(counts)
+    out = []
+    for q in qs:
+        pos = q / 100.0 * (int(ends[-1]) - 1)
+        k = int(pos)
+        # the elements at sorted positions k and k + 1
+        a, b = values[np.searchsorted(ends, [k, k + 1], side="right").clip(max=len(values) - 1)]
+        out.append(float(a) + (float(b) - float(a)) * (pos - k))
+    return out
 
 
 def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
