@@ -29,10 +29,10 @@ NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # A reading that splits a box must beat keeping it whole by this much (mean log-probability):
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
-# A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. A digit-like part
-# with more close letter-sized "not a digit" neighbours on its line than digit neighbours is
-# dropped unless the classifier is at least this sure (see drop_letters_in_words): numbers
-# stand apart from words, letters of a word do not.
+# A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
+# close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
+# digit-like parts are dropped unless the classifier is at least this sure (see
+# drop_letters_in_words): numbers stand apart from words, letters of a word do not.
 WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
 WORD_KEEP_CONFIDENCE = 0.9
 
@@ -120,13 +120,15 @@ def _score(reading: tuple[Box, ...], row: dict[Box, int], logs: np.ndarray) -> f
 def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
     """``parts`` without the digit-like ones that sit inside a word (see ``WORD_GAP``).
 
-    A part is in a word when it has more close letter neighbours than close digit neighbours.
-    A letter neighbour is a part the classifier calls "not a digit", at least 0.6 of the
-    part's height (a comma, a dot or a dash next to a digit is punctuation of a number, not a
-    letter) and at most 2.5 times it (a long rule or a page border is no letter). Close: on
-    the same line (vertical overlap of half the shorter height) and no further than
-    ``WORD_GAP`` heights. Counting the digit neighbours keeps a number whole when one of its
-    digits is misread as "not a digit". Pure; keeps the order of ``parts``.
+    Parts are chained into groups by closeness: on the same line (vertical overlap of half the
+    shorter height), no further apart than ``WORD_GAP`` heights, and letter-sized next to each
+    other (0.6 to 2.5 times the height: a comma, a dot or a dash is punctuation of a number, a
+    long rule or a page border is no letter). A group holding more "not a digit" parts than
+    sure digits (at least ``WORD_KEEP_CONFIDENCE``) is a word: its unsure digit-like parts go.
+    A sure digit keeps its number whole when another digit is misread as "not a digit"; a
+    number of nothing but unsure digits beside a letter-like part is taken for a word, the
+    price of dropping letters that lean on each other ("cm": a "c" read as 0, the first stroke
+    of the "m" as 1). Pure; keeps the order of ``parts``.
     """
     if not parts:
         return parts
@@ -136,14 +138,32 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     if not is_letter.any() or not unsure.any():
         return parts
     xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
-    drop = set()
-    for i in np.flatnonzero(unsure):
-        near = _close_on_line(xy[i], xy)
-        near[i] = False
-        letters = int(np.count_nonzero(near & is_letter))
-        if letters > np.count_nonzero(near & ~is_letter):
-            drop.add(int(i))
+    close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
+    np.fill_diagonal(close, False)
+    sure = ~is_letter & ~unsure
+    drop: set[int] = set()
+    for group in _chains(close | close.T):
+        if np.count_nonzero(is_letter[group]) > np.count_nonzero(sure[group]):
+            drop.update(int(i) for i in group[unsure[group]])
     return [part for k, part in enumerate(parts) if k not in drop]
+
+
+def _chains(adjacent: np.ndarray) -> list[np.ndarray]:
+    """The connected groups (index arrays) of a symmetric boolean adjacency matrix."""
+    seen = np.zeros(len(adjacent), bool)
+    groups = []
+    for start in range(len(adjacent)):
+        if seen[start]:
+            continue
+        members, frontier = [start], [start]
+        seen[start] = True
+        while frontier:
+            nxt = np.flatnonzero(adjacent[frontier].any(axis=0) & ~seen)
+            seen[nxt] = True
+            members.extend(nxt.tolist())
+            frontier = nxt.tolist()
+        groups.append(np.array(members))
+    return groups
 
 
 def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:

@@ -117,8 +117,13 @@ def test_letter_inside_a_word_is_dropped_a_number_kept() -> None:
     assert drop_letters_in_words(sure) == sure
     # a number with one digit misread as "not a digit" keeps its other digits
     d1, d2, d3 = Box(0, 0, 14, 30), Box(16, 0, 30, 30), Box(32, 0, 46, 30)
-    number = [(d1, _probs(9, 0.8)), (d2, _probs(6, 0.8)), (d3, _probs(10, 0.6))]
+    number = [(d1, _probs(9, 0.95)), (d2, _probs(6, 0.8)), (d3, _probs(10, 0.6))]
     assert [b for b, _ in drop_letters_in_words(number)] == [d1, d2, d3]
+    # letters lean on each other in a word: "cm" with the "c" read as 0 and the m's first
+    # stroke as 1 goes whole; each alone has as many digit neighbours as letter ones
+    c, m1, m2 = Box(0, 10, 14, 30), Box(16, 10, 20, 30), Box(21, 10, 34, 30)
+    cm = [(c, _probs(0, 0.8)), (m1, _probs(1, 0.6)), (m2, _probs(10, 0.9))]
+    assert drop_letters_in_words(cm) == [cm[2]]
     # punctuation is no letter: a comma-sized mark and a word one space away do not count
     comma, far = Box(32, 24, 36, 34), Box(40, 0, 60, 30)
     assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (comma, _probs(10, 0.9))])) == 2
