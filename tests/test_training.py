@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import onnx
 import pytest
 
 from digitpad.classifier import Classifier
 from digitpad.errors import ModelError
-from digitpad.training.data import crops_for_boxes, crops_from_pages, label_boxes
+from digitpad.preprocess import preprocess_crop
+from digitpad.training.data import (
+    bitmap_from_counts,
+    crops_for_boxes,
+    crops_from_pages,
+    label_boxes,
+)
 from digitpad.training.drawn import draw_page
 from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
 from digitpad.training.model import ModelConfig
@@ -122,3 +129,19 @@ def test_exported_model_is_small(crops, tmp_path) -> None:
     export_onnx(ckpt, path, version="v1", metadata={})
     assert path.stat().st_size <= 5 * 1024 * 1024
     onnx.checker.check_model(str(path))
+
+
+def test_bitmap_from_counts_rebuilds_the_strokes() -> None:
+    # a thick "7" on a 32x32 bitmap, reduced as optdigits does: ink pixels per 4x4 block
+    bitmap = np.zeros((32, 32), np.uint8)
+    cv2.line(bitmap, (6, 3), (26, 3), 1, 4)
+    cv2.line(bitmap, (26, 3), (12, 30), 1, 4)
+    counts = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.float64)
+    original = preprocess_crop(bitmap.astype(np.float32))
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        rebuilt = preprocess_crop(bitmap_from_counts(counts, rng))
+        # the same digit up to a writer's slant and pen width; a transposed one is unrelated
+        assert np.corrcoef(original.ravel(), rebuilt.ravel())[0, 1] > 0.6
+        flipped = preprocess_crop(bitmap_from_counts(counts.T, rng))
+        assert np.corrcoef(original.ravel(), flipped.ravel())[0, 1] < 0.3

@@ -59,8 +59,8 @@ def build_data(
                 draw_page(seed + 2 + i, distractors=4, touching_rate=0.2) for i in range(n_font)
             ),
         ),
-        # three differently scaled copies: the only real handwriting we may train on
-        ("sklearn_digits", lambda: _stack(sklearn_digit_crops(seed + k) for k in range(3))),
+        # six variants of each: the only real handwriting we may train on
+        ("sklearn_digits", lambda: _stack(sklearn_digit_crops(seed + k) for k in range(6))),
     ]
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
