@@ -108,3 +108,16 @@ def test_small_percentiles_equal_numpy() -> None:
         qs = (0.0, 50.0, 90.0, 99.9, 100.0)
         want = np.percentile(np.repeat(values, counts), qs)
         assert np.allclose(_percentiles_of(values, counts, qs), want, rtol=0, atol=1e-6)
+
+
+def test_row_percentile_equals_numpy() -> None:
+    from digitpad.segment.ink import _row_percentile
+
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        rows = rng.integers(0, 256, (16, int(rng.integers(1, 300))), dtype=np.uint8)
+        if rng.random() < 0.5:  # paper: a narrow band of bright levels, many ties
+            rows = np.clip(rows // 8 + 200, 0, 255).astype(np.uint8)
+        for q in (0.0, 50.0, 95.0, 99.9, 100.0):
+            got = _row_percentile(np.sort(rows, axis=1), q)
+            assert np.array_equal(got, np.percentile(rows, q, axis=1))

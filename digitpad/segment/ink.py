@@ -104,10 +104,27 @@ def _uniform_paper(small: np.ndarray) -> int | None:
         return None
     bh, bw = h // 4, w // 4
     blocks = small[: 4 * bh, : 4 * bw].reshape(4, bh, 4, bw).transpose(0, 2, 1, 3)
-    levels = np.percentile(blocks.reshape(16, bh * bw), 95, axis=1)  # one call for all 16
+    levels = _row_percentile(np.sort(blocks.reshape(16, bh * bw), axis=1), 95.0)
     if float(levels.max() - levels.min()) > UNIFORM_SPREAD:
         return None
     return int(np.median(levels))
+
+
+def _row_percentile(rows: np.ndarray, q: float) -> np.ndarray:
+    """``np.percentile(rows, q, axis=1)`` of rows already sorted ascending (float64).
+
+    The same linear interpolation and rounding as numpy; sorting 16 short uint8 rows and
+    reading two columns is several times faster than numpy's general percentile.
+    """
+    n = rows.shape[1]
+    pos = q / 100.0 * (n - 1)
+    lo = int(pos)
+    hi = min(lo + 1, n - 1)
+    t = pos - lo
+    a, b = rows[:, lo].astype(np.float64), rows[:, hi].astype(np.float64)
+    diff = b - a
+    # numpy's lerp: from the nearer end, so t = 0 and t = 1 give exactly a and b
+    return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
 
 def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
@@ -149,7 +166,7 @@ def _median_of(values: np.ndarray, counts: np.ndarray) -> np.floating:
     mid = n // 2
     # the element at sorted position k is values[first i with ends[i] > k]
     pick = values[np.searchsorted(ends, [mid - 1, mid] if n % 2 == 0 else [mid], side="right")]
-    return np.median(pick)
+    return pick.mean()  # what np.median returns for one or two elements, without its overhead
 
 
 def _percentiles_of(values: np.ndarray, counts: np.ndarray, qs: tuple[float, ...]) -> list[float]:
