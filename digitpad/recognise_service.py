@@ -35,6 +35,9 @@ SPLIT_MARGIN = 0.05
 # drop_letters_in_words): numbers stand apart from words, letters of a word do not.
 WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
 WORD_KEEP_CONFIDENCE = 0.9
+# ...and inside a number, a part called "not a digit" whose best digit has at least this is kept
+# as that digit (see keep_digits_in_numbers): the digits around it vouch for it.
+NUMBER_KEEP_DIGIT = 0.15
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,38 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     return [part for k, part in enumerate(parts) if k not in drop]
 
 
+def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
+    """``parts`` with the "not a digit" parts inside a number turned back into digits.
+
+    The mirror of :func:`drop_letters_in_words`, on the same chains: in a chain holding more
+    sure digits than "not a digit" parts (a number), a "not a digit" part whose best digit has
+    at least ``NUMBER_KEEP_DIGIT`` is that digit, misread (a plain stick of a 1 looks like a
+    fragment when cut out alone). Its probabilities are kept except "not a digit", which is
+    zeroed, so its confidence stays as low as the classifier said and the app shows it for
+    review. Pure; keeps the order of ``parts``.
+    """
+    if not parts:
+        return parts
+    probs = np.stack([p for _, p in parts])
+    is_letter = probs[:, NOT_DIGIT_INDEX] >= 0.5
+    best_digit = probs[:, :NOT_DIGIT_INDEX].max(axis=1)
+    maybe = is_letter & (best_digit >= NUMBER_KEEP_DIGIT)
+    if not maybe.any():
+        return parts
+    sure = ~is_letter & (best_digit >= WORD_KEEP_CONFIDENCE)
+    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
+    close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
+    np.fill_diagonal(close, False)
+    out = list(parts)
+    for group in _chains(close | close.T):
+        if np.count_nonzero(sure[group]) > np.count_nonzero(is_letter[group]):
+            for i in group[maybe[group]]:
+                p = probs[i].copy()
+                p[NOT_DIGIT_INDEX] = 0.0
+                out[i] = (parts[i][0], p)
+    return out
+
+
 def _chains(adjacent: np.ndarray) -> list[np.ndarray]:
     """The connected groups (index arrays) of a symmetric boolean adjacency matrix."""
     seen = np.zeros(len(adjacent), bool)
@@ -244,7 +279,9 @@ class Recogniser:
         )
         if extra:
             probs = np.concatenate([probs, clf.predict(preprocess_boxes(seg.ink_u8, extra))])
-        parts = drop_letters_in_words(decide(candidates, whole + extra, probs))
+        parts = keep_digits_in_numbers(
+            drop_letters_in_words(decide(candidates, whole + extra, probs))
+        )
         digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
         text = reading_text(digits)
         elapsed = (time.perf_counter() - t0) * 1000.0

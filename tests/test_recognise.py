@@ -21,6 +21,7 @@ from digitpad.recognise_service import (
     Recogniser,
     decide,
     drop_letters_in_words,
+    keep_digits_in_numbers,
     plan_candidates,
     recognise,
     settled_boxes,
@@ -131,6 +132,33 @@ def test_letter_inside_a_word_is_dropped_a_number_kept() -> None:
     # nor is a tall mark beside it (a border or a rule left over at the page edge)
     tall = Box(-40, -100, 10, 200)
     assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (tall, _probs(10, 0.9))])) == 2
+
+
+def test_misread_digit_inside_a_number_is_kept() -> None:
+    d1, d2, d3, d4 = (Box(x, 0, x + 14, 30) for x in (0, 16, 32, 48))
+
+    def two_way(nd: float, label: int, p: float) -> np.ndarray:
+        out = np.full(11, (1.0 - nd - p) / 9, np.float32)
+        out[10], out[label] = nd, p
+        return out
+
+    # "1234": the "3" cut out alone reads "not a digit" 0.6, "3" 0.3
+    number = [
+        (d1, _probs(1, 0.97)),
+        (d2, _probs(2, 0.95)),
+        (d3, two_way(0.6, 3, 0.3)),
+        (d4, _probs(4, 0.96)),
+    ]
+    kept = keep_digits_in_numbers(number)
+    assert [b for b, _ in kept] == [d1, d2, d3, d4]
+    assert kept[2][1][10] == 0.0 and kept[2][1][3] == pytest.approx(0.3)  # still unsure
+    assert kept[0] is number[0]  # the sure digits are untouched
+    # a letter with hardly any digit in it stays a letter ("5kg" written without a space)
+    letter = [(d1, _probs(5, 0.97)), (d2, two_way(0.9, 4, 0.05))]
+    assert keep_digits_in_numbers(letter)[1][1][10] == pytest.approx(0.9)
+    # no sure digits around: nothing vouches for it
+    alone = [(d1, _probs(7, 0.8)), (d2, two_way(0.6, 3, 0.3))]
+    assert keep_digits_in_numbers(alone)[1][1][10] == pytest.approx(0.6)
 
 
 def test_settled_boxes_are_those_no_split_can_beat() -> None:
