@@ -145,3 +145,15 @@ def test_bitmap_from_counts_rebuilds_the_strokes() -> None:
         assert np.corrcoef(original.ravel(), rebuilt.ravel())[0, 1] > 0.6
         flipped = preprocess_crop(bitmap_from_counts(counts.T, rng))
         assert np.corrcoef(original.ravel(), flipped.ravel())[0, 1] < 0.3
+
+
+def test_bitmap_from_counts_keeps_strokes_at_the_edge() -> None:
+    # a bar down the bitmap's left edge, as in optdigits (digits are stretched to their box):
+    # the widest stretch and shear must not push it off the canvas
+    counts = np.zeros((8, 8))
+    counts[:, 0] = 16
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        out = bitmap_from_counts(counts, rng)
+        assert out[:, 0].max() < 0.15 and out[0].max() < 0.15
+        assert out[:, -1].max() < 0.15 and out[-1].max() < 0.15

@@ -154,9 +154,11 @@ def bitmap_from_counts(counts: np.ndarray, rng: np.random.Generator) -> np.ndarr
     sx, shear, turn = rng.uniform(0.8, 1.25), rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1)
     c, s = np.cos(turn), np.sin(turn)
     m = np.array([[c * sx, -s + shear], [s * sx, c]], np.float32)
-    centre = np.array([64.0, 64.0], np.float32)
-    affine = np.hstack([m, (centre - m @ centre)[:, None]]).astype(np.float32)
-    return cv2.warpAffine(big, affine, (160, 160), flags=cv2.INTER_LINEAR)
+    # about the bitmap's centre, onto a canvas wide enough for the widest stretch and shear
+    # (128 * 1.25 + 128 * 0.25 < 224): no stroke at the bitmap's edge is cut off
+    src, dst = np.float32(64.0), np.float32(112.0)
+    affine = np.hstack([m, (dst - m @ np.array([src, src]))[:, None]]).astype(np.float32)
+    return cv2.warpAffine(big, affine, (224, 224), flags=cv2.INTER_LINEAR)
 
 
 def synth_glyph(label: str, height: int, rng: np.random.Generator) -> np.ndarray:
