@@ -6,7 +6,7 @@ segmenter cuts from generated pages (see :func:`build_data`), plus the 8x8 digit
 scikit-learn. ``../shared/data`` is never read here.
 
 Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped``.
-Measured: 7.9 minutes wall (1.2 min data, 6.6 min training) on the idle 2-core machine, 15.5
+Measured: 7.8 minutes wall (1.1 min data, 6.7 min training) on the idle 2-core machine, 15.5
 minutes with ``--threads 1`` while the machine was busy (load 4-5). ``--pages`` and
 ``--epochs`` make it shorter for experiments. Same code + same synthetic generator = same data;
 weights match up to the nondeterminism of threaded CPU kernels.
