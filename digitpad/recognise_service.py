@@ -140,12 +140,9 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
     if not is_letter.any() or not unsure.any():
         return parts
-    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
-    close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
-    np.fill_diagonal(close, False)
     sure = ~is_letter & ~unsure
     drop: set[int] = set()
-    for group in _chains(close | close.T):
+    for group in _line_chains(parts):
         if np.count_nonzero(is_letter[group]) > np.count_nonzero(sure[group]):
             drop.update(int(i) for i in group[unsure[group]])
     return [part for k, part in enumerate(parts) if k not in drop]
@@ -170,17 +167,23 @@ def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Bo
     if not maybe.any():
         return parts
     sure = ~is_letter & (best_digit >= WORD_KEEP_CONFIDENCE)
-    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
-    close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
-    np.fill_diagonal(close, False)
     out = list(parts)
-    for group in _chains(close | close.T):
+    for group in _line_chains(parts):
         if np.count_nonzero(sure[group]) > np.count_nonzero(is_letter[group]):
             for i in group[maybe[group]]:
                 p = probs[i].copy()
                 p[NOT_DIGIT_INDEX] = 0.0
                 out[i] = (parts[i][0], p)
     return out
+
+
+def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
+    """The parts chained by closeness on their line (see :func:`_close_on_line`), as index
+    arrays: a chain is a word or a number, or a lone part."""
+    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
+    close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
+    np.fill_diagonal(close, False)
+    return _chains(close | close.T)
 
 
 def _chains(adjacent: np.ndarray) -> list[np.ndarray]:
