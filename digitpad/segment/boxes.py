@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digitpad.segment.stats import percentile_sorted
 from digitpad.types import Box
 
 MIN_AREA = 6  # components smaller than this (work pixels) are specks
@@ -111,18 +112,7 @@ def typical_height(boxes: list[list[int]]) -> float:
     hs = sorted(b[3] - b[1] for b in boxes if b[3] - b[1] >= MIN_HEIGHT)
     if not hs:
         return float(MIN_HEIGHT)
-    return percentile_of_sorted(hs, 60.0)
-
-
-def percentile_of_sorted(values: list[int], q: float) -> float:
-    """``np.percentile(values, q)`` (linear interpolation) of an ascending, non-empty list.
-
-    A page has tens of boxes; numpy's call overhead is 20 times the work for so few values.
-    """
-    pos = q / 100.0 * (len(values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(values) - 1)
-    return float(values[lo] + (values[hi] - values[lo]) * (pos - lo))
+    return float(percentile_sorted(np.array(hs, np.float32), 60.0))
 
 
 def _plausible(b: list[int], typical: float) -> bool:

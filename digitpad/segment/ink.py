@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digitpad.segment.stats import percentile_of_counts, percentile_sorted
+
 MASK_LEVEL = 0.25  # ink map value above which a pixel surely is ink
 LOW_LEVEL = 0.1  # ...and above which it is ink when near sure ink (hysteresis)
 UNIFORM_SPREAD = 15  # paper levels of a page's blocks within this: evenly lit
@@ -104,27 +106,10 @@ def _uniform_paper(small: np.ndarray) -> int | None:
         return None
     bh, bw = h // 4, w // 4
     blocks = small[: 4 * bh, : 4 * bw].reshape(4, bh, 4, bw).transpose(0, 2, 1, 3)
-    levels = _row_percentile(np.sort(blocks.reshape(16, bh * bw), axis=1), 95.0)
+    levels = percentile_sorted(np.sort(blocks.reshape(16, bh * bw), axis=1), 95.0)
     if float(levels.max() - levels.min()) > UNIFORM_SPREAD:
         return None
     return int(np.median(levels))
-
-
-def _row_percentile(rows: np.ndarray, q: float) -> np.ndarray:
-    """``np.percentile(rows, q, axis=1)`` of rows already sorted ascending (float64).
-
-    The same linear interpolation and rounding as numpy; sorting 16 short uint8 rows and
-    reading two columns is several times faster than numpy's general percentile.
-    """
-    n = rows.shape[1]
-    pos = q / 100.0 * (n - 1)
-    lo = int(pos)
-    hi = min(lo + 1, n - 1)
-    t = pos - lo
-    a, b = rows[:, lo].astype(np.float64), rows[:, hi].astype(np.float64)
-    diff = b - a
-    # numpy's lerp: from the nearer end, so t = 0 and t = 1 give exactly a and b
-    return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
 
 def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
@@ -146,7 +131,7 @@ def _stretch_levels(darkness: np.ndarray) -> tuple[float, float]:
     if n_inky < 20:
         hi = 0.6
     else:
-        p90, p999 = _percentiles_of(flat_levels[inky_levels], counts[inky_levels], (90, 99.9))
+        p90, p999 = percentile_of_counts(flat_levels[inky_levels], counts[inky_levels], (90, 99.9))
         # most inky pixels may be faint printed rulings (squared paper): then the 90th
         # percentile is the rulings' level, and stretching it to solid ink would make ink
         # and rulings alike; the darkest ink on the page keeps them apart
@@ -167,20 +152,6 @@ def _median_of(values: np.ndarray, counts: np.ndarray) -> np.floating:
     # the element at sorted position k is values[first i with ends[i] > k]
     pick = values[np.searchsorted(ends, [mid - 1, mid] if n % 2 == 0 else [mid], side="right")]
     return pick.mean()  # what np.median returns for one or two elements, without its overhead
-
-
-def _percentiles_of(values: np.ndarray, counts: np.ndarray, qs: tuple[float, ...]) -> list[float]:
-    """``np.percentile`` (linear interpolation) of the array holding ``values[i]`` ``counts[i]``
-    times (``values`` ascending, ``counts.sum() > 0``), without building that array."""
-    ends = np.cumsum(counts)
-    out = []
-    for q in qs:
-        pos = q / 100.0 * (int(ends[-1]) - 1)
-        k = int(pos)
-        # the elements at sorted positions k and k + 1
-        a, b = values[np.searchsorted(ends, [k, k + 1], side="right").clip(max=len(values) - 1)]
-        out.append(float(a) + (float(b) - float(a)) * (pos - k))
-    return out
 
 
 def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
