@@ -29,6 +29,10 @@ NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # A reading that splits a box must beat keeping it whole by this much (mean log-probability):
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
+# ...and every part of a split must be more likely a digit than not. A letter cut in two (the
+# stem and bowl of a P, the strokes of an m) gives one part that reads as a digit and one that
+# does not; touching digits cut right give digits only.
+SPLIT_PART_MAX_NOT_DIGIT = 0.5
 # A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
 # close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
 # digit-like parts are dropped unless the classifier is at least this sure (see
@@ -94,13 +98,18 @@ def decide(
     readings with different numbers of parts compare fairly); the whole box wins unless a split
     beats it by ``SPLIT_MARGIN``. A whole box
     that the classifier calls "not a digit" still competes: two touching digits are not one.
+    A split with a part more likely "not a digit" than not (``SPLIT_PART_MAX_NOT_DIGIT``) is no
+    reading of touching digits and never wins.
     """
     row = {b: i for i, b in enumerate(boxes)}
     logs = _log_best(probs)
+    unlikely = probs[:, NOT_DIGIT_INDEX] > SPLIT_PART_MAX_NOT_DIGIT
     out: list[tuple[Box, np.ndarray]] = []
     for c in candidates:
         best, best_score = c.readings[0], _score(c.readings[0], row, logs) + SPLIT_MARGIN
         for reading in c.readings[1:]:
+            if any(unlikely[row[b]] for b in reading):
+                continue
             s = _score(reading, row, logs)
             if s > best_score:
                 best, best_score = reading, s
