@@ -42,8 +42,31 @@ class Home:
 
 
 def shipped_model_path() -> Path:
-    """The model that ships with digitpad (version 1). It is never overwritten."""
+    """The model that ships with digitpad (version 1). It is never overwritten.
+
+    In a source checkout it is the top-level ``models/``; an installed wheel carries it (and its
+    ``.pt`` checkpoint) in ``<prefix>/share/digitpad/models/``, declared as data files in
+    ``pyproject.toml``. The checkout wins. When no copy exists the checkout path is returned,
+    and loading it reports the file missing.
+    """
+    for folder in shipped_model_dirs():
+        if (folder / SHIPPED_MODEL_NAME).is_file():
+            return folder / SHIPPED_MODEL_NAME
     return CHECKOUT_ROOT / "models" / SHIPPED_MODEL_NAME
+
+
+def shipped_model_dirs() -> list[Path]:
+    """Where the shipped model may live, in the order they are tried: the checkout's
+    ``models/``, then the data folders of this interpreter's installation and of the user's."""
+    import site
+    import sysconfig
+
+    share = Path("share", "digitpad", "models")
+    return [
+        CHECKOUT_ROOT / "models",
+        Path(sysconfig.get_path("data")) / share,
+        Path(site.getuserbase()) / share,
+    ]
 
 
 def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Home:
