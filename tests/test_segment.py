@@ -72,6 +72,41 @@ def test_dots_dashes_and_underlines_rejected() -> None:
     assert _matched(seg.boxes, truth) == 4
 
 
+def _draw_number(img: np.ndarray, labels: str, x: int, y: int, height: int) -> list[Box]:
+    """Draws ``labels`` side by side from (x, y); returns their ink boxes."""
+    rng = np.random.default_rng(3)
+    truth = []
+    for label in labels:
+        g = (draw_glyph(label, height, rng) * 255).astype(np.uint8)
+        region = img[y : y + g.shape[0], x : x + g.shape[1]]
+        region[:] = np.minimum(region, 255 - g[:, :, None])
+        ys, xs = np.nonzero(g > 40)
+        truth.append(Box(x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1))
+        x += g.shape[1] + 12
+    return truth
+
+
+def test_short_underline_below_a_number_joins_no_digit() -> None:
+    # too short for the underline rule (under 2.5 digits), touching nothing: it must not
+    # glue the digits above it into one box as "strokes of one digit"
+    img = _page(300, 400)
+    truth = _draw_number(img, "95", 120, 80, 60)
+    cv2.line(img, (110, truth[0].y1 + 8), (truth[1].x1 + 10, truth[0].y1 + 8), (0, 0, 0), 4)
+    seg = segment(img)
+    assert _matched(seg.boxes, truth) == 2
+    assert len(seg.boxes) == 2
+
+
+def test_thick_long_underline_removed() -> None:
+    # a marker underline about a third of a digit thick, touching the digits' feet
+    img = _page(300, 700)
+    truth = _draw_number(img, "74823", 60, 80, 50)
+    y = max(b.y1 for b in truth) - 2
+    cv2.rectangle(img, (50, y), (truth[-1].x1 + 20, y + 15), (0, 0, 0), -1)
+    seg = segment(img)
+    assert _matched(seg.boxes, truth) == 5
+
+
 def test_ruled_lines_removed_and_digits_kept() -> None:
     page = draw_page(3, width=900, height=600, n_digits=12)
     paper = np.full_like(page.image, 255)

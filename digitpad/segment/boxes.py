@@ -10,6 +10,10 @@ from digitpad.types import Box
 
 MIN_AREA = 6  # components smaller than this (work pixels) are specks
 MIN_HEIGHT = 7  # a digit is at least this tall in work pixels
+# a flat stroke (width >= FLAT_ASPECT x height) wider than FLAT_WIDER x the part it would join
+# is never a stroke of that digit (see _flat_and_wider)
+FLAT_ASPECT = 3.0
+FLAT_WIDER = 1.25
 
 
 def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box]:
@@ -51,7 +55,8 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
     Boxes are ``[x0, y0, x1, y1, area]``. Repeats until nothing merges (a digit in three
     strokes merges in two rounds). The merged box may not grow much taller than its tallest part
     or than the page's ``typical`` digit height, so digits of two rows never merge, but the two
-    halves of a faint digit broken across its middle do.
+    halves of a faint digit broken across its middle do. A flat stroke much wider than the part
+    it would join (an underline below a number, touching none of its digits) joins nothing.
     """
     boxes = [list(b) for b in boxes]
     changed = True
@@ -88,6 +93,8 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
     overlap_x = min(a[2], b[2]) - max(a[0], b[0])
     if overlap_x < 0.5 * min(wa, wb):
         return False
+    if _flat_and_wider(wa, ha, wb) or _flat_and_wider(wb, hb, wa):
+        return False
     tall = max(ha, hb)
     gap = max(a[1], b[1]) - min(a[3], b[3])  # negative when they overlap vertically
     if gap > max(0.3 * tall, 0.2 * typical):
@@ -98,6 +105,12 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
         return False
     # a small mark inside or just above a big one joins it; two digit-sized parts stacked do not
     return union_w <= 1.3 * max(wa, wb)
+
+
+def _flat_and_wider(w: int, h: int, w_other: int) -> bool:
+    """A flat stroke (a dash or an underline) reaching well past the part it would join: the
+    flag of a 5 or the bar of a 7 is about as wide as its digit, an underline spans several."""
+    return w >= FLAT_ASPECT * h and w > FLAT_WIDER * w_other
 
 
 def _border_sliver(b: list[int], width: int, height: int) -> bool:

@@ -148,7 +148,9 @@ def remove_underlines(
     runs = _open_if_any(m8, np.ones((1, length), np.uint8))
     if runs is None:
         return mask, None
-    t = max(3, round(0.3 * typical))
+    # thicker than a dash is (see boxes._plausible) is a bar or a blob, not an underline; a
+    # marker underline is a third of a digit thick and still one
+    t = max(3, round(0.45 * typical))
     runs &= ~cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((t, 1), np.uint8))
     if not runs.any():
         return mask, None
