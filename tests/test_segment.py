@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitpad.segment import segment, split_candidates
-from digitpad.synth.pages import generate_page
+from digitpad.segment import drop_line_remnants, segment, split_candidates
+from digitpad.synth.pages import generate_page, page_seed
 from digitpad.training.drawn import draw_glyph, draw_page
 from digitpad.types import Box
 
@@ -105,6 +105,25 @@ def test_thick_long_underline_removed() -> None:
     cv2.rectangle(img, (50, y), (truth[-1].x1 + 20, y + 15), (0, 0, 0), -1)
     seg = segment(img)
     assert _matched(seg.boxes, truth) == 5
+
+
+def test_ruling_remnants_dropped_strokes_across_kept() -> None:
+    removed = np.zeros((100, 300), bool)
+    removed[50:52] = True
+    mask = np.zeros_like(removed)
+    mask[49:53, 10:13] = True  # a stub left on the ruling
+    mask[20:80, 200:203] = True  # a stroke crossing it
+    kept = drop_line_remnants(mask, removed)
+    assert not kept[:, :100].any()
+    assert kept[20:80, 200:203].all()
+
+
+def test_squared_page_leaves_no_stray_box() -> None:
+    # a stub of ruling ink at a crossing was read as a "1" before
+    page = generate_page(page_seed(777, 1))
+    assert page.meta["ruling"] == "squared"
+    for b in segment(page.image).boxes:
+        assert any(b.iou(a.box) > 0 for a in page.annotations), b
 
 
 def test_ruled_lines_removed_and_digits_kept() -> None:

@@ -44,7 +44,7 @@ from digitpad.segment.ink import (
     ink_map_u8,
     is_inverted,
 )
-from digitpad.segment.lines import remove_lines, remove_underlines
+from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
 from digitpad.segment.split import NARROW_SPLIT_ASPECT, SPLIT_ASPECT, split_candidates
 from digitpad.types import Box
 
@@ -61,6 +61,7 @@ __all__ = [
     "SPLIT_ASPECT",
     "WORK_MAX_SIDE",
     "Segmentation",
+    "drop_line_remnants",
     "estimate_background",
     "find_boxes",
     "hysteresis",
@@ -155,4 +156,6 @@ def _ink_without_lines(
     ink, inverted = ink_map_u8(work, grey_ink=grey_ink)
     weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
     mask = hysteresis(weak, (ink > MASK_U8) & weak)
+    if line_mask is not None:
+        mask = drop_line_remnants(mask, line_mask)
     return ink, inverted, line_mask, mask
