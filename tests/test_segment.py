@@ -126,6 +126,22 @@ def test_squared_page_leaves_no_stray_box() -> None:
         assert any(b.iou(a.box) > 0 for a in page.annotations), b
 
 
+def test_many_small_marks_do_not_shrink_the_typical_digit() -> None:
+    # a digit broken across its middle (a faint stroke) on a page strewn with small crosses:
+    # its halves are still one digit
+    img = _page(400, 600)
+    for k in range(120):
+        x, y = 20 + (k % 15) * 38, 200 + (k // 15) * 24
+        cv2.line(img, (x - 3, y), (x + 3, y), (0, 0, 0), 1)
+        cv2.line(img, (x, y - 3), (x, y + 3), (0, 0, 0), 1)
+    for x in (100, 200, 300):
+        cv2.ellipse(img, (x, 100), (25, 50), 0, 0, 360, (0, 0, 0), 4)
+    img[96:100, 260:340] = 255
+    boxes = [b for b in segment(img).boxes if b.y1 < 190]
+    assert len(boxes) == 3
+    assert all(b.height > 90 for b in boxes)
+
+
 def test_ruled_lines_removed_and_digits_kept() -> None:
     page = draw_page(3, width=900, height=600, n_digits=12)
     paper = np.full_like(page.image, 255)

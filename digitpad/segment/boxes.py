@@ -121,8 +121,17 @@ def _border_sliver(b: list[int], width: int, height: int) -> bool:
 
 
 def typical_height(boxes: list[list[int]]) -> float:
-    """The page's typical digit height: a high-ish median of the taller components."""
-    hs = sorted(b[3] - b[1] for b in boxes if b[3] - b[1] >= MIN_HEIGHT)
+    """The page's typical digit height: a high-ish median of the taller components.
+
+    Stubs with less than three ink pixels per pixel of height (a one-pixel stick, a small
+    cross of ruling ink, specks of a faint grid) count only when nothing else does: on a page
+    full of them they would make the typical digit as small as they are, and nothing would
+    pass for a digit's stroke.
+    """
+    tall = [b for b in boxes if b[3] - b[1] >= MIN_HEIGHT]
+    hs = sorted(b[3] - b[1] for b in tall if b[4] >= 3 * (b[3] - b[1]))
+    if not hs:
+        hs = sorted(b[3] - b[1] for b in tall)
     if not hs:
         return float(MIN_HEIGHT)
     return float(percentile_sorted(np.array(hs, np.float32), 60.0))
