@@ -10,9 +10,12 @@ from digitpad.types import Box
 
 MIN_AREA = 6  # components smaller than this (work pixels) are specks
 MIN_HEIGHT = 7  # a digit is at least this tall in work pixels
-# a flat stroke (width >= FLAT_ASPECT x height) wider than FLAT_WIDER x the part it would join
-# is never a stroke of that digit (see _flat_and_wider)
-FLAT_ASPECT = 3.0
+# a dash or an underline: at least DASH_ASPECT times as wide as it is high, and thinner than
+# DASH_MAX_HEIGHT of the page's typical digit height
+DASH_ASPECT = 3.0
+DASH_MAX_HEIGHT = 0.45
+# a flat stroke wider than FLAT_WIDER x the part it would join is never a stroke of that digit
+# (see _flat_and_wider)
 FLAT_WIDER = 1.25
 
 
@@ -110,7 +113,7 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
 def _flat_and_wider(w: int, h: int, w_other: int) -> bool:
     """A flat stroke (a dash or an underline) reaching well past the part it would join: the
     flag of a 5 or the bar of a 7 is about as wide as its digit, an underline spans several."""
-    return w >= FLAT_ASPECT * h and w > FLAT_WIDER * w_other
+    return w >= DASH_ASPECT * h and w > FLAT_WIDER * w_other
 
 
 def _border_sliver(b: list[int], width: int, height: int) -> bool:
@@ -147,6 +150,6 @@ def _plausible(b: list[int], typical: float) -> bool:
     fill = b[4] / max(1, w * h)
     if max(w, h) < 0.18 * typical or (max(w, h) < 0.3 * typical and fill > 0.65):
         return False  # a dot or speck beside digits of normal size (solid, unlike strokes)
-    if w > 3.0 * h and h < 0.45 * typical:
+    if w > DASH_ASPECT * h and h < DASH_MAX_HEIGHT * typical:
         return False  # dash or underline
     return b[4] >= 0.015 * w * h or max(w, h) < 3 * typical

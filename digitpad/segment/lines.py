@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitpad.segment.boxes import MIN_HEIGHT, raw_boxes, typical_height
+from digitpad.segment.boxes import DASH_MAX_HEIGHT, MIN_HEIGHT, raw_boxes, typical_height
 
 LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
 
@@ -167,9 +167,9 @@ def remove_underlines(
     runs = _open_if_any(m8, np.ones((1, length), np.uint8))
     if runs is None:
         return mask, None
-    # thicker than a dash is (see boxes._plausible) is a bar or a blob, not an underline; a
-    # marker underline is a third of a digit thick and still one
-    t = max(3, round(0.45 * typical))
+    # thicker than a dash is a bar or a blob, not an underline; a marker underline a third of
+    # a digit thick is still one
+    t = max(3, round(DASH_MAX_HEIGHT * typical))
     runs &= ~cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((t, 1), np.uint8))
     if not runs.any():
         return mask, None
