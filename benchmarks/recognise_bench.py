@@ -10,6 +10,10 @@ Measures (nothing is asserted):
 - the same real-digit pages and the latency pages through Tesseract (digits whitelist) when
   ``tesseract`` is installed, as accuracy and a time ratio.
 
+The machine is a shared VM whose speed drifts: the results record the load average and the time
+of a fixed pure-Python loop at the start and the end, so times from different days can be put
+side by side with the machine's own speed.
+
 Writes benchmarks/results/recognise_bench.json. Run: ``python -m benchmarks.recognise_bench``
 (``--quick`` for a smaller run).
 """
@@ -245,6 +249,19 @@ def tesseract_section(
     return out
 
 
+def machine_speed_ms(runs: int = 5) -> float:
+    """Median time of a fixed pure-Python loop (a million additions): how fast this shared VM
+    runs Python right now. Times from different days compare only next to this."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return round(float(np.median(times)), 1)
+
+
 def cold_load_ms(model: Path, runs: int = 3) -> float:
     """Median time for a fresh process to import the classifier module and load ``model``
     (onnxruntime's own import included): what the app pays once at start."""
@@ -280,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
     # the machine is shared: record how busy it was, timings depend on it
-    results: dict[str, object] = {"model": str(args.model), "load_avg_start": os.getloadavg()[0]}
+    results: dict[str, object] = {
+        "model": str(args.model),
+        "load_avg_start": os.getloadavg()[0],
+        "python_loop_ms_start": machine_speed_ms(),
+    }
 
     loads = []
     for _ in range(5):
@@ -322,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     print("tesseract", json.dumps(results["tesseract"]), flush=True)
 
     results["load_avg_end"] = os.getloadavg()[0]
+    results["python_loop_ms_end"] = machine_speed_ms()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
