@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.errors import ModelError
-from digitpad.preprocess import SIZE
-from digitpad.types import CLASSES
+from digitpad.types import CLASSES, CROP_SIZE
 
 # Small CNN, small batches: one or two threads answer fastest and leave the other core free
 # for the UI; sequential execution avoids a thread pool that would only add latency.
@@ -75,7 +74,7 @@ class Classifier:
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelError(f"{self.path.name}: expected one input and one output")
         in_shape = list(inputs[0].shape)
-        if len(in_shape) != 4 or in_shape[1:] != [1, SIZE, SIZE]:
+        if len(in_shape) != 4 or in_shape[1:] != [1, CROP_SIZE, CROP_SIZE]:
             raise ModelError(f"{self.path.name}: input shape {in_shape}, expected [N, 1, 28, 28]")
         out_shape = list(outputs[0].shape)
         if len(out_shape) != 2 or out_shape[1] != len(CLASSES):

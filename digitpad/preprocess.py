@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from digitpad.types import Box
+from digitpad.types import CROP_SIZE, Box
 
-SIZE = 28
+SIZE = CROP_SIZE
 FIT = 20
 INK_THRESHOLD = 0.15  # below this a pixel is paper noise, not ink
 

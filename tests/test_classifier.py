@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +49,20 @@ def test_shipped_model_metadata_and_predict() -> None:
     assert probs[1].argmax() == 7 and probs[3].argmax() == 0
     assert probs[0].argmax() == 10  # an empty crop is not a digit
     assert clf.predict(np.zeros((0, 1, 28, 28), np.float32)).shape == (0, 11)
+
+
+def test_loading_a_model_imports_neither_opencv_nor_torch() -> None:
+    # model load is on the app's start path; OpenCV (~45 ms to import) and torch are not needed
+    code = (
+        "import sys\n"
+        "from digitpad.classifier import Classifier\n"
+        "from digitpad.home import shipped_model_path\n"
+        "Classifier.load(shipped_model_path())\n"
+        "print(sorted(m for m in ('cv2', 'torch') if m in sys.modules))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
