@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarise(rows, base)
         result = {
             "benchmark": "adaptation",
-            "command": "nice -n 10 .venv/bin/python -m benchmarks.adaptation "
+            "command": ".venv/bin/python -m benchmarks.adaptation "
             + " ".join(argv if argv is not None else sys.argv[1:]),
             "writer": "optdigits32 (simulated writer only), doubtful labels removed",
             "pool": len(pool_idx),

@@ -15,6 +15,8 @@ from digitpad.home import shipped_model_path
 from digitpad.preprocess import preprocess_crop
 from digitpad.training.drawn import draw_glyph
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def test_missing_model_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
@@ -60,9 +62,8 @@ def test_loading_a_model_imports_neither_opencv_nor_torch() -> None:
         "Classifier.load(shipped_model_path())\n"
         "print(sorted(m for m in ('cv2', 'torch') if m in sys.modules))\n"
     )
-    repo = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=60
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
