@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,3 +26,19 @@ def home(_isolated_home):
     from digitpad.home import resolve_home
 
     return resolve_home(_isolated_home)
+
+
+@pytest.fixture
+def run_python() -> Callable[[str], str]:
+    """Runs ``python -c CODE`` in a fresh process in the checkout (the test's data home in its
+    environment) and returns its stripped stdout; fails the test with stderr if it exits non-zero.
+    For what only a fresh process shows: which modules an import pulls in."""
+
+    def run(code: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip()
+
+    return run

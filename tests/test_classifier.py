@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,6 @@ from digitpad.errors import ModelError
 from digitpad.home import shipped_model_path
 from digitpad.preprocess import preprocess_crop
 from digitpad.training.drawn import draw_glyph
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_missing_model_is_a_model_error(tmp_path: Path) -> None:
@@ -53,7 +49,7 @@ def test_shipped_model_metadata_and_predict() -> None:
     assert clf.predict(np.zeros((0, 1, 28, 28), np.float32)).shape == (0, 11)
 
 
-def test_loading_a_model_imports_neither_opencv_nor_torch() -> None:
+def test_loading_a_model_imports_neither_opencv_nor_torch(run_python) -> None:
     # model load is on the app's start path; OpenCV (~45 ms to import) and torch are not needed
     code = (
         "import sys\n"
@@ -62,8 +58,4 @@ def test_loading_a_model_imports_neither_opencv_nor_torch() -> None:
         "Classifier.load(shipped_model_path())\n"
         "print(sorted(m for m in ('cv2', 'torch') if m in sys.modules))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert run_python(code) == "[]"

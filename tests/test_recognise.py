@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,6 @@ from digitpad.recognise_service import (
 from digitpad.training.drawn import draw_page
 from digitpad.types import Box, Digit
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +238,7 @@ def test_cli_plain_and_min_confidence(tmp_path: Path, capsys) -> None:
     assert "model file not found" in capsys.readouterr().err
 
 
-def test_recognise_never_imports_torch(tmp_path: Path) -> None:
+def test_recognise_never_imports_torch(tmp_path: Path, run_python) -> None:
     page = draw_page(16, width=400, height=150, n_digits=3)
     img = tmp_path / "p.png"
     Image.fromarray(page.image).save(img)
@@ -252,11 +249,7 @@ def test_recognise_never_imports_torch(tmp_path: Path) -> None:
         "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]\n"
         "print('TORCH' if bad else 'CLEAN')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "CLEAN"
+    assert run_python(code) == "CLEAN"
 
 
 def test_image_modes_all_read_the_same(recogniser: Recogniser, tmp_path: Path) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 PURE = [
@@ -20,23 +17,16 @@ PURE = [
 ]
 
 
-def _run(code: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    return out.stdout.strip()
-
-
-def test_pure_ui_modules_do_not_import_tkinter():
+def test_pure_ui_modules_do_not_import_tkinter(run_python):
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in PURE)
         + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tkinter', '_tkinter')))"
     )
-    assert _run(code) == "[]"
+    assert run_python(code) == "[]"
 
 
-def test_the_app_process_never_imports_torch(home):
+def test_the_app_process_never_imports_torch(home, run_python):
     """Everything the window imports, plus a real model load and recognition, without torch."""
     pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
     code = f"""
@@ -58,5 +48,5 @@ try:
 except ModelError:
     print("nomodel", "torch" in sys.modules)
 """
-    words = _run(code).split()
+    words = run_python(code).split()
     assert words[-1] == "False", words
