@@ -28,7 +28,6 @@ from digitpad.training.drawn import draw_page
 from digitpad.types import Box, Digit
 
 
-
 @pytest.fixture(scope="module")
 def recogniser() -> Recogniser:
     return Recogniser(Classifier.load(shipped_model_path()))
