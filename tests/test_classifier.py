@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,17 @@ def test_loading_a_model_imports_neither_opencv_nor_torch(run_python) -> None:
         "print(sorted(m for m in ('cv2', 'torch') if m in sys.modules))\n"
     )
     assert run_python(code) == "[]"
+
+
+def test_session_uses_two_sleeping_threads_and_a_batch_reads_like_single_crops() -> None:
+    # two threads halve a page's inference; idle workers must sleep, not spin, so the UI thread
+    # and a retrain beside us keep the other core
+    clf = Classifier.load(shipped_model_path())
+    opts = clf._session.get_session_options()
+    assert opts.intra_op_num_threads == min(2, os.cpu_count() or 1)
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    rng = np.random.default_rng(3)
+    batch = np.stack([preprocess_crop(draw_glyph(d, 60, rng))[None] for d in "0123456789" * 3])
+    together = clf.predict(batch)
+    alone = np.concatenate([clf.predict(batch[i : i + 1]) for i in range(len(batch))])
+    assert np.allclose(together, alone, atol=1e-5)
