@@ -33,6 +33,9 @@ SPLIT_MARGIN = 0.05
 # stem and bowl of a P, the strokes of an m) gives one part that reads as a digit and one that
 # does not; touching digits cut right give digits only.
 SPLIT_PART_MAX_NOT_DIGIT = 0.5
+# ...unless that part is a dash touching the digit ("0-8" drawn in one go): flat, this high at
+# most for the digit's height, and in its middle band. A letter cut apart leaves no such part.
+DASH_MAX_HEIGHT = 0.45
 # A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
 # close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
 # digit-like parts are dropped unless the classifier is at least this sure (see
@@ -99,22 +102,45 @@ def decide(
     beats it by ``SPLIT_MARGIN``. A whole box
     that the classifier calls "not a digit" still competes: two touching digits are not one.
     A split with a part more likely "not a digit" than not (``SPLIT_PART_MAX_NOT_DIGIT``) is no
-    reading of touching digits and never wins.
+    reading of touching digits and never wins, unless that part is a dash drawn on into a digit
+    (see :func:`_dashes_of_digits`): it then scores its "not a digit" probability and is
+    returned as it is, for :func:`to_digits` to drop.
     """
     row = {b: i for i, b in enumerate(boxes)}
     logs = _log_best(probs)
     unlikely = probs[:, NOT_DIGIT_INDEX] > SPLIT_PART_MAX_NOT_DIGIT
+    # a dash part of a split scores how surely it is no digit; every other part, its best digit
+    part_logs = np.where(unlikely, np.log(np.maximum(probs[:, NOT_DIGIT_INDEX], 1e-6)), logs)
     out: list[tuple[Box, np.ndarray]] = []
     for c in candidates:
         best, best_score = c.readings[0], _score(c.readings[0], row, logs) + SPLIT_MARGIN
         for reading in c.readings[1:]:
-            if any(unlikely[row[b]] for b in reading):
+            odd = [b for b in reading if unlikely[row[b]]]
+            if odd and not _dashes_of_digits(reading, odd):
                 continue
-            s = _score(reading, row, logs)
+            s = _score(reading, row, part_logs)
             if s > best_score:
                 best, best_score = reading, s
         out.extend((b, probs[row[b]]) for b in best)
     return out
+
+
+def _dashes_of_digits(reading: tuple[Box, ...], odd: list[Box]) -> bool:
+    """Every ``odd`` part of ``reading`` is a dash beside its digits: flat, at most
+    ``DASH_MAX_HEIGHT`` of the tallest digit part high, centred in its middle band."""
+    digits = [b for b in reading if b not in odd]
+    if not digits:
+        return False
+    top = max(digits, key=lambda b: b.height)
+    for b in odd:
+        mid = (b.y0 + b.y1) / 2
+        if (
+            b.height > DASH_MAX_HEIGHT * top.height
+            or b.width < b.height
+            or not top.y0 + 0.3 * top.height <= mid <= top.y0 + 0.7 * top.height
+        ):
+            return False
+    return True
 
 
 def _log_best(probs: np.ndarray) -> np.ndarray:
@@ -188,11 +214,13 @@ def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Bo
 
 def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
     """The parts chained by closeness on their line (see :func:`_close_on_line`), as index
-    arrays: a chain is a word or a number, or a lone part."""
+    arrays: a chain is a word or a number, or a lone part. Two parts chain only when each is a
+    letter-sized neighbour of the other: a digit is letter-sized for the dot of "7.43" beside
+    it, but the dot is no letter of its number."""
     xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
     close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
     np.fill_diagonal(close, False)
-    return _chains(close | close.T)
+    return _chains(close & close.T)
 
 
 def _chains(adjacent: np.ndarray) -> list[np.ndarray]:

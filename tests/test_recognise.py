@@ -23,7 +23,9 @@ from digitpad.recognise_service import (
     plan_candidates,
     recognise,
     settled_boxes,
+    to_digits,
 )
+from digitpad.segment import Segmentation
 from digitpad.training.drawn import draw_page
 from digitpad.types import Box, Digit
 
@@ -111,6 +113,28 @@ def test_split_with_a_part_that_is_no_digit_never_wins() -> None:
     assert [bx for bx, _ in decide([cand], [whole, stem, bowl], probs)] == [stem, bowl]
 
 
+def test_a_dash_drawn_into_a_digit_is_cut_off() -> None:
+    # "0-": one stroke; cut apart, a sure 0 and a flat mark in its middle band, no digit
+    whole, zero, dash = Box(0, 0, 40, 22), Box(0, 0, 20, 22), Box(22, 8, 40, 17)
+    cand = Candidate(whole, ((whole,), (zero, dash)))
+    probs = np.full((3, 11), 0.001, np.float32)
+    probs[0, 10], probs[1, 0], probs[2, 10] = 0.89, 0.92, 0.97
+    assert [bx for bx, _ in decide([cand], [whole, zero, dash], probs)] == [zero, dash]
+    assert [
+        d.label for d in to_digits(decide([cand], [whole, zero, dash], probs), *_flat(40, 22))
+    ] == ["0"]
+    # the same mark too high, too tall or too narrow is no dash: the letter rule holds
+    for other in (Box(22, 0, 40, 9), Box(22, 4, 40, 18), Box(22, 8, 28, 17)):
+        cand = Candidate(whole, ((whole,), (zero, other)))
+        assert [bx for bx, _ in decide([cand], [whole, zero, other], probs)] == [whole]
+
+
+def _flat(width: int, height: int) -> tuple:
+    """``to_digits``' page arguments for boxes already in page pixels."""
+    seg = Segmentation(ink_u8=np.zeros((height, width), np.uint8), scale=1.0, boxes=[])
+    return seg, width, height
+
+
 def _probs(label: int, p: float) -> np.ndarray:
     out = np.full(11, (1.0 - p) / 10, np.float32)
     out[label] = p
@@ -141,6 +165,12 @@ def test_letter_inside_a_word_is_dropped_a_number_kept() -> None:
     # nor is a tall mark beside it (a border or a rule left over at the page edge)
     tall = Box(-40, -100, 10, 200)
     assert len(drop_letters_in_words([(d2, _probs(3, 0.7)), (tall, _probs(10, 0.9))])) == 2
+    # nor a dot between unsure digits ("7.43"): it is no letter-sized neighbour of theirs, though
+    # they are letter-sized for it
+    d7, dot, d4, d3 = Box(0, 0, 9, 14), Box(11, 5, 18, 13), Box(20, 0, 29, 18), Box(30, 0, 43, 20)
+    decimal = [(d7, _probs(7, 0.75)), (dot, _probs(10, 0.95)), (d4, _probs(4, 0.85))]
+    decimal.append((d3, _probs(3, 0.64)))
+    assert drop_letters_in_words(decimal) == decimal
 
 
 def test_misread_digit_inside_a_number_is_kept() -> None:
