@@ -218,7 +218,7 @@ def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
     letter-sized neighbour of the other: a digit is letter-sized for the dot of "7.43" beside
     it, but the dot is no letter of its number."""
     xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
-    close = np.stack([_close_on_line(xy[i], xy) for i in range(len(parts))])
+    close = _close_on_line(xy[:, None], xy[None, :])  # every pair at once: (N, N)
     np.fill_diagonal(close, False)
     return _chains(close & close.T)
 
@@ -242,12 +242,13 @@ def _chains(adjacent: np.ndarray) -> list[np.ndarray]:
 
 
 def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Which ``others`` (rows of x0, y0, x1, y1) are letter-sized neighbours of box ``b`` on its
-    line, close enough to share a word with it."""
-    bh = b[3] - b[1]
-    oh = others[:, 3] - others[:, 1]
-    overlap = np.minimum(b[3], others[:, 3]) - np.maximum(b[1], others[:, 1])
-    gap = np.maximum(others[:, 0] - b[2], b[0] - others[:, 2])
+    """Which ``others`` are letter-sized neighbours of ``b`` on its line, close enough to share
+    a word with it. Both are arrays of boxes (x0, y0, x1, y1 on the last axis) that broadcast
+    against each other: one box against a list, or every box against every other."""
+    bh = b[..., 3] - b[..., 1]
+    oh = others[..., 3] - others[..., 1]
+    overlap = np.minimum(b[..., 3], others[..., 3]) - np.maximum(b[..., 1], others[..., 1])
+    gap = np.maximum(others[..., 0] - b[..., 2], b[..., 0] - others[..., 2])
     # letter-sized: no smaller than punctuation, no taller than an ascender next to an "a"
     return (
         (oh >= 0.6 * bh)
