@@ -157,3 +157,15 @@ def test_bitmap_from_counts_keeps_strokes_at_the_edge() -> None:
         out = bitmap_from_counts(counts, rng)
         assert out[:, 0].max() < 0.15 and out[0].max() < 0.15
         assert out[:, -1].max() < 0.15 and out[-1].max() < 0.15
+
+
+def test_build_data_renders_each_sklearn_digit_as_often_as_asked() -> None:
+    from digitpad.progress import null_sink
+    from digitpad.training.build_shipped import build_data
+
+    X, y, counts = build_data(2, 5, null_sink, digit_variants=2)
+    n = counts["sklearn_digits"]
+    assert n == 2 * 1797 and len(y) == sum(counts.values()) == len(X)
+    first, second = X[-n : -n // 2], X[-n // 2 :]
+    assert np.array_equal(y[-n : -n // 2], y[-n // 2 :])  # the same digits, in the same order...
+    assert not np.array_equal(first, second)  # ...rendered with other pens and slants

@@ -33,13 +33,15 @@ VERSION = "v1"
 
 
 def build_data(
-    pages: int, seed: int, progress: ProgressSink
+    pages: int, seed: int, progress: ProgressSink, *, digit_variants: int = 6
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """The training crops and labels, and how many came from each source.
 
     Sources: generated pages (60%: paper, light, rulings, touching pairs, distractors), plain
     pages of the generator's glyphs (30%: more touching pairs, sizes 12-120 px), Hershey-font
-    pages (10%), and scikit-learn's bundled 8x8 digits.
+    pages (10%), and scikit-learn's bundled 8x8 digits, ``digit_variants`` seeded renderings of
+    each (the only real handwriting we may train on: with more pages, more variants keep its
+    share of the data).
     """
     from digitpad.training.data import (
         crops_from_pages,
@@ -60,8 +62,10 @@ def build_data(
                 draw_page(seed + 2 + i, distractors=4, touching_rate=0.2) for i in range(n_font)
             ),
         ),
-        # six variants of each: the only real handwriting we may train on
-        ("sklearn_digits", lambda: _stack(sklearn_digit_crops(seed + k) for k in range(6))),
+        (
+            "sklearn_digits",
+            lambda: _stack(sklearn_digit_crops(seed + k) for k in range(digit_variants)),
+        ),
     ]
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
@@ -95,6 +99,7 @@ def build(
     epochs: int = 12,
     threads: int = 1,
     seed: int = SEED,
+    digit_variants: int = 6,
     progress: ProgressSink | None = None,
 ) -> dict:
     """Build data, train, validate on held-out generated pages, export. Returns a summary."""
@@ -103,7 +108,7 @@ def build(
 
     progress = progress or BarSink()
     t0 = time.monotonic()
-    X, y, counts = build_data(pages, seed, progress)
+    X, y, counts = build_data(pages, seed, progress, digit_variants=digit_variants)
     # validation: held-out seeds of the generated pages, never real data
     X_val, y_val = validation_data(max(20, pages // 20), seed)
     t_data = time.monotonic() - t0
@@ -144,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--digit-variants", type=int, default=6, help="renderings of each scikit-learn digit"
+    )
     args = parser.parse_args(argv)
     summary = build(
         args.out,
@@ -151,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         threads=args.threads,
         seed=args.seed,
+        digit_variants=args.digit_variants,
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))
