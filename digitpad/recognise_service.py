@@ -1,9 +1,9 @@
-"""The recognition pipeline: page image -> segmentation -> crops -> one batched inference ->
+"""The recognition pipeline: page image -> segmentation -> crops -> batched inference ->
 labelled boxes and reading text.
 
-Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``);
-:class:`Recogniser` strings them together around a :class:`~digitpad.classifier.Classifier`.
-Never imports torch.
+Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``)
+or reads crops through the classifier it is given (``read_crops``); :class:`Recogniser` strings
+them together around a :class:`~digitpad.classifier.Classifier`. Never imports torch.
 """
 
 from __future__ import annotations
@@ -20,12 +20,19 @@ from digitpad.classifier import Classifier
 from digitpad.errors import ModelError
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
-from digitpad.preprocess import preprocess_boxes
+from digitpad.preprocess import preprocess_boxes, zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.segment import Segmentation, segment, split_candidates
 from digitpad.types import CLASSES, NOT_DIGIT, Alternative, Box, Digit, PageResult
 
 NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
+# A crop that no class reaches LOOK_AGAIN_BELOW for is read again drawn at LOOK_AGAIN_ZOOMS of
+# its size, and its readings are averaged, "not a digit" included: one view of a fragment, a
+# letter or a faint digit misleads the small network far more often than three views agree
+# (analysis pages 9.2-9.5 M: 69.25 -> 73.1 % read exactly, mean of the four). Sure crops, most
+# of a page, are read once; the unsure ones of a pass go in one more batched call.
+LOOK_AGAIN_BELOW = 0.95
+LOOK_AGAIN_ZOOMS = (0.9, 1.1)
 # A reading that splits a box must beat keeping it whole by this much (mean log-probability):
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
@@ -56,6 +63,24 @@ class Candidate:
 
     box: Box
     readings: tuple[tuple[Box, ...], ...]
+
+
+def read_crops(classifier: Classifier, batch: np.ndarray) -> np.ndarray:
+    """Class probabilities (N, 11) for the model inputs ``batch`` (N, 1, 28, 28).
+
+    One batched call reads every crop; the unsure ones (see ``LOOK_AGAIN_BELOW``) are then read
+    again at ``LOOK_AGAIN_ZOOMS`` in a second call, and each of their rows becomes the mean of
+    its readings. Rows of sure crops are exactly the classifier's.
+    """
+    probs = classifier.predict(batch)
+    unsure = np.flatnonzero(probs.max(axis=1) < LOOK_AGAIN_BELOW)
+    if unsure.size == 0:
+        return probs
+    views = np.concatenate([zoomed(batch[unsure], z) for z in LOOK_AGAIN_ZOOMS])
+    again = classifier.predict(views).reshape(len(LOOK_AGAIN_ZOOMS), unsure.size, -1)
+    out = probs.copy()
+    out[unsure] = (probs[unsure] + again.sum(axis=0)) / (1 + len(LOOK_AGAIN_ZOOMS))
+    return out
 
 
 def plan_candidates(seg: Segmentation, settled: frozenset[Box] = frozenset()) -> list[Candidate]:
@@ -310,7 +335,7 @@ class Recogniser:
         seg = segment(rgb)
         # two passes: the whole boxes first, then splits only of boxes a split could still win
         whole = list(dict.fromkeys(seg.ink_boxes))
-        probs = clf.predict(preprocess_boxes(seg.ink_u8, whole))
+        probs = read_crops(clf, preprocess_boxes(seg.ink_u8, whole))
         candidates = plan_candidates(seg, settled_boxes(whole, probs))
         known = set(whole)
         extra = list(
@@ -319,7 +344,7 @@ class Recogniser:
             )
         )
         if extra:
-            probs = np.concatenate([probs, clf.predict(preprocess_boxes(seg.ink_u8, extra))])
+            probs = np.concatenate([probs, read_crops(clf, preprocess_boxes(seg.ink_u8, extra))])
         parts = keep_digits_in_numbers(
             drop_letters_in_words(decide(candidates, whole + extra, probs))
         )

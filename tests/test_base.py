@@ -12,7 +12,7 @@ from digitpad import cli
 from digitpad.errors import DigitpadError, ImageError
 from digitpad.home import resolve_home
 from digitpad.imageio import load_image
-from digitpad.preprocess import FIT, SIZE, preprocess_boxes, preprocess_crop
+from digitpad.preprocess import FIT, SIZE, preprocess_boxes, preprocess_crop, zoomed
 from digitpad.types import Box
 
 
@@ -88,6 +88,25 @@ def test_preprocess_fits_and_centres():
     assert rows[-1] - rows[0] + 1 == FIT
     assert abs((rows[0] + rows[-1]) / 2 - (SIZE - 1) / 2) <= 1
     assert out.max() == pytest.approx(1.0)
+
+
+def test_zoomed_scales_crops_about_the_centre():
+    crop = np.zeros((SIZE, SIZE), np.uint8)
+    crop[4:24, 9:19] = 255  # a bar FIT high, centred
+    batch = np.stack([preprocess_crop(crop)[None], np.zeros((1, SIZE, SIZE), np.float32)])
+    assert np.allclose(zoomed(batch, 1.0), batch)
+
+    def ink_rows(x: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(x[0, 0].max(axis=1) > 0.5)
+
+    for factor, height in ((0.9, 18), (1.1, 22)):
+        out = zoomed(batch, factor)
+        assert out.shape == batch.shape and out.dtype == np.float32
+        rows = ink_rows(out)
+        assert rows.size == height  # FIT rows of ink drawn factor times as high
+        assert abs((rows[0] + rows[-1]) / 2 - (SIZE - 1) / 2) <= 0.5  # still centred
+        assert not out[1].any()  # paper stays paper
+    assert zoomed(batch[:0], 1.1).shape == (0, 1, SIZE, SIZE)
 
 
 def test_preprocess_blank_is_zero_and_batch_shape():

@@ -15,12 +15,14 @@ from digitpad.errors import ImageError
 from digitpad.home import shipped_model_path
 from digitpad.reading import group_rows, reading_text
 from digitpad.recognise_service import (
+    LOOK_AGAIN_ZOOMS,
     Candidate,
     Recogniser,
     decide,
     drop_letters_in_words,
     keep_digits_in_numbers,
     plan_candidates,
+    read_crops,
     recognise,
     settled_boxes,
     to_digits,
@@ -198,6 +200,39 @@ def test_misread_digit_inside_a_number_is_kept() -> None:
     # no sure digits around: nothing vouches for it
     alone = [(d1, _probs(7, 0.8)), (d2, two_way(0.6, 3, 0.3))]
     assert keep_digits_in_numbers(alone)[1][1][10] == pytest.approx(0.6)
+
+
+class _ByInk:
+    """A stand-in classifier: a crop with more ink reads more surely as "7"; every call and
+    its batch size are recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        self.calls.append(len(batch))
+        sure = np.clip(batch.reshape(len(batch), -1).sum(axis=1) / 100.0, 0.0, 1.0)
+        probs = np.zeros((len(batch), 11), np.float32)
+        probs[:, 7] = sure
+        probs[:, 10] = 1.0 - sure
+        return probs
+
+
+def test_unsure_crops_are_read_again_at_other_zooms() -> None:
+    batch = np.zeros((3, 1, 28, 28), np.float32)
+    batch[0, 0, 4:24, 4:24] = 1.0  # 400 ink: sure
+    batch[1, 0, 9:19, 11:17] = 1.0  # 60 ink: unsure, and zooming changes how much there is
+    clf = _ByInk()  # crop 2 is blank: surely "not a digit"
+    probs = read_crops(clf, batch)
+    # one call for all, one more for the views of the one unsure crop
+    assert clf.calls == [3, len(LOOK_AGAIN_ZOOMS)]
+    first = _ByInk().predict(batch)
+    assert np.array_equal(probs[0], first[0])  # a sure crop keeps its one reading
+    assert probs[1, 7] != pytest.approx(first[1, 7])  # an unsure one is averaged with its views
+    assert probs[1].sum() == pytest.approx(1.0) and probs[2, 10] == pytest.approx(1.0)
+    sure_only = _ByInk()
+    read_crops(sure_only, batch[:1])
+    assert sure_only.calls == [1]  # nothing unsure: no second call
 
 
 def test_settled_boxes_are_those_no_split_can_beat() -> None:
