@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.boxes import (
+    DASH_MAX_HEIGHT,
     MIN_AREA,
     MIN_HEIGHT,
     find_boxes,
@@ -51,6 +52,7 @@ from digitpad.types import Box
 WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
 
 __all__ = [
+    "DASH_MAX_HEIGHT",
     "LOW_LEVEL",
     "LOW_U8",
     "MASK_LEVEL",
