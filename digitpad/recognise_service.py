@@ -40,9 +40,9 @@ SPLIT_MARGIN = 0.05
 # stem and bowl of a P, the strokes of an m) gives one part that reads as a digit and one that
 # does not; touching digits cut right give digits only.
 SPLIT_PART_MAX_NOT_DIGIT = 0.5
-# ...unless that part is a dash touching the digit ("0-8" drawn in one go): flat, no higher than
-# the segmenter's dashes for the digit's height (DASH_MAX_HEIGHT), and in its middle band. A
-# letter cut apart leaves no such part.
+# ...unless that part is a dash touching the digit ("0-8" drawn in one go): flat, at most
+# DASH_MAX_HEIGHT of the digit's height (the segmenter's own limit for a dash), and in its
+# middle band. A letter cut apart leaves no such part.
 # A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
 # close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
 # digit-like parts are dropped unless the classifier is at least this sure (see
