@@ -9,7 +9,7 @@ Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_s
 Measured with the default single training thread: 19 minutes wall (1.9 min data, 17.2 min
 training) on the idle 2-core machine; 50 minutes on a slow day while a second training shared
 it. One thread because that is how the shipped weights were built (threaded kernels add
-nondeterminism); two runs on one machine give identical weights.
+nondeterminism); two short builds on one machine gave identical weights.
 ``--pages`` and ``--epochs`` make it shorter for experiments. Same code + same synthetic
 generator = same data.
 """
