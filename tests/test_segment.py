@@ -112,10 +112,12 @@ def test_ruling_remnants_dropped_strokes_across_kept() -> None:
     removed[50:52] = True
     mask = np.zeros_like(removed)
     mask[49:53, 10:13] = True  # a stub left on the ruling
+    mask[46:54, 60:64] = True  # a stub with a darker spot: 16 pixels off the ruling
     mask[20:80, 200:203] = True  # a stroke crossing it
+    mask[40:50, 250:253] = True  # a small stroke ending on it: 27 pixels off
     kept = drop_line_remnants(mask, removed)
     assert not kept[:, :100].any()
-    assert kept[20:80, 200:203].all()
+    assert kept[20:80, 200:203].all() and kept[40:50, 250:253].all()
 
 
 def test_squared_page_leaves_no_stray_box() -> None:

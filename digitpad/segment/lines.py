@@ -8,6 +8,9 @@ import numpy as np
 from digitpad.segment.boxes import DASH_MAX_HEIGHT, MIN_HEIGHT, raw_boxes, typical_height
 
 LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
+# a piece of ink with no more than this many pixels off the removed rulings is ruling debris
+# (see drop_line_remnants); a digit's strokes leave the rulings for far more
+REMNANT_MAX_OFF_LINE = 20
 
 
 def remove_lines(
@@ -50,20 +53,22 @@ def remove_lines(
 
 
 def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
-    """``mask`` without the pieces that lie wholly on or right beside removed rulings.
+    """``mask`` without the pieces that lie on or right beside removed rulings, but for at most
+    ``REMNANT_MAX_OFF_LINE`` pixels.
 
     Where two rulings cross, neither pass sees a thin line (the other line runs across it), and
     bridging the strokes cut by one line restores the other line's ink at the crossing: a
-    small cross or stub of ruling ink can survive there. Ink of a digit reaches off the rulings
-    somewhere: a stroke crossing a line goes on at both sides, and a stroke drawn along a line
-    was kept as darker than the line, not removed around it.
+    small cross or stub of ruling ink can survive there, a few of its pixels off the lines
+    (a darker spot of the grid), and a stroke-merging rule can then join it to the digit next
+    to it. Ink of a digit reaches well off the rulings: a stroke crossing a line goes on at
+    both sides, and a stroke drawn along a line was kept as darker than the line, not removed
+    around it.
     """
     near = cv2.dilate(removed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return mask
-    off_line = np.zeros(n, bool)
-    off_line[labels[mask & ~near]] = True
+    off_line = np.bincount(labels[mask & ~near], minlength=n) > REMNANT_MAX_OFF_LINE
     off_line[0] = True
     return mask & off_line[labels]
 
