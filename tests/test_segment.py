@@ -112,12 +112,28 @@ def test_ruling_remnants_dropped_strokes_across_kept() -> None:
     removed[50:52] = True
     mask = np.zeros_like(removed)
     mask[49:53, 10:13] = True  # a stub left on the ruling
-    mask[46:54, 60:64] = True  # a stub with a darker spot: 16 pixels off the ruling
+    mask[47:53, 60:63] = True  # a stub with a darker spot: 10 pixels off the ruling
     mask[20:80, 200:203] = True  # a stroke crossing it
     mask[40:50, 250:253] = True  # a small stroke ending on it: 27 pixels off
     kept = drop_line_remnants(mask, removed)
     assert not kept[:, :100].any()
     assert kept[20:80, 200:203].all() and kept[40:50, 250:253].all()
+
+
+def test_thin_digit_kept_where_ruling_detection_marked_its_strokes() -> None:
+    # a 1-pixel "0" on squared paper: the ruling pass marked pixels of its ring as ruling, but
+    # kept them in the mask (bridged again); they are ink, and the ring is no debris
+    removed = np.zeros((100, 300), bool)
+    removed[50, :] = True
+    ring = np.zeros((100, 300), np.uint8)
+    cv2.circle(ring, (150, 55), 8, 1, 1)
+    mask = ring.astype(bool) | removed
+    mask[50, :140] = False  # the ruling itself was taken out beside the digit...
+    mask[50, 160:] = False
+    # ...and the sides of the ring marked as ruling
+    removed |= ring.astype(bool) & (np.abs(np.arange(300) - 150) > 3)[None, :]
+    kept = drop_line_remnants(mask, removed)
+    assert kept[ring.astype(bool)].all()
 
 
 def test_squared_page_leaves_no_stray_box() -> None:
@@ -214,3 +230,13 @@ def test_touching_pair_gets_split_candidates() -> None:
     cands = split_candidates(ink, Box(13, 13, 156, 88))
     assert any(len(parts) == 2 and abs(parts[0].x1 - 84) <= 6 for parts in cands)
     assert split_candidates(ink, Box(13, 13, 50, 88)) == []  # narrow: nothing to split
+
+
+def test_narrow_touching_pair_gets_every_two_part_cut() -> None:
+    # "17" touching, narrower than a wide pair: each of the two-part cuts is tried
+    ink = np.zeros((100, 100), np.uint8)
+    cv2.line(ink, (30, 15), (30, 85), 255, 4)
+    cv2.line(ink, (34, 15), (76, 15), 255, 4)
+    cv2.line(ink, (76, 15), (56, 85), 255, 4)
+    cands = split_candidates(ink, Box(28, 13, 79, 88))
+    assert len(cands) >= 2 and all(len(parts) == 2 for parts in cands)

@@ -46,7 +46,7 @@ from digitpad.segment.ink import (
     is_inverted,
 )
 from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
-from digitpad.segment.split import NARROW_SPLIT_ASPECT, SPLIT_ASPECT, split_candidates
+from digitpad.segment.split import SPLIT_ASPECT, split_candidates
 from digitpad.types import Box
 
 WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
@@ -59,7 +59,6 @@ __all__ = [
     "MASK_U8",
     "MIN_AREA",
     "MIN_HEIGHT",
-    "NARROW_SPLIT_ASPECT",
     "SPLIT_ASPECT",
     "WORK_MAX_SIDE",
     "Segmentation",

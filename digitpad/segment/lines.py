@@ -62,9 +62,12 @@ def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
     (a darker spot of the grid), and a stroke-merging rule can then join it to the digit next
     to it. Ink of a digit reaches well off the rulings: a stroke crossing a line goes on at
     both sides, and a stroke drawn along a line was kept as darker than the line, not removed
-    around it.
+    around it. Only ruling pixels that really left the mask count as ruling: on squared paper
+    the line finder also marks bits of a thin digit's strokes (a row of digits bridged to the
+    grid looks like a run), and those stay in the mask as ink; counting them made a small thin
+    digit beside the grid "ruling debris" (analysis pages 9.2-9.5 M: mean exact +0.65 %).
     """
-    near = cv2.dilate(removed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    near = cv2.dilate((removed & ~mask).view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return mask

@@ -10,8 +10,9 @@ from digitpad.segment.boxes import MIN_HEIGHT
 from digitpad.segment.ink import MASK_LEVEL, MASK_U8
 from digitpad.types import Box
 
-SPLIT_ASPECT = 0.85  # a box at least this wide for its height may be touching digits
-NARROW_SPLIT_ASPECT = 0.6  # ...and from this wide, two narrow ones ("11", "17"): fewer cuts
+# a box at least this wide for its height may be touching digits, two narrow ones ("11", "17")
+# included; below 0.85 only two parts fit, and each of their cuts is tried like a wider box's
+SPLIT_ASPECT = 0.6
 MAX_PARTS = 4
 
 
@@ -21,19 +22,14 @@ def split_candidates(ink: np.ndarray, box: Box) -> list[tuple[Box, ...]]:
     Cuts go through minima of the column ink profile near the evenly spaced positions; for two
     parts the three deepest minima of the middle are each tried. Each part is shrunk to its own
     ink. The classifier scores the readings (see ``recognise_service``); none is chosen here.
-    A box between ``NARROW_SPLIT_ASPECT`` and ``SPLIT_ASPECT`` only gets the deepest minimum
-    near the middle (two narrow digits such as "11"). Returns [] for a box that is not wide
-    enough to hold two digits.
+    Returns [] for a box narrower than ``SPLIT_ASPECT`` of its height: no room for two digits.
     """
     w, h = box.width, box.height
-    if h < MIN_HEIGHT or w < NARROW_SPLIT_ASPECT * h:
+    if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
         return []
     crop = ink[box.y0 : box.y1, box.x0 : box.x1]
     profile = _inky(crop).sum(axis=0).astype(np.float32)
     profile = np.convolve(profile, np.ones(3, np.float32) / 3.0, mode="same")
-    if w < SPLIT_ASPECT * h:
-        parts = _parts(crop, box, _cut_sets(profile, 2)[0])
-        return [parts] if parts is not None else []
     out: list[tuple[Box, ...]] = []
     seen: set[tuple[int, ...]] = set()
     max_k = min(MAX_PARTS, max(2, round(w / (0.5 * h))))
