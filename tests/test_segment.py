@@ -240,3 +240,5 @@ def test_narrow_touching_pair_gets_every_two_part_cut() -> None:
     cv2.line(ink, (76, 15), (56, 85), 255, 4)
     cands = split_candidates(ink, Box(28, 13, 79, 88))
     assert len(cands) >= 2 and all(len(parts) == 2 for parts in cands)
+    # training keeps the shipped model's recipe: the first cut only
+    assert split_candidates(ink, Box(28, 13, 79, 88), every_narrow_cut=False) == cands[:1]
