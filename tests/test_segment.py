@@ -30,6 +30,17 @@ def test_two_stroke_four_is_one_box() -> None:
     assert b.y0 <= 60 and b.y1 >= 240 and b.x0 <= 110 and b.x1 >= 215
 
 
+def test_nine_drawn_as_loop_and_separate_stem_is_one_box() -> None:
+    img = _page()
+    cv2.ellipse(img, (140, 100), (28, 32), 0, 0, 360, (0, 0, 0), 5)
+    cv2.line(img, (176, 80), (176, 230), (0, 0, 0), 5)  # the stem, just clear of the loop
+    cv2.ellipse(img, (280, 155), (28, 75), 0, 0, 360, (0, 0, 0), 5)  # a 0 and a "1" beside it
+    cv2.line(img, (322, 80), (322, 230), (0, 0, 0), 5)
+    boxes = sorted(segment(img).boxes, key=lambda b: b.x0)
+    assert len(boxes) == 3
+    assert boxes[0].x0 <= 112 and boxes[0].x1 >= 178 and boxes[0].y1 >= 230
+
+
 def test_two_digits_side_by_side_stay_apart() -> None:
     img = _page()
     cv2.line(img, (100, 80), (100, 200), (0, 0, 0), 6)

@@ -17,6 +17,8 @@ DASH_MAX_HEIGHT = 0.45
 # a flat stroke wider than FLAT_WIDER x the part it would join is never a stroke of that digit
 # (see _flat_and_wider)
 FLAT_WIDER = 1.25
+# the stem of a 9 drawn apart from its loop stands at most this much of its height clear of it
+STEM_GAP = 0.08
 
 
 def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box]:
@@ -60,8 +62,11 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
     or than the page's ``typical`` digit height, so digits of two rows never merge, but the two
     halves of a faint digit broken across its middle do. A flat stroke much wider than the part
     it would join (an underline below a number, touching none of its digits) joins nothing.
+    The loop and the stem of a 9 drawn in two strokes merge though they barely overlap in x
+    (see :func:`_loop_and_stem`).
     """
     boxes = [list(b) for b in boxes]
+    reach = 1 + int(0.1 * typical)  # a 9's stem may stand just clear of its loop (STEM_GAP)
     changed = True
     while changed and len(boxes) > 1:
         changed = False
@@ -72,8 +77,8 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
             j = i + 1
             while j < len(boxes):
                 b = boxes[j]
-                if b[0] >= a[2]:
-                    break  # sorted by x0: nothing further right overlaps in x
+                if b[0] >= a[2] + reach:
+                    break  # sorted by x0: nothing further right overlaps in x or is near
                 if _same_digit(a, b, typical):
                     a[:] = [
                         min(a[0], b[0]),
@@ -95,7 +100,7 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
     ha, hb = a[3] - a[1], b[3] - b[1]
     overlap_x = min(a[2], b[2]) - max(a[0], b[0])
     if overlap_x < 0.5 * min(wa, wb):
-        return False
+        return _loop_and_stem(a, b) or _loop_and_stem(b, a)
     if _flat_and_wider(wa, ha, wb) or _flat_and_wider(wb, hb, wa):
         return False
     tall = max(ha, hb)
@@ -153,3 +158,17 @@ def _plausible(b: list[int], typical: float) -> bool:
     if w > DASH_ASPECT * h and h < DASH_MAX_HEIGHT * typical:
         return False  # dash or underline
     return b[4] >= 0.015 * w * h or max(w, h) < 3 * typical
+
+
+def _loop_and_stem(loop: list[int], stem: list[int]) -> bool:
+    """A 9 drawn in two strokes: a loop in the top part of a tall upright stem, at its left,
+    the stem at most ``STEM_GAP`` of its height clear of the loop or overlapping its right
+    half. Side by side digits never look like this: a digit beside a "1" is as tall as it.
+    (Analysis pages 9.2-9.5 M: mean exact 75.25 -> 75.5 %, no set worse.)"""
+    sh, sw = stem[3] - stem[1], stem[2] - stem[0]
+    lh = loop[3] - loop[1]
+    if sw > 0.4 * sh or not 0.3 * sh <= lh <= 0.7 * sh:
+        return False
+    if stem[0] - loop[2] > STEM_GAP * sh or stem[0] < (loop[0] + loop[2]) / 2:
+        return False
+    return loop[1] >= stem[1] - 0.15 * sh and loop[3] <= stem[1] + 0.75 * sh
