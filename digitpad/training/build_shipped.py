@@ -6,7 +6,7 @@ segmenter cuts from generated pages (see :func:`build_data`), plus the 8x8 digit
 scikit-learn. ``../shared/data`` is never read here.
 
 Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped``.
-Measured with the default single training thread: 19 minutes wall (1.9 min data, 17.2 min
+Measured with the default single training thread: 19-20 minutes wall (1.9 min data, 17-18 min
 training) on the idle 2-core machine; 50 minutes on a slow day while a second training shared
 it. One thread because that is how the shipped weights were built (threaded kernels add
 nondeterminism); two short builds on one machine gave identical weights.
