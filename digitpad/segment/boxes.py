@@ -66,7 +66,8 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
     (see :func:`_loop_and_stem`).
     """
     boxes = [list(b) for b in boxes]
-    reach = 1 + int(0.1 * typical)  # a 9's stem may stand just clear of its loop (STEM_GAP)
+    # a 9's stem may stand up to STEM_GAP of its height clear of its loop: look that far right
+    reach = 1 + int(STEM_GAP * max((b[3] - b[1] for b in boxes), default=0))
     changed = True
     while changed and len(boxes) > 1:
         changed = False
