@@ -41,6 +41,20 @@ def test_nine_drawn_as_loop_and_separate_stem_is_one_box() -> None:
     assert boxes[0].x0 <= 112 and boxes[0].x1 >= 178 and boxes[0].y1 >= 230
 
 
+def test_one_with_its_base_drawn_apart_is_one_box_an_underline_stays_out() -> None:
+    img = _page()
+    # a "1": flag and stem in one stroke, its base a second stroke just clear of the stem
+    cv2.polylines(img, [np.array([[95, 110], [120, 80], [120, 200]])], False, (0, 0, 0), 5)
+    cv2.line(img, (96, 209), (146, 209), (0, 0, 0), 5)
+    # a lone "1" underlined: the underline stands well below it
+    cv2.polylines(img, [np.array([[255, 110], [280, 80], [280, 200]])], False, (0, 0, 0), 5)
+    cv2.line(img, (250, 216), (305, 216), (0, 0, 0), 5)
+    boxes = sorted(segment(img).boxes, key=lambda b: b.x0)
+    assert len(boxes) == 2
+    assert boxes[0].x1 >= 146 and boxes[0].y1 >= 209  # the base belongs to its 1
+    assert boxes[1].x1 <= 286 and boxes[1].y1 <= 206  # the underline is no part of the 1
+
+
 def test_two_digits_side_by_side_stay_apart() -> None:
     img = _page()
     cv2.line(img, (100, 80), (100, 200), (0, 0, 0), 6)

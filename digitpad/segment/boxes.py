@@ -63,7 +63,8 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
     halves of a faint digit broken across its middle do. A flat stroke much wider than the part
     it would join (an underline below a number, touching none of its digits) joins nothing.
     The loop and the stem of a 9 drawn in two strokes merge though they barely overlap in x
-    (see :func:`_loop_and_stem`).
+    (see :func:`_loop_and_stem`), and the base of a 1 drawn apart joins its stem though it is
+    flat and wider (see :func:`_foot_of_stem`).
     """
     boxes = [list(b) for b in boxes]
     # a 9's stem may stand up to STEM_GAP of its height clear of its loop: look that far right
@@ -102,7 +103,9 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
     overlap_x = min(a[2], b[2]) - max(a[0], b[0])
     if overlap_x < 0.5 * min(wa, wb):
         return _loop_and_stem(a, b) or _loop_and_stem(b, a)
-    if _flat_and_wider(wa, ha, wb) or _flat_and_wider(wb, hb, wa):
+    if _flat_and_wider(wa, ha, wb) and not _foot_of_stem(a, b):
+        return False
+    if _flat_and_wider(wb, hb, wa) and not _foot_of_stem(b, a):
         return False
     tall = max(ha, hb)
     gap = max(a[1], b[1]) - min(a[3], b[3])  # negative when they overlap vertically
@@ -173,3 +176,22 @@ def _loop_and_stem(loop: list[int], stem: list[int]) -> bool:
     if stem[0] - loop[2] > STEM_GAP * sh or stem[0] < (loop[0] + loop[2]) / 2:
         return False
     return loop[1] >= stem[1] - 0.15 * sh and loop[3] <= stem[1] + 0.75 * sh
+
+
+def _foot_of_stem(foot: list[int], stem: list[int]) -> bool:
+    """The base stroke of a "1" drawn apart from its stem: flat, at most as wide as the upright
+    stem is tall, right at the stem's foot (a few pixels clear at most) and under it.
+
+    Without it the base was a dash wider than the stem: it joined nothing and was dropped, and
+    the 1's box lost its bottom (analysis pages 9.2-9.5 M: 75.5 -> 75.625 %, three pages with
+    fewer errors, none with more). An underline below a lone digit stands further off.
+    """
+    sh, sw = stem[3] - stem[1], stem[2] - stem[0]
+    if sw > 0.6 * sh or foot[2] - foot[0] > sh:
+        return False
+    mid_x, mid_y = (stem[0] + stem[2]) / 2, (foot[1] + foot[3]) / 2
+    return (
+        foot[0] <= mid_x <= foot[2]
+        and mid_y >= stem[3] - 0.2 * sh
+        and foot[1] <= stem[3] + max(2, 0.05 * sh)
+    )
