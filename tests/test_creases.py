@@ -57,5 +57,5 @@ def test_drop_crease_sticks_needs_three_sticks_on_one_oblique_line() -> None:
         if k == 1:
             two = list(boxes)
     others = [Box(200, 10, 230, 50), Box(240, 10, 270, 50), Box(200, 60, 230, 100)]
-    assert drop_crease_sticks(mask, two + others[:1]) == two + others[:1]
-    assert drop_crease_sticks(mask, boxes + others) == others
+    assert drop_crease_sticks(mask, two + others[:1], 40.0) == two + others[:1]
+    assert drop_crease_sticks(mask, boxes + others, 40.0) == others

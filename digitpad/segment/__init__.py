@@ -11,9 +11,9 @@ The pipeline, in order:
    (pencil on a blue grid), steps 2-3 are redone on the lightest channel, where the lines fade.
 4. Connected components; specks dropped; strokes of one digit (a 4 or 5 in two strokes) merged
    when they overlap strongly in x and are close vertically.
-5. Dots, dashes and underlines are rejected by size and shape relative to their neighbours.
-6. The sticks a fold or a streak falls into (an oblique straight line cut by the grid) are
-   dropped: in a row on one line, each of them would read as a "1".
+5. Dots, dashes and underlines are rejected by size and shape relative to their neighbours,
+   and so are the sticks a fold or a streak falls into (an oblique straight line cut by the
+   grid), each of which would read as a "1".
 
 Everything the classifier has to decide (is this a letter or a digit?) is left to it: the
 segmenter proposes, the classifier disposes.
@@ -36,7 +36,6 @@ from digitpad.segment.boxes import (
     typical_height,
 )
 from digitpad.segment.colour import grey_ink_on_coloured_rulings
-from digitpad.segment.creases import drop_crease_sticks
 from digitpad.segment.ink import (
     LOW_LEVEL,
     LOW_U8,
@@ -144,7 +143,7 @@ def segment(rgb: np.ndarray) -> Segmentation:
     if under is not None:
         ink[under & ~mask] = 0
     # the components found for the underline test are still those of the mask if none went
-    ink_boxes = drop_crease_sticks(mask, find_boxes(mask, raw if under is None else None))
+    ink_boxes = find_boxes(mask, raw if under is None else None)
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]
     return Segmentation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digitpad.segment.creases import drop_crease_sticks
 from digitpad.segment.stats import percentile_sorted
 from digitpad.types import Box
 
@@ -22,7 +23,9 @@ STEM_GAP = 0.08
 
 
 def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box]:
-    """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask.
+    """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask: components, strokes
+    of one digit merged, specks, dots, dashes, underlines and the sticks of a fold dropped
+    (see :func:`digitpad.segment.creases.drop_crease_sticks`).
 
     ``raw`` is ``raw_boxes(mask)`` when the caller already has it (it is not modified).
     """
@@ -36,7 +39,7 @@ def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box
     typical = typical_height(boxes)
     out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
     out.sort(key=lambda b: (b.y0, b.x0))
-    return out
+    return drop_crease_sticks(mask, out, typical)
 
 
 def raw_boxes(m8: np.ndarray) -> list[list[int]]:

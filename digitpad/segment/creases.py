@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitpad.segment.boxes import MIN_HEIGHT
 from digitpad.types import Box
 
 CREASE_MIN_STICKS = 3  # at least this many sticks on one line make a crease
@@ -21,21 +20,21 @@ CREASE_MIN_SPAN = 3.0  # ...spanning at least this many typical digit heights
 STICK_MAX_RESIDUAL = 1.0  # a stick's ink lies within this (pixels, RMS) of its straight line
 SLOPE_TOLERANCE = 0.08  # sticks of one crease agree in slope within this
 OFFSET_TOLERANCE = 0.1  # ...and each one's line passes this close (of its height) to the others
+STROKE_PX = 3.0  # about a stroke's width: a thin box's width less this is its lean
 
 
-def drop_crease_sticks(mask: np.ndarray, boxes: list[Box]) -> list[Box]:
+def drop_crease_sticks(mask: np.ndarray, boxes: list[Box], typical: float) -> list[Box]:
     """``boxes`` (in ``mask`` pixels) without the sticks of oblique straight lines.
 
     A stick is a box whose ink fits a straight line ``x = slope * y + offset`` (with
     ``|slope| >= CREASE_MIN_SLOPE``) within ``STICK_MAX_RESIDUAL``. At least
     ``CREASE_MIN_STICKS`` sticks that agree on one such line, spanning ``CREASE_MIN_SPAN``
-    times the boxes' median height from the first to the last, are dropped. Pure; keeps the
-    order of ``boxes``.
+    times the page's ``typical`` digit height from the first to the last, are dropped. Pure;
+    keeps the order of ``boxes``.
     """
-    thin = [b for b in boxes if b.height >= MIN_HEIGHT and b.width <= 0.7 * b.height]
+    thin = [b for b in boxes if b.width <= 0.7 * b.height]
     if len(thin) < CREASE_MIN_STICKS:
         return boxes
-    typical = float(np.median([b.height for b in boxes]))
     # this runs on every page: the boxes' geometry rules most pages out before any pixel is
     # read (a row of digits spans no three digit heights; sticks must line up obliquely)
     if max(b.y1 for b in thin) - min(b.y0 for b in thin) < CREASE_MIN_SPAN * typical:
@@ -57,11 +56,11 @@ def drop_crease_sticks(mask: np.ndarray, boxes: list[Box]) -> list[Box]:
 
 def _lined_up(thin: list[Box]) -> list[Box]:
     """The boxes of ``thin`` with at least ``CREASE_MIN_STICKS - 1`` others whose centres lie
-    on an oblique line through their own centre as steep as the box itself (a box's width
-    less a stroke's gives its lean, without its sign)."""
+    on an oblique line through their own centre as steep as the box itself (its lean, without
+    its sign)."""
     xy = np.array([((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2, b.width, b.height) for b in thin])
     cx, cy, w, h = xy.T
-    lean = np.maximum(w - 3.0, 0.0) / h
+    lean = np.maximum(w - STROKE_PX, 0.0) / h
     dx = np.abs(cx[None, :] - cx[:, None])
     dy = np.abs(cy[None, :] - cy[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
