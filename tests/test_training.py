@@ -169,3 +169,27 @@ def test_build_data_renders_each_sklearn_digit_as_often_as_asked() -> None:
     first, second = X[-n : -n // 2], X[-n // 2 :]
     assert np.array_equal(y[-n : -n // 2], y[-n // 2 :])  # the same digits, in the same order...
     assert not np.array_equal(first, second)  # ...rendered with other pens and slants
+
+
+def test_build_takes_the_network_shape(tmp_path) -> None:
+    from digitpad.progress import null_sink
+    from digitpad.training.build_shipped import build
+
+    summary = build(
+        tmp_path, pages=2, epochs=1, digit_variants=1, convs=(1, 2, 2), progress=null_sink
+    )
+    ckpt = load_checkpoint(tmp_path / "digitpad-v1.pt")
+    assert tuple(ckpt["model_config"]["convs"]) == (1, 2, 2)
+    probs = Classifier.load(summary["onnx"]).predict(np.zeros((2, 1, 28, 28), np.float32))
+    assert probs.shape == (2, 11)
+
+
+@pytest.mark.parametrize("bad", ["1,2", "1,0,2", "a,b,c"])
+def test_build_refuses_a_bad_network_shape(bad: str, capsys) -> None:
+    from digitpad.training.build_shipped import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--convs", bad])
+    assert stop.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--convs" in last and bad in last

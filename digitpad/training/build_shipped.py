@@ -10,8 +10,9 @@ Measured with the default single training thread: 19-20 minutes wall (1.9 min da
 training) on the idle 2-core machine; 50 minutes on a slow day while a second training shared
 it. One thread because that is how the shipped weights were built (threaded kernels add
 nondeterminism); two short builds on one machine gave identical weights.
-``--pages`` and ``--epochs`` make it shorter for experiments. Same code + same synthetic
-generator = same data.
+``--pages`` and ``--epochs`` make it shorter for experiments; ``--pages 5200 --digit-variants 12
+--convs 1,2,2`` is the larger build the README compares (49 minutes with the machine shared).
+Same code + same synthetic generator = same data.
 """
 
 from __future__ import annotations
@@ -101,10 +102,16 @@ def build(
     threads: int = 1,
     seed: int = SEED,
     digit_variants: int = 6,
+    convs: tuple[int, int, int] | None = None,
     progress: ProgressSink | None = None,
 ) -> dict:
-    """Build data, train, validate on held-out generated pages, export. Returns a summary."""
+    """Build data, train, validate on held-out generated pages, export. Returns a summary.
+
+    ``convs`` is the network's convolutions per stage (see
+    :class:`~digitpad.training.model.ModelConfig`; None: its default).
+    """
     from digitpad.training.export import export_onnx, save_checkpoint
+    from digitpad.training.model import ModelConfig
     from digitpad.training.train import TrainConfig, train
 
     progress = progress or BarSink()
@@ -113,7 +120,8 @@ def build(
     # validation: held-out seeds of the generated pages, never real data
     X_val, y_val = validation_data(max(20, pages // 20), seed)
     t_data = time.monotonic() - t0
-    config = TrainConfig(epochs=epochs, seed=seed, threads=threads)
+    model = ModelConfig(convs=convs) if convs else ModelConfig()
+    config = TrainConfig(epochs=epochs, seed=seed, threads=threads, model=model)
     ckpt = train(X, y, config, X_val=X_val, y_val=y_val, progress=progress)
     m = ckpt["metrics"]
     metadata = {
@@ -143,6 +151,18 @@ def build(
     }
 
 
+def _convs(text: str) -> tuple[int, int, int]:
+    try:
+        a, b, c = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected three counts like 1,2,2, got {text!r}"
+        ) from None
+    if min(a, b, c) < 1:
+        raise argparse.ArgumentTypeError(f"every stage needs a convolution, got {text!r}")
+    return a, b, c
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitpad.training.build_shipped")
     parser.add_argument("--out", type=Path, default=shipped_model_path().parent)
@@ -153,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--digit-variants", type=int, default=6, help="renderings of each scikit-learn digit"
     )
+    parser.add_argument(
+        "--convs",
+        type=_convs,
+        default=None,
+        help="convolutions per stage, e.g. 1,2,2 (default: the network's own, 1,1,2)",
+    )
     args = parser.parse_args(argv)
     summary = build(
         args.out,
@@ -161,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         seed=args.seed,
         digit_variants=args.digit_variants,
+        convs=args.convs,
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))
