@@ -45,11 +45,21 @@ def page_sets(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, obje
     }
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a page count of 1 or more, got {text!r}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.page_sets")
     parser.add_argument("--model", type=Path, default=shipped_model_path())
     parser.add_argument("--seeds", type=int, nargs="+", default=list(FRESH_SEEDS))
-    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--pages", type=_positive, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     try:
@@ -58,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"page_sets: {exc}", file=sys.stderr)
         return 1
     text = json.dumps(result, indent=2)
-    args.out.write_text(text + "\n")
     print(text)
+    try:
+        args.out.write_text(text + "\n")
+    except OSError as exc:
+        print(f"page_sets: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 

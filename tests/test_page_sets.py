@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks.page_sets import main
 
 
@@ -25,3 +27,10 @@ def test_page_sets_bad_model_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["--model", str(tmp_path / "none.onnx"), "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("page_sets:") and "\n" not in err and not out.exists()
+
+
+def test_page_sets_refuses_no_pages(capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--pages", "0"])
+    assert stop.value.code == 2
+    assert "--pages" in capsys.readouterr().err.strip().splitlines()[-1]

@@ -11,7 +11,7 @@ training) on the idle 2-core machine; 50 minutes on a slow day while a second tr
 it. One thread because that is how the shipped weights were built (threaded kernels add
 nondeterminism); two short builds on one machine gave identical weights.
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--pages 5200 --digit-variants 12
---convs 1,2,2`` is the larger build the README compares (49 minutes with the machine shared).
+--convs 1,2,2`` is the larger build the README compares (49-53 minutes with the machine shared).
 Same code + same synthetic generator = same data.
 """
 
