@@ -20,6 +20,7 @@ from pathlib import Path
 
 from benchmarks.recognise_bench import synthetic_accuracy
 from digitpad.classifier import Classifier
+from digitpad.commands import positive_int
 from digitpad.errors import ModelError
 from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
@@ -45,21 +46,11 @@ def page_sets(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, obje
     }
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a page count of 1 or more, got {text!r}")
-    return n
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.page_sets")
     parser.add_argument("--model", type=Path, default=shipped_model_path())
     parser.add_argument("--seeds", type=int, nargs="+", default=list(FRESH_SEEDS))
-    parser.add_argument("--pages", type=_positive, default=200)
+    parser.add_argument("--pages", type=positive_int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     try:

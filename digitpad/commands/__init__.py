@@ -1,1 +1,18 @@
 """Subcommand modules; each is registered in digitpad.cli.COMMANDS."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an int of 1 or more.
+
+    Raises:
+        argparse.ArgumentTypeError: smaller than 1 (a non-number raises ValueError, which
+            argparse reports as an invalid value).
+    """
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

@@ -18,6 +18,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from digitpad.commands import positive_int
+
 HELP = "retrain the model on your corrections; the new model is used only if it is no worse"
 
 EXIT_CANCELLED = 130
@@ -26,7 +28,7 @@ EXIT_CANCELLED = 130
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="passes over the training set (default 5)",
@@ -54,13 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="promote the new model even if the gate says it is worse",
     )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 @contextlib.contextmanager
