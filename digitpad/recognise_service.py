@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -310,6 +311,28 @@ def to_digits(
     return digits
 
 
+def read_segmented(
+    seg: Segmentation, read: Callable[[list[Box]], np.ndarray]
+) -> list[tuple[Box, np.ndarray]]:
+    """The chosen parts of a segmented page, each with its class probabilities.
+
+    ``read(boxes)`` gives the (N, 11) probabilities of ``seg``'s boxes; it is called once for
+    the whole boxes, then at most once more for the parts of the splits that could still win
+    (a box read surely whole needs none). The recogniser reads through its classifier; the
+    ceiling benchmark reads some boxes from the ground truth instead.
+    """
+    whole = list(dict.fromkeys(seg.ink_boxes))
+    probs = read(whole)
+    candidates = plan_candidates(seg, settled_boxes(whole, probs))
+    known = set(whole)
+    extra = list(
+        dict.fromkeys(b for c in candidates for r in c.readings[1:] for b in r if b not in known)
+    )
+    if extra:
+        probs = np.concatenate([probs, read(extra)])
+    return keep_digits_in_numbers(drop_letters_in_words(decide(candidates, whole + extra, probs)))
+
+
 def in_reading_order(digits: list[Digit]) -> list[Digit]:
     """``digits`` row by row (top to bottom), left to right within a row: the order of the text."""
     return [digits[i] for row in group_rows([d.box for d in digits]) for i in row]
@@ -333,20 +356,8 @@ class Recogniser:
         rgb = load_image(image)
         h, w = rgb.shape[:2]
         seg = segment(rgb)
-        # two passes: the whole boxes first, then splits only of boxes a split could still win
-        whole = list(dict.fromkeys(seg.ink_boxes))
-        probs = read_crops(clf, preprocess_boxes(seg.ink_u8, whole))
-        candidates = plan_candidates(seg, settled_boxes(whole, probs))
-        known = set(whole)
-        extra = list(
-            dict.fromkeys(
-                b for c in candidates for r in c.readings[1:] for b in r if b not in known
-            )
-        )
-        if extra:
-            probs = np.concatenate([probs, read_crops(clf, preprocess_boxes(seg.ink_u8, extra))])
-        parts = keep_digits_in_numbers(
-            drop_letters_in_words(decide(candidates, whole + extra, probs))
+        parts = read_segmented(
+            seg, lambda boxes: read_crops(clf, preprocess_boxes(seg.ink_u8, boxes))
         )
         digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
         text = reading_text(digits)

@@ -68,7 +68,7 @@ def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.n
             iou = b.iou(a.box)
             if iou > best_iou:
                 best, best_iou = a, iou
-        if _holds_two(b, digits):
+        if holds_two(b, digits):
             continue  # two touching digits in one box are not a digit: what splitting fixes
         if best is not None and best_iou >= POSITIVE_IOU:
             out[i] = CLASSES.index(best.label)
@@ -77,7 +77,7 @@ def label_boxes(boxes: Sequence[Box], annotations: Sequence[Annotation]) -> np.n
     return out
 
 
-def _holds_two(box: Box, digits: Sequence[Annotation]) -> bool:
+def holds_two(box: Box, digits: Sequence[Annotation]) -> bool:
     """``box`` holds most of the ink boxes of two or more digits."""
     inside = 0
     for a in digits:

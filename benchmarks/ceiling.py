@@ -1,0 +1,160 @@
+"""What the classifier costs: pages read exactly when the classifier's readings of some boxes
+are replaced by the truth.
+
+The recogniser reads each page as usual (``recognise_service.read_segmented``: the segmenter's
+boxes, its cuts of touching digits, the rules for letters in words and digits in numbers), but
+the probabilities of chosen kinds of boxes come from the generator's ground truth instead of the
+model: a box whose IoU with a true digit is 0.5 or more (the benchmark's own match) is surely
+that digit, unless it holds most of two digits; every other box is surely "not a digit".
+
+Variants, per seeded page set:
+
+- ``model``: nothing replaced (the recogniser as shipped; equals ``page_sets``);
+- ``truth``: every box replaced: the ceiling that the segmenter and the recogniser's rules set
+  for a perfect classifier;
+- ``<stage>:<kind>``: only that kind of box replaced, where stage is ``whole`` (the segmenter's
+  boxes) or ``part`` (parts of cuts) and kind is ``digit`` (one true digit), ``two`` (most of
+  two digits: touching digits kept whole) or ``other`` (letters, marks, fragments, wrong cuts).
+
+Deterministic, no timing. Run: ``.venv/bin/python -m benchmarks.ceiling [--model FILE.onnx]
+[--seeds S ...] [--pages N]``; writes benchmarks/results/ceiling.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.page_sets import FRESH_SEEDS
+from benchmarks.recognise_bench import match
+from digitpad.classifier import Classifier
+from digitpad.commands import positive_int
+from digitpad.errors import ModelError
+from digitpad.home import shipped_model_path
+from digitpad.preprocess import preprocess_boxes
+from digitpad.recognise_service import read_crops, read_segmented, to_digits
+from digitpad.segment import Segmentation, segment
+from digitpad.synth.pages import generate_pages
+from digitpad.training.data import holds_two
+from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box, PageResult, SynthPage
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ceiling.json"
+MATCH_IOU = 0.5  # recognise_bench.match: a found box is right at IoU >= 0.5 with the right label
+NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
+STAGES = ("whole", "part")
+KINDS = ("digit", "two", "other")
+Swap = frozenset[tuple[str, str]]
+VARIANTS: dict[str, Swap] = {
+    "model": frozenset(),
+    "truth": frozenset((s, k) for s in STAGES for k in KINDS),
+    **{f"{s}:{k}": frozenset({(s, k)}) for s in STAGES for k in KINDS},
+}
+
+
+def truth_reading(
+    boxes: Sequence[Box], annotations: Sequence[Annotation]
+) -> tuple[np.ndarray, list[str]]:
+    """Sure probabilities (N, 11) for page-pixel ``boxes`` from the ground truth, and each
+    box's kind (one of :data:`KINDS`)."""
+    digits = [a for a in annotations if a.is_digit]
+    probs = np.zeros((len(boxes), len(CLASSES)), np.float32)
+    kinds = []
+    for i, b in enumerate(boxes):
+        best = max(digits, key=lambda a: b.iou(a.box), default=None)
+        if holds_two(b, digits):
+            kind, label = "two", NOT_DIGIT_ID
+        elif best is not None and b.iou(best.box) >= MATCH_IOU:
+            kind, label = "digit", CLASSES.index(best.label)
+        else:
+            kind, label = "other", NOT_DIGIT_ID
+        probs[i, label] = 1.0
+        kinds.append(kind)
+    return probs, kinds
+
+
+def mixed_reader(
+    seg: Segmentation, page: SynthPage, classifier: Classifier, swap: Swap
+) -> Callable[[list[Box]], np.ndarray]:
+    """A ``read`` for :func:`read_segmented`: the classifier's probabilities, with the truth's
+    for the boxes whose (stage, kind) is in ``swap``. The first call is the whole boxes."""
+    h, w = page.image.shape[:2]
+    calls = 0
+
+    def read(boxes: list[Box]) -> np.ndarray:
+        nonlocal calls
+        stage = STAGES[min(calls, 1)]
+        calls += 1
+        probs = read_crops(classifier, preprocess_boxes(seg.ink_u8, boxes))
+        truth, kinds = truth_reading([seg.to_page(b, w, h) for b in boxes], page.annotations)
+        for i, kind in enumerate(kinds):
+            if (stage, kind) in swap:
+                probs[i] = truth[i]
+        return probs
+
+    return read
+
+
+def read_exactly(page: SynthPage, seg: Segmentation, classifier: Classifier, swap: Swap) -> bool:
+    """Whether the page is read exactly (no missed and no extra digit) with ``swap`` applied."""
+    h, w = page.image.shape[:2]
+    parts = read_segmented(seg, mixed_reader(seg, page, classifier, swap))
+    digits = tuple(to_digits(parts, seg, w, h))
+    m = match(PageResult(digits, "", w, h, classifier.version, 0.0), page)
+    return m["fp"] == 0 and m["fn"] == 0
+
+
+def ceiling(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]:
+    """Exact share of every variant on every set, their means, and each variant's gain.
+
+    Raises:
+        ModelError: the model cannot be loaded.
+    """
+    classifier = Classifier.load(model)
+    sets: dict[str, dict[str, float]] = {}
+    for seed in seeds:
+        exact = dict.fromkeys(VARIANTS, 0)
+        for page in generate_pages(pages, seed):
+            seg = segment(page.image)
+            for name, swap in VARIANTS.items():
+                exact[name] += read_exactly(page, seg, classifier, swap)
+        sets[str(seed)] = {name: round(n / pages, 4) for name, n in exact.items()}
+    means = {v: round(statistics.mean(s[v] for s in sets.values()), 5) for v in VARIANTS}
+    return {
+        "model": str(model),
+        "pages_per_set": pages,
+        "sets": sets,
+        "mean_page_exact": means,
+        "gain_over_model": {v: round(means[v] - means["model"], 5) for v in VARIANTS},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ceiling")
+    parser.add_argument("--model", type=Path, default=shipped_model_path())
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(FRESH_SEEDS))
+    parser.add_argument("--pages", type=positive_int, default=200)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    try:
+        result = ceiling(args.model, tuple(args.seeds), args.pages)
+    except ModelError as exc:
+        print(f"ceiling: {exc}", file=sys.stderr)
+        return 1
+    text = json.dumps(result, indent=2)
+    print(text)
+    try:
+        args.out.write_text(text + "\n")
+    except OSError as exc:
+        print(f"ceiling: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
