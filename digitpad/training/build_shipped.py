@@ -8,8 +8,8 @@ scikit-learn. ``../shared/data`` is never read here.
 Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped``.
 Measured with the default single training thread: 19-20 minutes wall (1.9 min data, 17-18 min
 training) on the idle 2-core machine; 50 minutes on a slow day while a second training shared
-it. One thread because that is how the shipped weights were built (threaded kernels add
-nondeterminism); two short builds on one machine gave identical weights.
+it. One thread because threaded kernels add nondeterminism: the shipped weights are this
+build's, and two full builds a day apart on this machine gave them bit for bit.
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--pages 5200 --digit-variants 12
 --convs 1,2,2`` is the larger build the README compares (49-53 minutes with the machine shared).
 Same code + same synthetic generator = same data.

@@ -38,9 +38,8 @@ def candidate_boxes(seg: Segmentation) -> list[Box]:
 
     Narrow boxes (two parts at most) give the parts of their first cut only, as when the
     shipped model was trained: the recogniser now also tries their other cuts, but a build on
-    all of them read the analysis pages worse (mean exact 71.9 % against the shipped model's
-    75.25 %, both with today's recogniser), and the first cut keeps `make model` the recipe
-    of the shipped weights.
+    all of them read the analysis pages worse (mean exact 71.9 % against the first shipped weights'
+    75.25 %, both with today's recogniser), so the recipe keeps the first cut.
     """
     seen: dict[Box, None] = {}
     for b in seg.ink_boxes:
