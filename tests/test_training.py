@@ -193,3 +193,22 @@ def test_build_refuses_a_bad_network_shape(bad: str, capsys) -> None:
     assert stop.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--convs" in last and bad in last
+
+
+def test_build_is_deterministic(tmp_path) -> None:
+    """The same code and seed give the same weights: what lets `make model` reproduce the
+    shipped model (a full build is the same call with more pages and epochs)."""
+    import torch
+
+    from digitpad.progress import null_sink
+    from digitpad.training.build_shipped import build
+
+    for name in ("a", "b"):
+        build(tmp_path / name, pages=2, epochs=1, digit_variants=1, progress=null_sink)
+    a = load_checkpoint(tmp_path / "a" / "digitpad-v1.pt")["state_dict"]
+    b = load_checkpoint(tmp_path / "b" / "digitpad-v1.pt")["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    x = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
+    pa = Classifier.load(tmp_path / "a" / "digitpad-v1.onnx").predict(x)
+    pb = Classifier.load(tmp_path / "b" / "digitpad-v1.onnx").predict(x)
+    assert np.array_equal(pa, pb)
