@@ -22,8 +22,6 @@ Deterministic, no timing. Run: ``.venv/bin/python -m benchmarks.ceiling [--model
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -31,12 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.page_sets import FRESH_SEEDS
+from benchmarks.page_sets import page_sets_cli
 from benchmarks.recognise_bench import match
 from digitpad.classifier import Classifier
-from digitpad.commands import positive_int
-from digitpad.errors import ModelError
-from digitpad.home import shipped_model_path
 from digitpad.preprocess import preprocess_boxes
 from digitpad.recognise_service import read_crops, read_segmented, to_digits
 from digitpad.segment import Segmentation, segment
@@ -135,25 +130,7 @@ def ceiling(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.ceiling")
-    parser.add_argument("--model", type=Path, default=shipped_model_path())
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(FRESH_SEEDS))
-    parser.add_argument("--pages", type=positive_int, default=200)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    try:
-        result = ceiling(args.model, tuple(args.seeds), args.pages)
-    except ModelError as exc:
-        print(f"ceiling: {exc}", file=sys.stderr)
-        return 1
-    text = json.dumps(result, indent=2)
-    print(text)
-    try:
-        args.out.write_text(text + "\n")
-    except OSError as exc:
-        print(f"ceiling: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
-        return 1
-    return 0
+    return page_sets_cli("ceiling", ceiling, RESULTS, argv)
 
 
 if __name__ == "__main__":

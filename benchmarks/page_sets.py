@@ -16,6 +16,7 @@ import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.recognise_bench import synthetic_accuracy
@@ -46,26 +47,41 @@ def page_sets(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, obje
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.page_sets")
+def page_sets_cli(
+    name: str,
+    measure: Callable[[Path, tuple[int, ...], int], dict[str, object]],
+    default_out: Path,
+    argv: list[str] | None,
+) -> int:
+    """The command line shared by the benchmarks over seeded page sets: ``--model``, ``--seeds``,
+    ``--pages``, ``--out``; prints ``measure``'s result as JSON and writes it to ``--out``.
+
+    Returns 0, or 1 after a one-line error on stderr when the model cannot be loaded or the
+    result cannot be written. Raises SystemExit(2) for bad arguments (argparse).
+    """
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}")
     parser.add_argument("--model", type=Path, default=shipped_model_path())
     parser.add_argument("--seeds", type=int, nargs="+", default=list(FRESH_SEEDS))
     parser.add_argument("--pages", type=positive_int, default=200)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args(argv)
     try:
-        result = page_sets(args.model, tuple(args.seeds), args.pages)
+        result = measure(args.model, tuple(args.seeds), args.pages)
     except ModelError as exc:
-        print(f"page_sets: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return 1
     text = json.dumps(result, indent=2)
     print(text)
     try:
         args.out.write_text(text + "\n")
     except OSError as exc:
-        print(f"page_sets: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        print(f"{name}: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return page_sets_cli("page_sets", page_sets, RESULTS, argv)
 
 
 if __name__ == "__main__":
