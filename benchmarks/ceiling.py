@@ -4,8 +4,9 @@ are replaced by the truth.
 The recogniser reads each page as usual (``recognise_service.read_segmented``: the segmenter's
 boxes, its cuts of touching digits, the rules for letters in words and digits in numbers), but
 the probabilities of chosen kinds of boxes come from the generator's ground truth instead of the
-model: a box whose IoU with a true digit is 0.5 or more (the benchmark's own match) is surely
-that digit, unless it holds most of two digits; every other box is surely "not a digit".
+model: a box that holds most of two true digits is surely "not a digit"; otherwise a box whose
+IoU with a true digit is 0.5 or more (the threshold of the benchmark's own match, but per box,
+not one-to-one) is surely that digit; every other box is surely "not a digit".
 
 Variants, per seeded page set:
 
@@ -30,18 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.page_sets import page_sets_cli
-from benchmarks.recognise_bench import match
+from benchmarks.recognise_bench import MATCH_IOU, match
 from digitpad.classifier import Classifier
 from digitpad.preprocess import preprocess_boxes
-from digitpad.recognise_service import read_crops, read_segmented, to_digits
+from digitpad.recognise_service import NOT_DIGIT_INDEX, read_crops, read_segmented, to_digits
 from digitpad.segment import Segmentation, segment
 from digitpad.synth.pages import generate_pages
 from digitpad.training.data import holds_two
-from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box, PageResult, SynthPage
+from digitpad.types import CLASSES, Annotation, Box, PageResult, SynthPage
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ceiling.json"
-MATCH_IOU = 0.5  # recognise_bench.match: a found box is right at IoU >= 0.5 with the right label
-NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
 STAGES = ("whole", "part")
 KINDS = ("digit", "two", "other")
 Swap = frozenset[tuple[str, str]]
@@ -63,11 +62,11 @@ def truth_reading(
     for i, b in enumerate(boxes):
         best = max(digits, key=lambda a: b.iou(a.box), default=None)
         if holds_two(b, digits):
-            kind, label = "two", NOT_DIGIT_ID
+            kind, label = "two", NOT_DIGIT_INDEX
         elif best is not None and b.iou(best.box) >= MATCH_IOU:
             kind, label = "digit", CLASSES.index(best.label)
         else:
-            kind, label = "other", NOT_DIGIT_ID
+            kind, label = "other", NOT_DIGIT_INDEX
         probs[i, label] = 1.0
         kinds.append(kind)
     return probs, kinds
@@ -76,19 +75,18 @@ def truth_reading(
 def mixed_reader(
     seg: Segmentation, page: SynthPage, classifier: Classifier, swap: Swap
 ) -> Callable[[list[Box]], np.ndarray]:
-    """A ``read`` for :func:`read_segmented`: the classifier's probabilities, with the truth's
-    for the boxes whose (stage, kind) is in ``swap``. The first call is the whole boxes."""
+    """A ``read`` for :func:`read_segmented` on ``seg``, the segmentation of ``page``: the
+    classifier's probabilities for ink-map ``boxes``, with the truth's for the boxes whose
+    (stage, kind) is in ``swap``. A box of the segmenter is stage "whole", any other box (a part
+    of a cut) "part"."""
     h, w = page.image.shape[:2]
-    calls = 0
+    whole = set(seg.ink_boxes)
 
     def read(boxes: list[Box]) -> np.ndarray:
-        nonlocal calls
-        stage = STAGES[min(calls, 1)]
-        calls += 1
         probs = read_crops(classifier, preprocess_boxes(seg.ink_u8, boxes))
         truth, kinds = truth_reading([seg.to_page(b, w, h) for b in boxes], page.annotations)
-        for i, kind in enumerate(kinds):
-            if (stage, kind) in swap:
+        for i, (b, kind) in enumerate(zip(boxes, kinds, strict=True)):
+            if ("whole" if b in whole else "part", kind) in swap:
                 probs[i] = truth[i]
         return probs
 
@@ -108,8 +106,11 @@ def ceiling(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object
     """Exact share of every variant on every set, their means, and each variant's gain.
 
     Raises:
+        ValueError: no seeds, or ``pages`` under 1.
         ModelError: the model cannot be loaded.
     """
+    if not seeds or pages < 1:
+        raise ValueError(f"need seeds and pages >= 1, got {len(seeds)} seeds and {pages} pages")
     classifier = Classifier.load(model)
     sets: dict[str, dict[str, float]] = {}
     for seed in seeds:

@@ -314,9 +314,10 @@ def to_digits(
 def read_segmented(
     seg: Segmentation, read: Callable[[list[Box]], np.ndarray]
 ) -> list[tuple[Box, np.ndarray]]:
-    """The chosen parts of a segmented page, each with its class probabilities.
+    """The chosen parts of a segmented page (boxes in ink-map pixels, like ``seg.ink_boxes``),
+    each with its class probabilities.
 
-    ``read(boxes)`` gives the (N, 11) probabilities of ``seg``'s boxes; it is called once for
+    ``read(boxes)`` gives the (N, 11) probabilities of ink-map boxes; it is called once for
     the whole boxes, then at most once more for the parts of the splits that could still win
     (a box read surely whole needs none). The recogniser reads through its classifier; the
     ceiling benchmark reads some boxes from the ground truth instead.

@@ -36,10 +36,10 @@ def candidate_boxes(seg: Segmentation) -> list[Box]:
     """Every distinct box the recogniser classifies on this page (ink pixels): each segmented box
     and the parts of each of its touching-digit splits.
 
-    Narrow boxes (two parts at most) give the parts of their first cut only, as when the
-    shipped model was trained: the recogniser now also tries their other cuts, but a build on
-    all of them read the analysis pages worse (mean exact 71.9 % against the first shipped weights'
-    75.25 %, both with today's recogniser), so the recipe keeps the first cut.
+    Narrow boxes (two parts at most) give the parts of their first cut only: the recogniser
+    also tries their other cuts, but a build on all of them read the analysis pages worse (mean
+    exact 71.9 % against the first shipped weights' 75.25 %, both with the recogniser of that
+    day), so the recipe keeps the first cut.
     """
     seen: dict[Box, None] = {}
     for b in seg.ink_boxes:
