@@ -25,20 +25,20 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.page_sets import page_sets_cli
-from benchmarks.recognise_bench import MATCH_IOU, match
+from benchmarks.recognise_bench import match
 from digitpad.classifier import Classifier
-from digitpad.preprocess import preprocess_boxes
-from digitpad.recognise_service import NOT_DIGIT_INDEX, read_crops, read_segmented, to_digits
+from digitpad.recognise_service import PageReader, read_segmented, to_digits
 from digitpad.segment import Segmentation, segment
 from digitpad.synth.pages import generate_pages
-from digitpad.training.data import holds_two
-from digitpad.types import CLASSES, Annotation, Box, PageResult, SynthPage
+from digitpad.training.data import truth_reading
+from digitpad.types import Box, PageResult, SynthPage
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ceiling.json"
 STAGES = ("whole", "part")
@@ -51,28 +51,16 @@ VARIANTS: dict[str, Swap] = {
 }
 
 
-def truth_reading(
-    boxes: Sequence[Box], annotations: Sequence[Annotation]
-) -> tuple[np.ndarray, list[str]]:
-    """Sure probabilities (N, 11) for page-pixel ``boxes`` from the ground truth, and each
-    box's kind (one of :data:`KINDS`)."""
-    digits = [a for a in annotations if a.is_digit]
-    probs = np.zeros((len(boxes), len(CLASSES)), np.float32)
-    kinds = []
-    for i, b in enumerate(boxes):
-        best = max(digits, key=lambda a: b.iou(a.box), default=None)
-        if holds_two(b, digits):
-            kind, label = "two", NOT_DIGIT_INDEX
-        elif best is not None and b.iou(best.box) >= MATCH_IOU:
-            kind, label = "digit", CLASSES.index(best.label)
-        else:
-            kind, label = "other", NOT_DIGIT_INDEX
-        probs[i, label] = 1.0
-        kinds.append(kind)
-    return probs, kinds
+@dataclass
+class Readings:
+    """One page's readings, shared by its variants: the model's reader of the page (the first
+    batch it reads, the page's own boxes, sets the context stage's scale) and, per batch read
+    so far, the model's and the truth's probabilities and the boxes' kinds."""
 
-
-Readings = dict[tuple[Box, ...], tuple[np.ndarray, np.ndarray, list[str]]]
+    reader: PageReader
+    batches: dict[tuple[Box, ...], tuple[np.ndarray, np.ndarray, list[str]]] = field(
+        default_factory=dict
+    )
 
 
 def mixed_reader(
@@ -87,22 +75,24 @@ def mixed_reader(
     (stage, kind) is in ``swap``. A box of the segmenter is stage "whole", any other box (a part
     of a cut) "part".
 
-    ``cache`` (one per page, shared by the variants) keeps the model's and the truth's readings
-    of every batch read so far: each variant reads the same whole boxes, and most read the same
-    parts, so they are classified once. It is keyed by the whole batch, so a row is always the
-    classifier's reading of exactly the batch the recogniser would send.
+    The model reads as the recogniser does (:class:`~digitpad.recognise_service.PageReader`,
+    context stage included). ``cache`` (one per page, shared by the variants; see
+    :class:`Readings`) keeps the readings of every batch read so far: each variant reads the
+    same whole boxes, and most read the same parts, so they are classified once. It is keyed by
+    the whole batch, so a row is always the model's reading of exactly the batch the recogniser
+    would send.
     """
     h, w = page.image.shape[:2]
     whole = set(seg.ink_boxes)
-    cache = {} if cache is None else cache
+    cache = Readings(PageReader(classifier, seg)) if cache is None else cache
 
     def read(boxes: list[Box]) -> np.ndarray:
         key = tuple(boxes)
-        if key not in cache:
-            model = read_crops(classifier, preprocess_boxes(seg.ink_u8, boxes))
+        if key not in cache.batches:
+            model = cache.reader(boxes)
             truth, kinds = truth_reading([seg.to_page(b, w, h) for b in boxes], page.annotations)
-            cache[key] = (model, truth, kinds)
-        model, truth, kinds = cache[key]
+            cache.batches[key] = (model, truth, kinds)
+        model, truth, kinds = cache.batches[key]
         probs = model.copy()
         for i, (b, kind) in enumerate(zip(boxes, kinds, strict=True)):
             if ("whole" if b in whole else "part", kind) in swap:
@@ -143,7 +133,7 @@ def ceiling(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object
         exact = dict.fromkeys(VARIANTS, 0)
         for page in generate_pages(pages, seed):
             seg = segment(page.image)
-            cache: Readings = {}
+            cache = Readings(PageReader(classifier, seg))
             for name, swap in VARIANTS.items():
                 exact[name] += read_exactly(page, seg, classifier, swap, cache)
         sets[str(seed)] = {name: round(n / pages, 4) for name, n in exact.items()}

@@ -36,12 +36,11 @@ import numpy as np
 from digitpad.classifier import Classifier
 from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
-from digitpad.types import PageResult, SynthPage
+from digitpad.types import MATCH_IOU, PageResult, SynthPage
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 SYNTH_SEED = 9_100_000  # held out: build_shipped trains on other seeds
-MATCH_IOU = 0.5  # a found digit is right at this IoU or more with a true digit of its label
 
 
 # --- pages -----------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """The digit classifier at inference time: one ONNX model behind one onnxruntime session.
 
-This is the only module that imports onnxruntime. A model file is an ONNX graph with one input
-(N, 1, 28, 28) float32 and one output (N, 11) of class probabilities, in the order of
-:data:`digitpad.types.CLASSES`, plus metadata properties written by
+This is the only module that imports onnxruntime. A model file is an ONNX graph with an input
+``crops`` (N, 1, 28, 28) float32 and an output ``probs`` (N, 11) of class probabilities, in the
+order of :data:`digitpad.types.CLASSES`, plus metadata properties written by
 :func:`digitpad.training.export.export_onnx` (``version``, ``classes``, ``created``, ``data``,
-``validation``...).
+``validation``...). A model may also have a context stage: a second input ``context``
+(M, :data:`~digitpad.types.CONTEXT_WIDTH`), the classifier's probabilities of M boxes beside their
+:func:`~digitpad.context.box_features`, and a second output ``reranked`` (M, 11), their
+probabilities read again in the light of the page. Models without it still load.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.errors import ModelError
-from digitpad.types import CLASSES, CROP_SIZE
+from digitpad.types import CLASSES, CONTEXT_WIDTH, CROP_SIZE
 
 # Two threads halve the inference time of a page's batch (10 crops: 2.0 -> 1.1 ms, 42 crops:
 # 8.2 -> 4.4 ms on the 2-core machine). Idle workers sleep instead of spinning, so the UI
@@ -28,7 +31,8 @@ class Classifier:
     """Owns one onnxruntime ``InferenceSession``. Create it with :meth:`load`.
 
     Attributes: ``path`` (the model file), ``version`` ("v1", "v2"...), ``metadata`` (every
-    metadata property of the file, as strings), ``classes`` (class labels, index order).
+    metadata property of the file, as strings), ``classes`` (class labels, index order),
+    ``has_context`` (the model has a context stage: see :meth:`rerank`).
     """
 
     def __init__(self, session: object, path: Path, metadata: dict[str, str]) -> None:
@@ -39,7 +43,14 @@ class Classifier:
         self.classes: tuple[str, ...] = tuple(
             metadata["classes"].split(",") if metadata.get("classes") else CLASSES
         )
-        self._input = session.get_inputs()[0].name  # type: ignore[attr-defined]
+        names = [i.name for i in session.get_inputs()]  # type: ignore[attr-defined]
+        self._input = names[0]
+        self._outputs = [o.name for o in session.get_outputs()]  # type: ignore[attr-defined]
+        self.has_context = len(names) == 2
+        self._context = names[1] if self.has_context else ""
+        # feeds for the branch a call does not ask for: onnxruntime wants every input fed
+        self._no_crops = np.zeros((0, 1, CROP_SIZE, CROP_SIZE), np.float32)
+        self._no_context = np.zeros((0, CONTEXT_WIDTH), np.float32)
 
     @classmethod
     def load(cls, path: Path | str) -> Classifier:
@@ -75,14 +86,20 @@ class Classifier:
     def _check_shape(self) -> None:
         inputs = self._session.get_inputs()  # type: ignore[attr-defined]
         outputs = self._session.get_outputs()  # type: ignore[attr-defined]
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise ModelError(f"{self.path.name}: expected one input and one output")
+        if len(inputs) not in (1, 2) or len(outputs) != len(inputs):
+            raise ModelError(f"{self.path.name}: expected one input and one output, or two of each")
         in_shape = list(inputs[0].shape)
         if len(in_shape) != 4 or in_shape[1:] != [1, CROP_SIZE, CROP_SIZE]:
             raise ModelError(f"{self.path.name}: input shape {in_shape}, expected [N, 1, 28, 28]")
-        out_shape = list(outputs[0].shape)
-        if len(out_shape) != 2 or out_shape[1] != len(CLASSES):
-            raise ModelError(f"{self.path.name}: output shape {out_shape}, expected [N, 11]")
+        if self.has_context and list(inputs[1].shape)[1:] != [CONTEXT_WIDTH]:
+            raise ModelError(
+                f"{self.path.name}: context shape {list(inputs[1].shape)}, "
+                f"expected [M, {CONTEXT_WIDTH}]"
+            )
+        for out in outputs:
+            out_shape = list(out.shape)
+            if len(out_shape) != 2 or out_shape[1] != len(CLASSES):
+                raise ModelError(f"{self.path.name}: output shape {out_shape}, expected [N, 11]")
         if self.classes != CLASSES:
             raise ModelError(f"{self.path.name}: class list {self.classes} is not {CLASSES}")
 
@@ -94,8 +111,24 @@ class Classifier:
         if batch.shape[0] == 0:
             return np.zeros((0, len(CLASSES)), np.float32)
         x = np.ascontiguousarray(batch, dtype=np.float32)
-        (probs,) = self._session.run(None, {self._input: x})  # type: ignore[attr-defined]
-        return np.asarray(probs, dtype=np.float32)
+        return self._run(0, x, self._no_context)
+
+    def rerank(self, rows: np.ndarray) -> np.ndarray:
+        """Probabilities (M, 11) float32 of M boxes read again by the context stage, from their
+        rows (M, CONTEXT_WIDTH) of :func:`digitpad.context.context_input`. A model without a context
+        stage returns the probabilities in the rows unchanged; no rows give (0, 11).
+        """
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        if not self.has_context or rows.shape[0] == 0:
+            return np.ascontiguousarray(rows[:, : len(CLASSES)])
+        return self._run(1, self._no_crops, rows)
+
+    def _run(self, output: int, crops: np.ndarray, context: np.ndarray) -> np.ndarray:
+        feed = {self._input: crops}
+        if self.has_context:
+            feed[self._context] = context
+        out = self._session.run([self._outputs[output]], feed)  # type: ignore[attr-defined]
+        return np.asarray(out[0], dtype=np.float32)
 
     def __repr__(self) -> str:
         return f"Classifier({self.path.name!r}, version={self.version!r})"

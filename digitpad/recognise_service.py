@@ -2,8 +2,9 @@
 labelled boxes and reading text.
 
 Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``)
-or reads crops through the classifier it is given (``read_crops``); :class:`Recogniser` strings
-them together around a :class:`~digitpad.classifier.Classifier`. Never imports torch.
+or reads crops through the classifier it is given (``read_crops``, then the model's context
+stage: :class:`PageReader`); :class:`Recogniser` strings them together around a
+:class:`~digitpad.classifier.Classifier`. Never imports torch.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.classifier import Classifier
+from digitpad.context import box_features, context_input
 from digitpad.errors import ModelError
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
@@ -82,6 +84,40 @@ def read_crops(classifier: Classifier, batch: np.ndarray) -> np.ndarray:
     out = probs.copy()
     out[unsure] = (probs[unsure] + again.sum(axis=0)) / (1 + len(LOOK_AGAIN_ZOOMS))
     return out
+
+
+class PageReader:
+    """The ``read`` of :func:`read_segmented` for one segmented page and one classifier.
+
+    Boxes are cut out, read by the classifier (:func:`read_crops`) and, when the model has a
+    context stage, read again beside their :func:`~digitpad.context.box_features`. The first
+    call must be the page's own boxes (``read_segmented`` makes it so): their readings set the
+    scale of the page for every later call. With ``record``, every call's context rows and
+    boxes are kept in ``rows`` (training collects them; see ``digitpad.training.context``).
+    """
+
+    def __init__(self, classifier: Classifier, seg: Segmentation, *, record: bool = False) -> None:
+        self.classifier = classifier
+        self.seg = seg
+        self.record = record
+        self.rows: list[tuple[list[Box], np.ndarray]] = []
+        self._whole: tuple[list[Box], np.ndarray] | None = None
+
+    def __call__(self, boxes: list[Box]) -> np.ndarray:
+        clf = self.classifier
+        probs = read_crops(clf, preprocess_boxes(self.seg.ink_u8, boxes))
+        if self._whole is None:
+            self._whole = (boxes, probs)
+        if not (clf.has_context or self.record):
+            return probs
+        whole, whole_probs = self._whole
+        known = set(whole)
+        mask = np.fromiter((b in known for b in boxes), bool, len(boxes))
+        features = box_features(self.seg.ink_u8, boxes, whole, whole_probs, mask)
+        rows = context_input(probs, features)
+        if self.record:
+            self.rows.append((boxes, rows))
+        return clf.rerank(rows)
 
 
 def plan_candidates(seg: Segmentation, settled: frozenset[Box] = frozenset()) -> list[Candidate]:
@@ -357,9 +393,7 @@ class Recogniser:
         rgb = load_image(image)
         h, w = rgb.shape[:2]
         seg = segment(rgb)
-        parts = read_segmented(
-            seg, lambda boxes: read_crops(clf, preprocess_boxes(seg.ink_u8, boxes))
-        )
+        parts = read_segmented(seg, PageReader(clf, seg))
         digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
         text = reading_text(digits)
         elapsed = (time.perf_counter() - t0) * 1000.0

@@ -16,6 +16,11 @@ CLASSES: tuple[str, ...] = (*DIGITS, NOT_DIGIT)
 # Every classifier reads (N, 1, CROP_SIZE, CROP_SIZE) crops. Here, not in preprocess, so that
 # loading a model (the classifier module) does not import OpenCV.
 CROP_SIZE = 28
+# The context stage of a model reads (M, CONTEXT_WIDTH) rows: the 11 class probabilities of a
+# box beside its digitpad.context.FEATURES (here for the same reason as CROP_SIZE).
+CONTEXT_WIDTH = len(CLASSES) + 13
+# a found box reads a true digit when their IoU is at least this (every benchmark's match)
+MATCH_IOU = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from digitpad.training.drawn import draw_page
 from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
 from digitpad.training.model import ModelConfig
 from digitpad.training.train import TrainConfig, predict_proba, train
-from digitpad.types import NOT_DIGIT, Annotation, Box
+from digitpad.types import CONTEXT_WIDTH, NOT_DIGIT, Annotation, Box
 
 TINY = ModelConfig(widths=(4, 8, 8), convs=(1, 1, 1), hidden=16)
 
@@ -176,12 +176,19 @@ def test_build_takes_the_network_shape(tmp_path) -> None:
     from digitpad.training.build_shipped import build
 
     summary = build(
-        tmp_path, pages=2, epochs=1, digit_variants=1, convs=(1, 2, 2), progress=null_sink
+        tmp_path,
+        pages=2,
+        epochs=1,
+        digit_variants=1,
+        convs=(1, 2, 2),
+        context_pages=0,
+        progress=null_sink,
     )
     ckpt = load_checkpoint(tmp_path / "digitpad-v1.pt")
     assert tuple(ckpt["model_config"]["convs"]) == (1, 2, 2)
     probs = Classifier.load(summary["onnx"]).predict(np.zeros((2, 1, 28, 28), np.float32))
     assert probs.shape == (2, 11)
+    assert not Classifier.load(summary["onnx"]).has_context  # context_pages=0: none
 
 
 @pytest.mark.parametrize("bad", ["1,2", "1,0,2", "a,b,c"])
@@ -196,19 +203,33 @@ def test_build_refuses_a_bad_network_shape(bad: str, capsys) -> None:
 
 
 def test_build_is_deterministic(tmp_path) -> None:
-    """The same code and seed give the same weights: what lets `make model` reproduce the
-    shipped model (a full build is the same call with more pages and epochs)."""
+    """The same code and seed give the same weights, context stage included: what lets `make
+    model` reproduce the shipped model (a full build is the same call with more pages)."""
     import torch
 
     from digitpad.progress import null_sink
     from digitpad.training.build_shipped import build
 
     for name in ("a", "b"):
-        build(tmp_path / name, pages=2, epochs=1, digit_variants=1, progress=null_sink)
-    a = load_checkpoint(tmp_path / "a" / "digitpad-v1.pt")["state_dict"]
-    b = load_checkpoint(tmp_path / "b" / "digitpad-v1.pt")["state_dict"]
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+        build(
+            tmp_path / name,
+            pages=2,
+            epochs=1,
+            digit_variants=1,
+            context_pages=3,
+            progress=null_sink,
+        )
+    a = load_checkpoint(tmp_path / "a" / "digitpad-v1.pt")
+    b = load_checkpoint(tmp_path / "b" / "digitpad-v1.pt")
+    for sa, sb in (
+        (a["state_dict"], b["state_dict"]),
+        (a["context"]["state_dict"], b["context"]["state_dict"]),
+    ):
+        assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
     x = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
-    pa = Classifier.load(tmp_path / "a" / "digitpad-v1.onnx").predict(x)
-    pb = Classifier.load(tmp_path / "b" / "digitpad-v1.onnx").predict(x)
-    assert np.array_equal(pa, pb)
+    ca = Classifier.load(tmp_path / "a" / "digitpad-v1.onnx")
+    cb = Classifier.load(tmp_path / "b" / "digitpad-v1.onnx")
+    assert ca.has_context and cb.has_context
+    assert np.array_equal(ca.predict(x), cb.predict(x))
+    rows = np.random.default_rng(1).random((5, CONTEXT_WIDTH), dtype=np.float32)
+    assert np.array_equal(ca.rerank(rows), cb.rerank(rows))

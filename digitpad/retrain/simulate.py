@@ -10,9 +10,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digitpad.types import NOT_DIGIT, Annotation, BoxOutcome, PageResult, ReviewPayload
-
-MATCH_IOU = 0.5
+from digitpad.types import (
+    MATCH_IOU,
+    NOT_DIGIT,
+    Annotation,
+    BoxOutcome,
+    PageResult,
+    ReviewPayload,
+)
 
 
 def review_outcomes(

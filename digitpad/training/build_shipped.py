@@ -28,10 +28,10 @@ import numpy as np
 
 from digitpad.home import shipped_model_path
 from digitpad.progress import BarSink, ProgressEvent, ProgressSink
-from digitpad.types import CLASSES
 
 SEED = 20261121
 VERSION = "v1"
+CONTEXT_PAGES = 9000  # generated pages read to train the context stage
 
 
 def build_data(
@@ -103,37 +103,50 @@ def build(
     seed: int = SEED,
     digit_variants: int = 6,
     convs: tuple[int, int, int] | None = None,
+    context_pages: int = CONTEXT_PAGES,
+    classifier: Path | None = None,
     progress: ProgressSink | None = None,
 ) -> dict:
-    """Build data, train, validate on held-out generated pages, export. Returns a summary.
+    """Build data, train, validate on held-out generated pages, train the context stage on
+    ``context_pages`` more (0: none), export. Returns a summary.
 
     ``convs`` is the network's convolutions per stage (see
-    :class:`~digitpad.training.model.ModelConfig`; None: its default).
+    :class:`~digitpad.training.model.ModelConfig`; None: its default). ``classifier`` is a
+    checkpoint whose classifier is used instead of building data and training one (its
+    context stage, if any, is replaced).
+
+    Raises:
+        ModelError: ``classifier`` is not a readable checkpoint.
     """
-    from digitpad.training.export import export_onnx, save_checkpoint
-    from digitpad.training.model import ModelConfig
-    from digitpad.training.train import TrainConfig, train
+    from digitpad.training.context import ContextTrainConfig, context_stage
+    from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
 
     progress = progress or BarSink()
     t0 = time.monotonic()
-    X, y, counts = build_data(pages, seed, progress, digit_variants=digit_variants)
-    # validation: held-out seeds of the generated pages, never real data
-    X_val, y_val = validation_data(max(20, pages // 20), seed)
-    t_data = time.monotonic() - t0
-    model = ModelConfig(convs=convs) if convs else ModelConfig()
-    config = TrainConfig(epochs=epochs, seed=seed, threads=threads, model=model)
-    ckpt = train(X, y, config, X_val=X_val, y_val=y_val, progress=progress)
+    if classifier is None:
+        ckpt, counts, n_train = _train_classifier(
+            pages, epochs, threads, seed, digit_variants, convs, progress
+        )
+    else:
+        ckpt, counts, n_train = load_checkpoint(classifier), {}, 0
+        ckpt.pop("context", None)
+    t_classifier = time.monotonic() - t0
+    if context_pages:
+        stage_config = ContextTrainConfig(pages=context_pages, seed=seed)
+        ckpt["context"] = context_stage(ckpt, stage_config, seed=seed, progress=progress)
     m = ckpt["metrics"]
     metadata = {
         "data": "synthetic only: segmenter crops of generated pages "
         + ", ".join(f"{k}={v}" for k, v in counts.items())
         + f"; seed {seed}",
         "validation": json.dumps(
-            {"held_out_pages_acc": round(m.get("val_acc", 0.0), 4), "n_val": len(y_val)}
+            {"held_out_pages_acc": round(m.get("val_acc", 0.0), 4), "n_val": m.get("n_val")}
         ),
         "per_class": json.dumps({k: round(v, 4) for k, v in m.get("val_per_class", {}).items()}),
-        "trained_on": f"{len(y)} crops, {epochs} epochs",
+        "trained_on": f"{n_train} crops, {epochs} epochs" if n_train else str(classifier),
     }
+    if "context" in ckpt:
+        metadata["context_stage"] = json.dumps(ckpt["context"]["metrics"])
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"digitpad-{VERSION}.onnx"
     export_onnx(ckpt, onnx_path, version=VERSION, metadata=metadata)
@@ -141,14 +154,38 @@ def build(
     return {
         "onnx": str(onnx_path),
         "bytes": onnx_path.stat().st_size,
-        "n_train": len(y),
-        "class_counts": np.bincount(y, minlength=len(CLASSES)).tolist(),
+        "n_train": n_train,
         "sources": counts,
         "val_acc": m.get("val_acc"),
-        "data_seconds": round(t_data, 1),
+        "classifier_seconds": round(t_classifier, 1),
         "train_seconds": m.get("seconds"),
+        "context": ckpt["context"]["metrics"] if "context" in ckpt else None,
         "total_seconds": round(time.monotonic() - t0, 1),
     }
+
+
+def _train_classifier(
+    pages: int,
+    epochs: int,
+    threads: int,
+    seed: int,
+    digit_variants: int,
+    convs: tuple[int, int, int] | None,
+    progress: ProgressSink,
+) -> tuple[dict, dict[str, int], int]:
+    """Data, then the classifier trained on it: its checkpoint, the crops per source, and how
+    many crops it trained on."""
+    from digitpad.training.model import ModelConfig
+    from digitpad.training.train import TrainConfig, train
+
+    X, y, counts = build_data(pages, seed, progress, digit_variants=digit_variants)
+    # validation: held-out seeds of the generated pages, never real data
+    X_val, y_val = validation_data(max(20, pages // 20), seed)
+    model = ModelConfig(convs=convs) if convs else ModelConfig()
+    config = TrainConfig(epochs=epochs, seed=seed, threads=threads, model=model)
+    ckpt = train(X, y, config, X_val=X_val, y_val=y_val, progress=progress)
+    ckpt["metrics"]["n_val"] = len(y_val)
+    return ckpt, counts, len(y)
 
 
 def _convs(text: str) -> tuple[int, int, int]:
@@ -179,6 +216,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="convolutions per stage, e.g. 1,2,2 (default: the network's own, 1,1,2)",
     )
+    parser.add_argument(
+        "--context-pages",
+        type=int,
+        default=CONTEXT_PAGES,
+        help="generated pages read to train the context stage (0: no context stage)",
+    )
+    parser.add_argument(
+        "--classifier",
+        type=Path,
+        default=None,
+        help="a checkpoint (.pt) whose classifier to use instead of training one",
+    )
     args = parser.parse_args(argv)
     summary = build(
         args.out,
@@ -188,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         digit_variants=args.digit_variants,
         convs=args.convs,
+        context_pages=args.context_pages,
+        classifier=args.classifier,
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))

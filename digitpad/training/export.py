@@ -13,15 +13,17 @@ import torch
 
 from digitpad.errors import ModelError
 from digitpad.preprocess import SIZE
-from digitpad.training.model import WithSoftmax
-from digitpad.training.train import build_model
-from digitpad.types import CLASSES
+from digitpad.training.model import WithContext, WithSoftmax
+from digitpad.training.train import build_context_net, build_model
+from digitpad.types import CLASSES, CONTEXT_WIDTH
 
 OPSET = 17
 
 
 def export_onnx(checkpoint: dict, path: Path, *, version: str, metadata: dict[str, str]) -> None:
-    """Write ``checkpoint``'s model as an ONNX file computing probabilities (N, 11).
+    """Write ``checkpoint``'s model as an ONNX file computing probabilities (N, 11), with its
+    context stage as a second input and output when the checkpoint has one (see
+    :mod:`digitpad.classifier`).
 
     Metadata properties: ``version`` (e.g. "v2"), ``classes`` (comma separated, index order),
     ``created`` (UTC ISO time), ``input`` and every entry of ``metadata`` (e.g. "data",
@@ -30,19 +32,22 @@ def export_onnx(checkpoint: dict, path: Path, *, version: str, metadata: dict[st
     """
     import onnx
 
-    net = WithSoftmax(build_model(checkpoint)).eval()
     buf = io.BytesIO()
-    dummy = torch.zeros(1, 1, SIZE, SIZE)
     with warnings.catch_warnings():
         # the TorchScript exporter (dynamo=False) is deprecated but is the one that works here
         warnings.simplefilter("ignore", DeprecationWarning)
-        _export(net, dummy, buf)
+        _export(checkpoint, buf)
     model = onnx.load_from_string(buf.getvalue())
     props = {
         "version": version,
         "classes": ",".join(CLASSES),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "input": f"(N,1,{SIZE},{SIZE}) float32 ink in [0,1] from digitpad.preprocess",
+        **(
+            {"context": f"(M,{CONTEXT_WIDTH}) float32 from digitpad.context.context_input"}
+            if "context" in checkpoint
+            else {}
+        ),
         **{k: str(v) for k, v in metadata.items()},
     }
     del model.metadata_props[:]
@@ -53,14 +58,24 @@ def export_onnx(checkpoint: dict, path: Path, *, version: str, metadata: dict[st
     _atomic_write(Path(path), model.SerializeToString())
 
 
-def _export(net: torch.nn.Module, dummy: torch.Tensor, buf: io.BytesIO) -> None:
+def _export(checkpoint: dict, buf: io.BytesIO) -> None:
+    crops = torch.zeros(1, 1, SIZE, SIZE)
+    if "context" not in checkpoint:
+        net: torch.nn.Module = WithSoftmax(build_model(checkpoint)).eval()
+        args: tuple[torch.Tensor, ...] = (crops,)
+        axes = {"crops": {0: "n"}, "probs": {0: "n"}}
+    else:
+        net = WithContext(build_model(checkpoint), build_context_net(checkpoint["context"]))
+        args = (crops, torch.zeros(1, CONTEXT_WIDTH))
+        # the two branches take their own batch sizes
+        axes = {"crops": {0: "n"}, "probs": {0: "n"}, "context": {0: "m"}, "reranked": {0: "m"}}
     torch.onnx.export(
-        net,
-        (dummy,),
+        net.eval(),
+        args,
         buf,
-        input_names=["crops"],
-        output_names=["probs"],
-        dynamic_axes={"crops": {0: "n"}, "probs": {0: "n"}},
+        input_names=[k for k in ("crops", "context") if k in axes],
+        output_names=[k for k in ("probs", "reranked") if k in axes],
+        dynamic_axes=axes,
         opset_version=OPSET,
         dynamo=False,
     )

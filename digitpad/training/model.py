@@ -1,4 +1,5 @@
-"""The digit classifier network: a small CNN on 28x28 ink crops, 11 classes."""
+"""The networks: the digit classifier (a small CNN on 28x28 ink crops, 11 classes) and the
+context stage that reads its probabilities again beside the box features of the page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from digitpad.context import N_FEATURES
 from digitpad.preprocess import SIZE
 from digitpad.types import CLASSES
 
@@ -81,3 +83,65 @@ class WithSoftmax(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.net(x), dim=1)
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    """Shape of the context stage (see :mod:`digitpad.context`): a small MLP."""
+
+    n_features: int = N_FEATURES
+    hidden: int = 128
+    n_classes: int = len(CLASSES)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContextConfig:
+        return cls(**data)
+
+
+class ContextNet(nn.Module):
+    """(M, 11 + n_features) rows of :func:`digitpad.context.context_input` -> (M, 11) logits.
+
+    Residual on the classifier: its logits are the log of the classifier's probabilities plus
+    a correction that the MLP computes from them and the box features, so a stage with a zero
+    last layer changes nothing, and it only learns what the page adds. The features are
+    standardised with the training data's mean and spread, kept as buffers.
+    """
+
+    def __init__(self, config: ContextConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or ContextConfig()
+        n_in = self.config.n_classes + self.config.n_features
+        h = self.config.hidden
+        self.register_buffer("mean", torch.zeros(self.config.n_features))
+        self.register_buffer("scale", torch.ones(self.config.n_features))
+        self.mlp = nn.Sequential(
+            nn.Linear(n_in, h),
+            nn.ReLU(inplace=True),
+            nn.Linear(h, h),
+            nn.ReLU(inplace=True),
+            nn.Linear(h, self.config.n_classes),
+        )
+        nn.init.zeros_(self.mlp[-1].weight)
+        nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        k = self.config.n_classes
+        logp = torch.log(torch.clamp(rows[:, :k], min=1e-6))
+        features = (rows[:, k:] - self.mean) / self.scale
+        return logp + self.mlp(torch.cat([logp, features], dim=1))
+
+
+class WithContext(nn.Module):
+    """The exported graph of a model with a context stage: crops -> probabilities, and context
+    rows -> probabilities read again (two independent branches of one ONNX file)."""
+
+    def __init__(self, net: DigitNet, context: ContextNet) -> None:
+        super().__init__()
+        self.net = net
+        self.context = context
+
+    def forward(self, crops: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.softmax(self.net(crops), dim=1), torch.softmax(self.context(rows), dim=1)

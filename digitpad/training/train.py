@@ -1,5 +1,7 @@
 """The training loop. Reads top to bottom: seed, build, loop over epochs, validate, return a
-checkpoint (a plain dict) that is enough to rebuild the model and to fine-tune it further."""
+checkpoint (a plain dict) that is enough to rebuild the model and to fine-tune it further.
+A checkpoint may also hold a ``context`` entry, the context stage trained on top of the
+classifier (see digitpad.training.context)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
-from digitpad.training.model import DigitNet, ModelConfig
+from digitpad.training.model import ContextConfig, ContextNet, DigitNet, ModelConfig
 from digitpad.types import CLASSES
 
 
@@ -52,7 +54,10 @@ def train(
 ) -> dict:
     """Train on crops ``X`` (N, 1, 28, 28) float32 with int labels ``y`` (0..9, 10 = not_digit).
 
-    ``init`` is a checkpoint to start from (fine-tuning; its model config wins). With
+    ``init`` is a checkpoint to start from (fine-tuning; its model config wins); its context
+    stage, if it has one, is carried over unchanged (it is trained on the frozen classifier,
+    whose probabilities fine-tuning moves only a little; benchmarks/adaptation.py measures the
+    pair end to end). With
     ``X_val``/``y_val`` the best epoch by validation accuracy is kept. Stops early when
     ``should_stop()`` turns true or ``max_seconds`` pass; the returned checkpoint then has
     ``metrics["stopped"]`` set to "cancelled" or "time". Returns the checkpoint: a plain dict with
@@ -124,13 +129,16 @@ def train(
     metrics["seconds"] = round(time.monotonic() - started, 2)
     if stopped:
         metrics["stopped"] = stopped
-    return {
+    checkpoint = {
         "model_config": model_config.to_dict(),
         "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()},
         "train_config": config.to_dict(),
         "epoch": epoch,
         "metrics": metrics,
     }
+    if init and "context" in init:
+        checkpoint["context"] = init["context"]
+    return checkpoint
 
 
 def _stop_reason(
@@ -187,6 +195,14 @@ def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     if thin.any():
         out[thin] = -F.max_pool2d(-out[thin], 3, stride=1, padding=1) * 0.5 + out[thin] * 0.5
     return out
+
+
+def build_context_net(stage: dict) -> ContextNet:
+    """The network of a checkpoint's ``context`` entry with its weights, in eval mode."""
+    net = ContextNet(ContextConfig.from_dict(stage["config"]))
+    net.load_state_dict(stage["state_dict"])
+    net.eval()
+    return net
 
 
 def build_model(checkpoint: dict) -> DigitNet:

@@ -13,7 +13,7 @@ import numpy as np
 
 from digitpad.home import Home
 from digitpad.imageio import load_image
-from digitpad.types import ReviewPayload
+from digitpad.types import CONTEXT_WIDTH, ReviewPayload
 
 if TYPE_CHECKING:
     from digitpad.classifier import Classifier
@@ -36,6 +36,7 @@ def load_classifier(home: Home) -> tuple[Classifier, str | None]:
     entry = ModelRegistry.for_home(home).active()  # once: the fallback warning is shown once
     classifier = load(entry.path)
     classifier.predict(np.zeros((4, 1, 28, 28), np.float32))
+    classifier.rerank(np.zeros((4, CONTEXT_WIDTH), np.float32))
     return classifier, entry.warning
 
 

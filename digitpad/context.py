@@ -1,0 +1,152 @@
+"""What a crop cannot show: where its box sits among the other boxes of the page.
+
+The classifier sees every box scaled into the same 28x28 square, so a dot, a comma, a fragment
+of a cut and a digit all fill it alike, and a faint pencil digit looks as dark as marker. The
+context stage of a model (see :class:`~digitpad.classifier.Classifier`) reads the classifier's
+probabilities again together with the features computed here: the box's size against the sure
+digits of its page and its row, its shape, how much ink it holds and how strong, where it sits
+in its row's band, and its nearest neighbour on the line.
+
+Training (``digitpad.training.context``) and the recogniser build the stage's input with the
+same :func:`context_input`, so both see the same numbers. Pure numpy and OpenCV.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from digitpad.preprocess import U8_INK_MIN
+from digitpad.types import CLASSES, CONTEXT_WIDTH, NOT_DIGIT, Box
+
+NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
+# a whole box whose best digit reaches SURE (and that is more digit than not) sets the scale
+# of its page and row: letters, marks and fragments must not
+SURE = 0.9
+FAR = 10.0  # neighbour gaps are capped here (in box heights); no neighbour counts as this far
+FEATURES = (
+    "log_height_vs_page",
+    "log_height_vs_row",
+    "log_aspect",
+    "ink_fill",
+    "ink_strength",
+    "neighbour_gap",
+    "neighbour_height",
+    "log_height_px",
+    "top_vs_row",
+    "bottom_vs_row",
+    "row_band",
+    "sure_share",
+    "is_part",
+)
+N_FEATURES = len(FEATURES)
+WIDTH = CONTEXT_WIDTH  # one row of the context stage's input
+
+
+def _xyxy(boxes: Sequence[Box]) -> np.ndarray:
+    return np.array([(b.x0, b.y0, b.x1, b.y1) for b in boxes], np.float32).reshape(-1, 4)
+
+
+def _masked_median(
+    values: np.ndarray, mask: np.ndarray, fallback: np.ndarray | float
+) -> np.ndarray:
+    """Per row of ``mask`` (N, M): the median of ``values`` (M,) where it is true, else
+    ``fallback``."""
+    v = np.where(mask, values[None, :], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the fallback
+        m = np.nanmedian(v, axis=1) if v.shape[1] else np.full(len(v), np.nan)
+    return np.where(np.isnan(m), fallback, m)
+
+
+def box_features(
+    ink_u8: np.ndarray,
+    boxes: Sequence[Box],
+    whole: Sequence[Box],
+    whole_probs: np.ndarray,
+    whole_mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """The :data:`FEATURES` (N, N_FEATURES) float32 of ink-map ``boxes`` on the page whose
+    segmenter boxes are ``whole``, read by the classifier as ``whole_probs`` (M, 11).
+
+    ``whole_mask`` (N,) says which ``boxes`` are segmenter boxes (None: all of them); the others
+    are parts of cuts. Never raises for boxes inside ``ink_u8``; no boxes give (0, N_FEATURES).
+    """
+    b = _xyxy(boxes)
+    n = len(b)
+    if n == 0:
+        return np.zeros((0, N_FEATURES), np.float32)
+    w = _xyxy(whole)
+    h = np.maximum(b[:, 3] - b[:, 1], 1.0)
+    wd = np.maximum(b[:, 2] - b[:, 0], 1.0)
+    wh = np.maximum(w[:, 3] - w[:, 1], 1.0)
+    probs = np.asarray(whole_probs, np.float32).reshape(len(w), len(CLASSES))
+    sure = (probs[:, :NOT_DIGIT_INDEX].max(axis=1) >= SURE) & (probs[:, NOT_DIGIT_INDEX] < 0.5)
+    ref = float(np.median(wh[sure] if sure.any() else wh)) if len(wh) else float(np.median(h))
+    # the sure digits sharing each box's line set its row's height and band
+    overlap = np.minimum(b[:, None, 3], w[None, :, 3]) - np.maximum(b[:, None, 1], w[None, :, 1])
+    small = np.minimum(h[:, None], wh[None, :])
+    same_row = (overlap >= 0.5 * small) & sure[None, :]
+    row_h = _masked_median(wh, same_row, ref)
+    row_y0 = _masked_median(w[:, 1], same_row, b[:, 1])
+    row_y1 = _masked_median(w[:, 3], same_row, b[:, 3])
+    fill, strength = _ink_in(ink_u8, b, h * wd)
+    gap, neighbour_h = _nearest_on_line(b, w, h, wh, overlap >= 0.3 * small)
+    is_part = np.zeros(n, np.float32) if whole_mask is None else ~np.asarray(whole_mask, bool)
+    return np.stack(
+        [
+            np.log(h / ref),
+            np.log(h / row_h),
+            np.log(wd / h),
+            fill,
+            strength,
+            gap,
+            neighbour_h,
+            np.log(h),
+            (b[:, 1] - row_y0) / row_h,
+            (b[:, 3] - row_y1) / row_h,
+            (row_y1 - row_y0) / row_h,
+            np.full(n, sure.mean() if len(sure) else 0.0),
+            is_part,
+        ],
+        axis=1,
+    ).astype(np.float32)
+
+
+def _ink_in(ink_u8: np.ndarray, b: np.ndarray, area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of inky pixels in each box, and their mean strength (0-1), from integral images."""
+    inky = cv2.integral((ink_u8 >= U8_INK_MIN).view(np.uint8))
+    total = cv2.integral(ink_u8)
+    x0, y0, x1, y1 = (b[:, k].astype(np.intp) for k in range(4))
+
+    def box_sum(s: np.ndarray) -> np.ndarray:
+        return (s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]).astype(np.float32)
+
+    count = box_sum(inky)
+    return count / area, box_sum(total) / np.maximum(count, 1.0) / 255.0
+
+
+def _nearest_on_line(
+    b: np.ndarray, w: np.ndarray, h: np.ndarray, wh: np.ndarray, on_line: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gap to the nearest other segmenter box on each box's line (in box heights, capped at
+    FAR) and that neighbour's height over the box's (0 when there is none)."""
+    itself = np.abs(b[:, None, :] - w[None, :, :]).sum(axis=2) == 0
+    gaps = np.maximum(w[None, :, 0] - b[:, None, 2], b[:, None, 0] - w[None, :, 2])
+    gaps = np.where(on_line & ~itself, gaps, np.inf)
+    if gaps.shape[1] == 0:
+        return np.full(len(b), FAR, np.float32), np.zeros(len(b), np.float32)
+    k = gaps.argmin(axis=1)
+    nearest = gaps[np.arange(len(b)), k]
+    found = np.isfinite(nearest)
+    gap = np.where(found, np.minimum(nearest / h, FAR), FAR)
+    return gap, np.where(found, wh[k] / h, 0.0)
+
+
+def context_input(probs: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """The context stage's input (N, WIDTH) float32: the classifier's probabilities (N, 11)
+    beside the box features (N, N_FEATURES)."""
+    return np.ascontiguousarray(np.hstack([probs, features]), dtype=np.float32)
