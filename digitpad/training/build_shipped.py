@@ -3,16 +3,18 @@
 Everything is seeded, so the same code gives the same training data and the same weights (up to
 floating-point nondeterminism of threaded CPU kernels). The data is synthetic: crops that the
 segmenter cuts from generated pages (see :func:`build_data`), plus the 8x8 digits bundled with
-scikit-learn. ``../shared/data`` is never read here.
+scikit-learn; then the context stage learns from pages the classifier never saw, read through
+it (:mod:`digitpad.training.context`). ``../shared/data`` is never read here.
 
 Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped``.
-Measured with the default single training thread: 19-20 minutes wall (1.9 min data, 17-18 min
-training) on the idle 2-core machine; 50 minutes on a slow day while a second training shared
-it. One thread because threaded kernels add nondeterminism: the shipped weights are this
-build's, and two full builds a day apart on this machine gave them bit for bit.
-``--pages`` and ``--epochs`` make it shorter for experiments; ``--pages 5200 --digit-variants 12
---convs 1,2,2`` is the larger build the README compares (49-53 minutes with the machine shared).
-Same code + same synthetic generator = same data.
+Measured with the default single training thread on 2026-12-05: 20.8 minutes wall (15.4 min
+for the classifier, 5.4 min for the context stage) on the 2-core machine, shared part of the
+time; 50 minutes on a slow day while a second training shared it. One thread because threaded
+kernels add nondeterminism: the shipped weights are this build's, bit for bit.
+``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
+new context stage on that checkpoint's classifier (``--context-pages 0``: none); ``--pages 5200
+--digit-variants 12 --convs 1,2,2`` is the larger build the README compares (49-53 minutes with
+the machine shared). Same code + same synthetic generator = same data.
 """
 
 from __future__ import annotations
