@@ -62,18 +62,26 @@ def _masked_median(
     return np.where(np.isnan(m), fallback, m)
 
 
+def ink_integrals(ink_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The integral images of an ink map that :func:`box_features` sums boxes with: of its
+    inky pixels (at least ``U8_INK_MIN``) and of its ink. Computed once per page by a reader."""
+    return cv2.integral((ink_u8 >= U8_INK_MIN).view(np.uint8)), cv2.integral(ink_u8)
+
+
 def box_features(
     ink_u8: np.ndarray,
     boxes: Sequence[Box],
     whole: Sequence[Box],
     whole_probs: np.ndarray,
     whole_mask: np.ndarray | None = None,
+    integrals: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The :data:`FEATURES` (N, N_FEATURES) float32 of ink-map ``boxes`` on the page whose
     segmenter boxes are ``whole``, read by the classifier as ``whole_probs`` (M, 11).
 
     ``whole_mask`` (N,) says which ``boxes`` are segmenter boxes (None: all of them); the others
-    are parts of cuts. Never raises for boxes inside ``ink_u8``; no boxes give (0, N_FEATURES).
+    are parts of cuts. ``integrals`` are :func:`ink_integrals` of ``ink_u8`` (None: computed
+    here). Never raises for boxes inside ``ink_u8``; no boxes give (0, N_FEATURES).
     """
     b = _xyxy(boxes)
     n = len(b)
@@ -93,7 +101,7 @@ def box_features(
     row_h = _masked_median(wh, same_row, ref)
     row_y0 = _masked_median(w[:, 1], same_row, b[:, 1])
     row_y1 = _masked_median(w[:, 3], same_row, b[:, 3])
-    fill, strength = _ink_in(ink_u8, b, h * wd)
+    fill, strength = _ink_in(integrals or ink_integrals(ink_u8), b, h * wd)
     gap, neighbour_h = _nearest_on_line(b, w, h, wh, overlap >= 0.3 * small)
     is_part = np.zeros(n, np.float32) if whole_mask is None else ~np.asarray(whole_mask, bool)
     return np.stack(
@@ -116,10 +124,12 @@ def box_features(
     ).astype(np.float32)
 
 
-def _ink_in(ink_u8: np.ndarray, b: np.ndarray, area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share of inky pixels in each box, and their mean strength (0-1), from integral images."""
-    inky = cv2.integral((ink_u8 >= U8_INK_MIN).view(np.uint8))
-    total = cv2.integral(ink_u8)
+def _ink_in(
+    integrals: tuple[np.ndarray, np.ndarray], b: np.ndarray, area: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of inky pixels in each box, and the box's whole ink over its inky pixels (about
+    their mean strength, 0-1; faint pixels below ``U8_INK_MIN`` add to it, so it can pass 1)."""
+    inky, total = integrals
     x0, y0, x1, y1 = (b[:, k].astype(np.intp) for k in range(4))
 
     def box_sum(s: np.ndarray) -> np.ndarray:

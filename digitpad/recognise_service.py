@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.classifier import Classifier
-from digitpad.context import box_features, context_input
+from digitpad.context import box_features, context_input, ink_integrals
 from digitpad.errors import ModelError
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
@@ -94,6 +94,9 @@ class PageReader:
     call must be the page's own boxes (``read_segmented`` makes it so): their readings set the
     scale of the page for every later call. With ``record``, every call's context rows and
     boxes are kept in ``rows`` (training collects them; see ``digitpad.training.context``).
+
+    Raises:
+        ValueError: the first call is not the page's own boxes (``seg.ink_boxes``, once each).
     """
 
     def __init__(self, classifier: Classifier, seg: Segmentation, *, record: bool = False) -> None:
@@ -102,9 +105,12 @@ class PageReader:
         self.record = record
         self.rows: list[tuple[list[Box], np.ndarray]] = []
         self._whole: tuple[list[Box], np.ndarray] | None = None
+        self._integrals: tuple[np.ndarray, np.ndarray] | None = None  # of the page, once
 
     def __call__(self, boxes: list[Box]) -> np.ndarray:
         clf = self.classifier
+        if self._whole is None and boxes != list(dict.fromkeys(self.seg.ink_boxes)):
+            raise ValueError("a page reader reads the page's own boxes first")
         probs = read_crops(clf, preprocess_boxes(self.seg.ink_u8, boxes))
         if self._whole is None:
             self._whole = (boxes, probs)
@@ -113,7 +119,9 @@ class PageReader:
         whole, whole_probs = self._whole
         known = set(whole)
         mask = np.fromiter((b in known for b in boxes), bool, len(boxes))
-        features = box_features(self.seg.ink_u8, boxes, whole, whole_probs, mask)
+        if self._integrals is None:
+            self._integrals = ink_integrals(self.seg.ink_u8)
+        features = box_features(self.seg.ink_u8, boxes, whole, whole_probs, mask, self._integrals)
         rows = context_input(probs, features)
         if self.record:
             self.rows.append((boxes, rows))

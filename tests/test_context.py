@@ -216,3 +216,44 @@ def test_stage_pages_mix_full_pages_with_plain_lone_and_sparse_ones() -> None:
     assert 1 in digits and max(digits) > 1
     again = list(stage_pages(30, 7))
     assert all(np.array_equal(a.image, b.image) for a, b in zip(pages, again, strict=True))
+
+
+def test_the_recogniser_reads_through_the_stage(page, tmp_path) -> None:
+    """A stage that is sure nothing is a digit leaves the recogniser no digits: the stage's
+    output, not the classifier's, is what the recogniser decides on."""
+    net = ContextNet()
+    with torch.no_grad():
+        net.mlp[-1].bias[len(CLASSES) - 1] = 30.0
+    export_onnx(_tiny_checkpoint(_stage(net)), tmp_path / "no.onnx", version="v9", metadata={})
+    assert Recogniser(Classifier.load(tmp_path / "no.onnx")).recognise(page.image).digits == ()
+    assert Recogniser(Classifier.load("models/digitpad-v1.onnx")).recognise(page.image).digits
+
+
+def test_a_page_reader_refuses_to_start_with_other_boxes(page) -> None:
+    seg = segment(page.image)
+    reader = PageReader(Classifier.load("models/digitpad-v1.onnx"), seg)
+    whole = list(dict.fromkeys(seg.ink_boxes))
+    with pytest.raises(ValueError, match="own boxes first"):
+        reader(whole[1:])
+    assert reader(whole).shape == (len(whole), len(CLASSES))
+    assert reader(whole[:2]).shape == (2, len(CLASSES))  # later calls read any boxes
+
+
+def test_features_reuse_given_integrals_and_a_blend_keeps_the_stage(tmp_path) -> None:
+    from digitpad.context import ink_integrals
+    from digitpad.retrain.run import blend_weights
+
+    ink = (np.random.default_rng(3).random((60, 80)) * 255).astype(np.uint8)
+    boxes = [Box(0, 0, 20, 30), Box(30, 5, 50, 40), Box(31, 6, 40, 40)]
+    probs = _sure(5, 3)
+    a = box_features(ink, boxes, boxes[:2], probs[:2], np.array([True, True, False]))
+    b = box_features(
+        ink, boxes, boxes[:2], probs[:2], np.array([True, True, False]), ink_integrals(ink)
+    )
+    assert np.array_equal(a, b)
+    stage = _stage(ContextNet())
+    before = _tiny_checkpoint(stage)
+    X = np.random.default_rng(4).random((8, 1, 28, 28), dtype=np.float32)
+    tuned = train(X, np.arange(8), TrainConfig(epochs=1, batch_size=8), init=before)
+    export_onnx(blend_weights(before, tuned, 0.5), tmp_path / "v2.onnx", version="v2", metadata={})
+    assert Classifier.load(tmp_path / "v2.onnx").has_context

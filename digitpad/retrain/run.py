@@ -153,13 +153,22 @@ def _initial_checkpoint(
     active: ModelEntry, from_scratch: bool, progress: ProgressSink
 ) -> dict | None:
     if from_scratch:
+        # a context stage is trained on pages read through one classifier: a new classifier
+        # from scratch has none, and the gate (crops only) cannot see what that costs
+        progress(
+            ProgressEvent(
+                "prepare", message="training from scratch: the new model has no context stage"
+            )
+        )
         return None
     from digitpad.training.export import load_checkpoint
 
     if active.checkpoint_path is None:
         progress(
             ProgressEvent(
-                "prepare", message=f"{active.name} has no checkpoint; training from scratch"
+                "prepare",
+                message=f"{active.name} has no checkpoint; training from scratch "
+                "(the new model has no context stage)",
             )
         )
         return None

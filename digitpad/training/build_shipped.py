@@ -13,8 +13,8 @@ time; 50 minutes on a slow day while a second training shared it. One thread bec
 kernels add nondeterminism: the shipped weights are this build's, bit for bit.
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
 new context stage on that checkpoint's classifier (``--context-pages 0``: none); ``--pages 5200
---digit-variants 12 --convs 1,2,2`` is the larger build the README compares (49-53 minutes with
-the machine shared). Same code + same synthetic generator = same data.
+--digit-variants 12 --convs 1,2,2 --context-pages 0`` is the larger build the README compares
+(49-53 minutes with the machine shared). Same code + same synthetic generator = same data.
 """
 
 from __future__ import annotations
@@ -138,8 +138,12 @@ def build(
         ckpt["context"] = context_stage(ckpt, stage_config, seed=seed, progress=progress)
     m = ckpt["metrics"]
     metadata = {
-        "data": "synthetic only: segmenter crops of generated pages "
-        + ", ".join(f"{k}={v}" for k, v in counts.items())
+        "data": (
+            "synthetic only: segmenter crops of generated pages "
+            + ", ".join(f"{k}={v}" for k, v in counts.items())
+            if counts
+            else f"the classifier of {classifier}"
+        )
         + f"; seed {seed}",
         "validation": json.dumps(
             {"held_out_pages_acc": round(m.get("val_acc", 0.0), 4), "n_val": m.get("n_val")}

@@ -1,10 +1,11 @@
 """Training the context stage (see :mod:`digitpad.context`) on top of a trained classifier.
 
-The classifier is frozen. Generated pages it never trained on are read exactly as the
-recogniser reads them (:class:`~digitpad.recognise_service.PageReader`: whole boxes, the parts
-of their cuts, unsure crops read again at two zooms), and every box read gets the label a
-perfect reader would give it (:func:`~digitpad.training.data.truth_reading`). The stage learns
-from those rows how the page around a box changes what the classifier's reading means.
+The classifier is frozen. Generated pages it never trained on are read as the recogniser reads
+them (:class:`~digitpad.recognise_service.PageReader`: whole boxes, the parts of their cuts,
+unsure crops read again at two zooms; the cuts tried are those the classifier alone would try,
+see :func:`collect`), and every box read gets the label a perfect reader would give it
+(:func:`~digitpad.training.data.truth_reading`). The stage learns from those rows how the page
+around a box changes what the classifier's reading means.
 """
 
 from __future__ import annotations
@@ -62,7 +63,12 @@ def collect(
     total: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The context rows (N, WIDTH) of every box the recogniser reads on ``pages`` with
-    ``classifier`` (its context stage, if any, is not used), and their true class ids (N,)."""
+    ``classifier``, and their true class ids (N,). The rows hold the classifier's own
+    probabilities; a stage the model already has still decides, as in the recogniser, which
+    boxes are settled and which get cuts. ``build`` passes the bare classifier, so the stage
+    learns from the cuts the classifier alone would try. With the stage the recogniser settles
+    boxes on its own readings, so the parts it meets differ: fewer of them, and some from boxes
+    the classifier alone would have settled."""
     rows, labels = [], []
     for k, page in enumerate(pages, start=1):
         seg = segment(page.image)
@@ -111,7 +117,8 @@ def train_context(
     held, fit = order[: len(y) // 10], order[len(y) // 10 :]
     # standardise the features with the training rows' own spread (kept in the net)
     net.mean.copy_(X[fit, k:].mean(dim=0))
-    net.scale.copy_(X[fit, k:].std(dim=0) + 1e-6)
+    # floored: a feature (nearly) constant in these rows must not blow up values seen later
+    net.scale.copy_(torch.clamp(X[fit, k:].std(dim=0) + 1e-6, min=1e-2))
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = max(1, len(fit) // config.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(
