@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 
 from digitpad.preprocess import U8_INK_MIN
-from digitpad.types import CLASSES, CONTEXT_WIDTH, NOT_DIGIT, Box
+from digitpad.types import CLASSES, CONTEXT_WIDTH, NOT_DIGIT_INDEX, Box
 
-NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # a whole box whose best digit reaches SURE (and that is more digit than not) sets the scale
 # of its page and row: letters, marks and fragments must not
 SURE = 0.9

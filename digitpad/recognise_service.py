@@ -26,9 +26,8 @@ from digitpad.imageio import load_image
 from digitpad.preprocess import preprocess_boxes, zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.segment import DASH_MAX_HEIGHT, Segmentation, segment, split_candidates
-from digitpad.types import CLASSES, NOT_DIGIT, Alternative, Box, Digit, PageResult
+from digitpad.types import CLASSES, NOT_DIGIT_INDEX, Alternative, Box, Digit, PageResult
 
-NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # A crop that no class reaches LOOK_AGAIN_BELOW for is read again drawn at LOOK_AGAIN_ZOOMS of
 # its size, and its readings are averaged, "not a digit" included: one view of a fragment, a
 # letter or a faint digit misleads the small network far more often than three views agree

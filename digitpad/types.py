@@ -13,6 +13,7 @@ DIGITS: tuple[str, ...] = tuple("0123456789")
 NOT_DIGIT = "not_digit"
 # Class index i of every classifier is CLASSES[i]; index 10 is "not a digit".
 CLASSES: tuple[str, ...] = (*DIGITS, NOT_DIGIT)
+NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
 # Every classifier reads (N, 1, CROP_SIZE, CROP_SIZE) crops. Here, not in preprocess, so that
 # loading a model (the classifier module) does not import OpenCV.
 CROP_SIZE = 28

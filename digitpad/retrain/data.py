@@ -22,10 +22,10 @@ from digitpad.errors import TrainingError
 from digitpad.fsutil import atomic_write_bytes
 from digitpad.home import PACKAGE_DIR
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
-from digitpad.types import CLASSES, NOT_DIGIT, Box
+from digitpad.types import CLASSES, NOT_DIGIT, NOT_DIGIT_INDEX, Box
 
 N_CLASSES = len(CLASSES)
-NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
+NOT_DIGIT_ID = NOT_DIGIT_INDEX
 REGRESSION_SEED = 5_050_505  # never used to build the shipped model
 REGRESSION_PAGES = 200  # ~4000 digits + ~3000 non-digits: a 2-point digit drop is ~9 crops
 # Sources whose change changes the regression crops; their hash keys the cache.

@@ -21,10 +21,10 @@ from digitpad.synth.style import (
     sample_style,
     skeleton_polylines,
 )
+from digitpad.types import NOT_DIGIT_INDEX
 
 __all__ = ["FAMILIES", "NONDIGIT_KINDS", "glyph_samples", "render_digit", "render_nondigit"]
 
-NOT_DIGIT_INDEX = 10
 # Glyph heights for free-standing samples: the range digits are written at on a page scan.
 MIN_HEIGHT = 18
 MAX_HEIGHT = 64

@@ -17,9 +17,16 @@ import numpy as np
 
 from digitpad.preprocess import SIZE, preprocess_boxes, preprocess_crop
 from digitpad.segment import Segmentation, segment, split_candidates
-from digitpad.types import CLASSES, MATCH_IOU, NOT_DIGIT, Annotation, Box, SynthPage
+from digitpad.types import (
+    CLASSES,
+    MATCH_IOU,
+    NOT_DIGIT_INDEX,
+    Annotation,
+    Box,
+    SynthPage,
+)
 
-NOT_DIGIT_ID = CLASSES.index(NOT_DIGIT)
+NOT_DIGIT_ID = NOT_DIGIT_INDEX
 POSITIVE_IOU = 0.55  # at least this IoU with a digit: that digit's label
 NEGATIVE_IOU = 0.35  # below this with every digit: not a digit; in between: ambiguous, skipped
 ONE_LIKE_ASPECT = 0.3  # narrower than this (width / height) is shaped like a "1"
