@@ -163,7 +163,7 @@ def stage_pages(n: int, seed: int) -> Iterator[SynthPage]:
     from digitpad.training.data import synth_glyph
     from digitpad.training.drawn import draw_page
 
-    glyphs = (synth_glyph, None, _SklearnGlyphs())  # None: draw_page's Hershey font
+    glyphs = (synth_glyph, None, SklearnGlyphs())  # None: draw_page's Hershey font
     for i in range(n):
         s = page_seed(seed, i)
         if i % 10 < FULL_PAGES_IN_TEN:
@@ -182,7 +182,7 @@ def stage_pages(n: int, seed: int) -> Iterator[SynthPage]:
         )
 
 
-class _SklearnGlyphs:
+class SklearnGlyphs:
     """A ``draw_page`` glyph: one of scikit-learn's bundled digits of the label, rebuilt as a
     pen bitmap (:func:`~digitpad.training.data.bitmap_from_counts`), ``height`` px high."""
 
