@@ -95,6 +95,7 @@ def read_digits(model_path: Path, pages: list) -> tuple[np.ndarray, np.ndarray, 
     each page's reading keyed by page number."""
     from digitpad.classifier import Classifier
     from digitpad.recognise_service import Recogniser
+    from digitpad.types import MATCH_IOU
 
     rec = Recogniser(Classifier.load(model_path))
     right, conf, results = [], [], {}
@@ -103,7 +104,7 @@ def read_digits(model_path: Path, pages: list) -> tuple[np.ndarray, np.ndarray, 
         results[n] = res
         for a in page.annotations:
             best = max(res.digits, key=lambda d: d.box.iou(a.box), default=None)
-            hit = best is not None and best.box.iou(a.box) >= 0.5
+            hit = best is not None and best.box.iou(a.box) >= MATCH_IOU
             right.append(bool(hit and best.label == a.label))
             conf.append(float(best.confidence) if hit else 0.0)
     return np.array(right), np.array(conf), results

@@ -34,7 +34,12 @@ SOURCES = ("generator", "hershey", "sklearn")
 def lone_pages(source: str, n: int, seed: int = SEED) -> list:
     """``n`` seeded pages of one digit from ``source`` (one of :data:`SOURCES`)."""
     from digitpad.synth.pages import page_seed
-    from digitpad.training.context import SklearnGlyphs
+    from digitpad.training.context import (
+        LONE_DIGIT_HEIGHT,
+        PLAIN_HEIGHT,
+        PLAIN_WIDTH,
+        SklearnGlyphs,
+    )
     from digitpad.training.data import synth_glyph
     from digitpad.training.drawn import draw_page
 
@@ -43,8 +48,8 @@ def lone_pages(source: str, n: int, seed: int = SEED) -> list:
     for i in range(n):
         s = page_seed(seed + SOURCES.index(source), i)
         rng = np.random.default_rng(s)
-        width, height = int(rng.integers(400, 1001)), int(rng.integers(300, 701))
-        size = {"width": width, "height": height, "digit_height": (40, 200)}
+        width, height = int(rng.integers(*PLAIN_WIDTH)), int(rng.integers(*PLAIN_HEIGHT))
+        size = {"width": width, "height": height, "digit_height": LONE_DIGIT_HEIGHT}
         pages.append(draw_page(s, n_digits=1, glyph=glyph, **size))
     return pages
 

@@ -105,6 +105,7 @@ class PageReader:
         self.rows: list[tuple[list[Box], np.ndarray]] = []
         self._whole: tuple[list[Box], np.ndarray] | None = None
         self._integrals: tuple[np.ndarray, np.ndarray] | None = None  # of the page, once
+        self._known: set[Box] = set()  # the page's own boxes, to tell parts of cuts from them
 
     def __call__(self, boxes: list[Box]) -> np.ndarray:
         clf = self.classifier
@@ -116,10 +117,10 @@ class PageReader:
         if not (clf.has_context or self.record):
             return probs
         whole, whole_probs = self._whole
-        known = set(whole)
-        mask = np.fromiter((b in known for b in boxes), bool, len(boxes))
-        if self._integrals is None:
+        if self._integrals is None:  # once per page, not once per batch
             self._integrals = ink_integrals(self.seg.ink_u8)
+            self._known = set(whole)
+        mask = np.fromiter((b in self._known for b in boxes), bool, len(boxes))
         features = box_features(self.seg.ink_u8, boxes, whole, whole_probs, mask, self._integrals)
         rows = context_input(probs, features)
         if self.record:

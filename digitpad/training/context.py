@@ -10,9 +10,11 @@ around a box changes what the classifier's reading means.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,9 @@ SEED_OFFSET = 5000
 # usual layout, which full pages never show: a stage that never saw a lone digit took it for a
 # stray mark (hwd1000 read alone on a page fell from 99.0 to 94.3 %).
 FULL_PAGES_IN_TEN = 7
+# A plain page: its size (integers() ranges, end exclusive) and its digits' heights, lone or few.
+PLAIN_WIDTH, PLAIN_HEIGHT = (400, 1001), (300, 701)
+LONE_DIGIT_HEIGHT, FEW_DIGIT_HEIGHT = (40, 200), (40, 130)
 
 
 @dataclass(frozen=True)
@@ -173,10 +178,10 @@ def stage_pages(n: int, seed: int) -> Iterator[SynthPage]:
         lone = rng.uniform() < 2 / 3
         yield draw_page(
             s,
-            width=int(rng.integers(400, 1001)),
-            height=int(rng.integers(300, 701)),
+            width=int(rng.integers(*PLAIN_WIDTH)),
+            height=int(rng.integers(*PLAIN_HEIGHT)),
             n_digits=1 if lone else int(rng.integers(2, 9)),
-            digit_height=(40, 200) if lone else (40, 130),
+            digit_height=LONE_DIGIT_HEIGHT if lone else FEW_DIGIT_HEIGHT,
             distractors=0 if lone else int(rng.integers(0, 3)),
             glyph=glyphs[int(rng.integers(len(glyphs)))],
         )
@@ -221,9 +226,6 @@ def context_stage(
     Raises:
         ValueError: the pages gave no boxes to learn from.
     """
-    import tempfile
-    from pathlib import Path
-
     from digitpad.training.export import export_onnx
 
     config = config or ContextTrainConfig()
