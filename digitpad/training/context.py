@@ -46,7 +46,7 @@ LONE_DIGIT_HEIGHT, FEW_DIGIT_HEIGHT = (40, 200), (40, 130)
 class ContextTrainConfig:
     """How to train the context stage: ``pages`` generated pages are read for its data."""
 
-    pages: int = 9000
+    pages: int = 18000
     epochs: int = 16
     batch_size: int = 256
     lr: float = 3e-3
