@@ -147,6 +147,8 @@ def retrain_on(corrections: list, v1: Path, cache: Path, work: Path, threads: in
         "message": res.message,
         "seconds": round(seconds, 1),
         "counts": entry.data_counts,
+        # a busy machine cuts the retrain's training loop (its max_seconds): not comparable
+        "stopped_at_time_limit": bool(entry.metrics.get("stopped_at_time_limit")),
     }
 
 
@@ -210,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                     "message": out["message"],
                     "retrain_s": out["seconds"],
                     "counts": out["counts"],
+                    "stopped_at_time_limit": out["stopped_at_time_limit"],
                 }
                 rows.append(row)
                 print(

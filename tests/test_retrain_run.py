@@ -212,3 +212,17 @@ def test_sigterm_cancels_cleanly_and_leaves_the_active_model(home, tiny):
     assert [n for n in models_files(home) if not n.endswith(".lock")] == (
         ["registry.json"] if after is not None else []
     )
+
+
+def test_a_retrain_cut_by_its_time_limit_says_so(home, tiny):
+    fill_store(home, tiny, pages=3)
+    # max_seconds 0: the loop stops after its first step, as on a machine far too busy
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=3, max_seconds=0.0, force=True))
+    assert res.version == "v2"
+    assert res.message.endswith("; training stopped at its 0 s limit in epoch 1 of 3")
+    entry = ModelRegistry(home.models_dir).get(2)
+    assert entry.metrics["stopped_at_time_limit"] is True and entry.metrics["epochs"] == 1
+    assert entry.message == res.message
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, max_seconds=None, force=True))
+    assert "limit" not in res.message
+    assert ModelRegistry(home.models_dir).get(3).metrics["stopped_at_time_limit"] is False

@@ -289,10 +289,20 @@ def _retrain_locked(
             break
     check_stop(should_stop)  # last point where a cancel is honoured: nothing is registered yet
 
+    # A loop cut by max_seconds trained fewer steps than asked (a busy machine): say so, or a
+    # weaker fine-tune, and a benchmark that reads differently, would go unexplained.
+    cut = tuned["metrics"].get("stopped") == "time"
+    message = decision.message
+    if cut:
+        message += (
+            f"; training stopped at its {options.max_seconds:g} s limit"
+            f" in epoch {tuned.get('epoch')} of {options.epochs}"
+        )
     metrics = {
         **new.as_metrics(),
         "train_seconds": ckpt["metrics"].get("seconds"),
         "epochs": ckpt.get("epoch"),
+        "stopped_at_time_limit": cut,
         "seconds": round(time.monotonic() - t0, 1),
         "from_scratch": init is None,
         "blend": ckpt["metrics"].get("blend"),
@@ -307,7 +317,7 @@ def _retrain_locked(
         parent=active.version,
         metrics=metrics,
         data_counts=counts,
-        message=decision.message,
+        message=message,
     )
     with contextlib.suppress(DigitpadError, OSError):  # metrics of the old model are a nicety
         registry.update(
@@ -322,7 +332,7 @@ def _retrain_locked(
         reason,
         name,
         decision.promote,
-        decision.message,
+        message,
         active=name if decision.promote else active.name,
         metrics=metrics,
     )
