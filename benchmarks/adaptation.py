@@ -265,6 +265,8 @@ def summarise(rows: list[dict], base: dict) -> dict:
         ks = sorted(k for (o, k) in acc if o == "least_confident" and acc[(o, k)] >= target)
         out["least_confident_k_reaching_random_200"] = ks[0] if ks else None
         out["least_confident_reaches_random_200_by_100"] = bool(ks) and ks[0] <= 100
+    # a retrain cut by its time limit (a busy machine) makes its row incomparable
+    out["retrains_stopped_at_time_limit"] = sum(bool(r.get("stopped_at_time_limit")) for r in rows)
     return out
 
 

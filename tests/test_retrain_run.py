@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from digitpad import cli
@@ -217,12 +219,31 @@ def test_sigterm_cancels_cleanly_and_leaves_the_active_model(home, tiny):
 def test_a_retrain_cut_by_its_time_limit_says_so(home, tiny):
     fill_store(home, tiny, pages=3)
     # max_seconds 0: the loop stops after its first step, as on a machine far too busy
-    res = rrun.retrain(home, rrun.RetrainOptions(epochs=3, max_seconds=0.0, force=True))
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=3, max_seconds=0.0))
     assert res.version == "v2"
-    assert res.message.endswith("; training stopped at its 0 s limit in epoch 1 of 3")
+    assert re.search(r" \(training stopped at its 0 s limit after 1 of \d+ steps\)$", res.message)
+    assert res.to_event().extra["stopped_at_time_limit"] is True
     entry = ModelRegistry(home.models_dir).get(2)
     assert entry.metrics["stopped_at_time_limit"] is True and entry.metrics["epochs"] == 1
     assert entry.message == res.message
     res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, max_seconds=None, force=True))
-    assert "limit" not in res.message
+    assert "training stopped" not in res.message
+    assert res.to_event().extra["stopped_at_time_limit"] is False
     assert ModelRegistry(home.models_dir).get(3).metrics["stopped_at_time_limit"] is False
+
+
+def test_a_time_limit_passing_with_the_last_step_is_no_stop():
+    from digitpad.training.model import ModelConfig
+    from digitpad.training.train import TrainConfig, train
+
+    X = np.zeros((8, 1, 28, 28), np.float32)
+    y = np.arange(8) % 11
+    tiny_net = ModelConfig(widths=(4, 8, 8), hidden=8)
+    cut = train(X, y, TrainConfig(epochs=2, batch_size=4, max_seconds=0.0, model=tiny_net))
+    assert cut["metrics"]["stopped"] == "time"
+    assert (cut["metrics"]["steps"], cut["metrics"]["total_steps"]) == (1, 4)
+    # one step in all: the limit passes with the last step, which leaves nothing undone
+    whole = train(
+        X[:4], y[:4], TrainConfig(epochs=1, batch_size=4, max_seconds=0.0, model=tiny_net)
+    )
+    assert "stopped" not in whole["metrics"]

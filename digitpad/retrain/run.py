@@ -93,6 +93,7 @@ class RetrainResult:
                 "version": self.version,
                 "promoted": self.promoted,
                 "active": self.active,
+                "stopped_at_time_limit": bool(self.metrics.get("stopped_at_time_limit")),
             },
         )
 
@@ -294,9 +295,10 @@ def _retrain_locked(
     cut = tuned["metrics"].get("stopped") == "time"
     message = decision.message
     if cut:
+        done, total = tuned["metrics"]["steps"], tuned["metrics"]["total_steps"]
         message += (
-            f"; training stopped at its {options.max_seconds:g} s limit"
-            f" in epoch {tuned.get('epoch')} of {options.epochs}"
+            f" (training stopped at its {options.max_seconds:g} s limit"
+            f" after {done} of {total} steps)"
         )
     metrics = {
         **new.as_metrics(),

@@ -7,9 +7,10 @@ scikit-learn; then the context stage learns from pages the classifier never saw,
 it (:mod:`digitpad.training.context`). ``../shared/data`` is never read here.
 
 Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped``.
-Measured with the default single training thread on 2026-12-05: 20.8 minutes wall (15.4 min
-for the classifier, 5.4 min for the context stage) on the 2-core machine, shared part of the
-time; 50 minutes on a slow day while a second training shared it. One thread because threaded
+Measured with the default single training thread on 2026-12-05: 30.6 minutes wall (18.0 min
+for the classifier, 12.6 min for the context stage read from 18,000 pages) on the 2-core
+machine, shared most of the time with benchmarks; 50 minutes for the classifier alone on a slow
+day while a second training shared it. One thread because threaded
 kernels add nondeterminism: the shipped weights are this build's, bit for bit.
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
 new context stage on that checkpoint's classifier (``--context-pages 0``: none); ``--pages 5200

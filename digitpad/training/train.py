@@ -60,8 +60,9 @@ def train(
     pair end to end). With
     ``X_val``/``y_val`` the best epoch by validation accuracy is kept. Stops early when
     ``should_stop()`` turns true or ``max_seconds`` pass; the returned checkpoint then has
-    ``metrics["stopped"]`` set to "cancelled" or "time". Returns the checkpoint: a plain dict with
-    ``model_config``, ``state_dict``, ``train_config``, ``epoch`` and ``metrics``.
+    ``metrics["stopped"]`` set to "cancelled" or "time", and ``steps`` / ``total_steps`` say how
+    far it got (a limit passing with the last step is no stop). Returns the checkpoint: a plain
+    dict with ``model_config``, ``state_dict``, ``train_config``, ``epoch`` and ``metrics``.
 
     Raises:
         ValueError: ``X`` and ``y`` do not match or are empty.
@@ -107,6 +108,8 @@ def train(
             step += 1
             losses.append(float(loss.detach()))
             stopped = _stop_reason(should_stop, config, started)
+            if stopped == "time" and step >= total:
+                stopped = None  # the limit passed with the last step: nothing was cut
             if stopped:
                 break
             if step % 20 == 0:
@@ -129,6 +132,7 @@ def train(
     metrics["seconds"] = round(time.monotonic() - started, 2)
     if stopped:
         metrics["stopped"] = stopped
+        metrics["steps"], metrics["total_steps"] = step, total
     checkpoint = {
         "model_config": model_config.to_dict(),
         "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()},
