@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -36,7 +37,7 @@ import numpy as np
 from digitpad.classifier import Classifier
 from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
-from digitpad.types import MATCH_IOU, PageResult, SynthPage
+from digitpad.types import MATCH_IOU, Annotation, Digit, PageResult, SynthPage
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
@@ -90,6 +91,25 @@ def real_sample_page(img: np.ndarray, scale: float, pad_first: int) -> np.ndarra
 # --- metrics ---------------------------------------------------------------------------------
 
 
+def matched_pairs(found: Sequence[Digit], truth: Sequence[Annotation]) -> list[tuple[int, int]]:
+    """The (found, true) index pairs of a one-to-one matching, best IoU first: IoU at least
+    ``MATCH_IOU`` and the same label."""
+    pairs = sorted(
+        ((f.box.iou(t.box), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)),
+        reverse=True,
+    )
+    used_f, used_t, out = set(), set(), []
+    for iou, i, j in pairs:
+        if iou < MATCH_IOU:
+            break
+        if i in used_f or j in used_t or found[i].label != truth[j].label:
+            continue
+        used_f.add(i)
+        used_t.add(j)
+        out.append((i, j))
+    return out
+
+
 def match(result: PageResult, page: SynthPage) -> dict[str, int]:
     """One-to-one matching (best IoU first) of found digits to true digits.
 
@@ -98,19 +118,8 @@ def match(result: PageResult, page: SynthPage) -> dict[str, int]:
     """
     truth = page.digits
     found = result.digits
-    pairs = sorted(
-        ((f.box.iou(t.box), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)),
-        reverse=True,
-    )
-    used_f, used_t, tp_pairs = set(), set(), []
-    for iou, i, j in pairs:
-        if iou < MATCH_IOU:
-            break
-        if i in used_f or j in used_t or found[i].label != truth[j].label:
-            continue
-        used_f.add(i)
-        used_t.add(j)
-        tp_pairs.append((i, j))
+    tp_pairs = matched_pairs(found, truth)
+    used_f = {i for i, _ in tp_pairs}
     tp = len(tp_pairs)
     out = {"tp": tp, "fp": len(found) - tp, "fn": len(truth) - tp}
     touching = {j for j, t in enumerate(truth) if t.touching}

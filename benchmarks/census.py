@@ -1,0 +1,161 @@
+"""Where the pages are lost: the recogniser's mistakes on seeded generated pages, counted by
+kind, and the pages read exactly, counted by kind of page.
+
+Per page, found digits are matched one to one to the true digits as the benchmark matches them
+(:func:`benchmarks.recognise_bench.matched_pairs`). Every true digit left over is a mistake:
+
+- ``misread``: a found box sits on it (IoU at least ``MATCH_IOU``) with another label;
+- ``bad_box``: found boxes overlap it (IoU over ``OVERLAP``), none that well;
+- ``missed``: no found box overlaps it (``missed_touching`` when it touches another digit).
+
+Found digits that are neither matched nor the misreading of a true digit are ``extra``. A
+missed digit that touches none is traced back through the recogniser (``missed_why``):
+``no_box`` (no box of the segmenter overlaps it), ``broken`` (the segmenter's best box on it
+is under ``MATCH_IOU``: the digit fell apart or joined other ink), ``classifier`` (its box
+read "not a digit" by the classifier), ``stage`` (by the context stage only) or ``rules``
+(read as a digit, then lost to a cut or the rule for letters in words).
+
+Deterministic, no timing. Run: ``.venv/bin/python -m benchmarks.census [--model FILE.onnx]
+[--seeds S ...] [--pages N]``; writes benchmarks/results/census.json.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.page_sets import page_sets_cli
+from benchmarks.recognise_bench import matched_pairs
+from digitpad.classifier import Classifier
+from digitpad.recognise_service import PageReader, read_segmented, to_digits
+from digitpad.segment import Segmentation, segment
+from digitpad.synth.pages import generate_pages
+from digitpad.types import MATCH_IOU, NOT_DIGIT_INDEX, Annotation, Digit, SynthPage
+
+RESULTS = Path(__file__).resolve().parent / "results" / "census.json"
+OVERLAP = 0.1  # a found box overlapping a true digit by more than this IoU is a bad box on it
+NO_BOX = 0.05  # no box of the segmenter reaches this IoU with the digit: it has no box
+MISTAKES = ("misread", "bad_box", "missed", "missed_touching", "extra")
+WHY = ("no_box", "broken", "classifier", "stage", "rules")
+
+
+def sort_mistakes(
+    found: Sequence[Digit], truth: Sequence[Annotation]
+) -> tuple[list[tuple[str, int]], int]:
+    """The mistakes of one page: ``(kind, index of the true digit)`` for every true digit the
+    matching leaves over (kinds as in the module's docstring, ``truth`` indices), and how
+    many found digits are extra."""
+    pairs = matched_pairs(found, truth)
+    used = {i for i, _ in pairs}
+    right = {j for _, j in pairs}
+    out = []
+    for j, t in enumerate(truth):
+        if j in right:
+            continue
+        ious = [f.box.iou(t.box) for f in found]
+        best = int(np.argmax(ious)) if ious else -1
+        if best >= 0 and ious[best] >= MATCH_IOU:
+            out.append(("misread", j))
+            used.add(best)
+        elif best >= 0 and ious[best] > OVERLAP:
+            out.append(("bad_box", j))
+        else:
+            out.append(("missed_touching" if t.touching else "missed", j))
+    return out, len(found) - len(used)
+
+
+def why_missed(
+    digit: Annotation, seg: Segmentation, reader: PageReader, width: int, height: int
+) -> str:
+    """Why a lone true ``digit`` that no found box overlaps was lost (see ``WHY``), from the
+    segmentation and the reader (``record=True``) that read the page."""
+    whole, rows = reader.rows[0]  # the first batch a page reader reads is the page's own boxes
+    ious = [seg.to_page(b, width, height).iou(digit.box) for b in whole]
+    if not ious or max(ious) < NO_BOX:
+        return "no_box"
+    k = int(np.argmax(ious))
+    if ious[k] < MATCH_IOU:
+        return "broken"
+    if rows[k, NOT_DIGIT_INDEX] >= 0.5:  # the row starts with the classifier's probabilities
+        return "classifier"
+    if reader.classifier.rerank(rows[k : k + 1])[0, NOT_DIGIT_INDEX] >= 0.5:
+        return "stage"
+    return "rules"
+
+
+def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
+    """One page read as the recogniser reads it: its mistakes, why its lone digits were missed,
+    what its misread digits were read as, and whether it was read exactly."""
+    seg = segment(page.image)
+    h, w = page.image.shape[:2]
+    reader = PageReader(classifier, seg, record=True)
+    found = to_digits(read_segmented(seg, reader), seg, w, h)
+    truth = page.digits
+    mistakes, extra = sort_mistakes(found, truth)
+    misread_as = []
+    for kind, j in mistakes:
+        if kind == "misread":
+            best = max(found, key=lambda f: f.box.iou(truth[j].box))
+            misread_as.append(f"{truth[j].label}>{best.label}")
+    why = [why_missed(truth[j], seg, reader, w, h) for kind, j in mistakes if kind == "missed"]
+    return {
+        "mistakes": Counter(kind for kind, _ in mistakes) + Counter({"extra": extra}),
+        "why": Counter(why),
+        "misread_as": Counter(misread_as),
+        "exact": not mistakes and extra == 0,
+        "digits": len(truth),
+    }
+
+
+def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]:
+    """Mistakes by kind, lone digits missed by cause, misreadings, and the share of pages read
+    exactly by ink and ruling, over ``pages`` pages of each seed.
+
+    Raises:
+        ValueError: no seeds, or ``pages`` under 1.
+        ModelError: the model cannot be loaded.
+    """
+    if not seeds or pages < 1:
+        raise ValueError(f"need seeds and pages >= 1, got {len(seeds)} seeds and {pages} pages")
+    classifier = Classifier.load(model)
+    mistakes, why, misread_as = Counter(), Counter(), Counter()
+    kinds: dict[str, list[int]] = {}
+    n_pages = n_exact = n_digits = 0
+    for seed in seeds:
+        for page in generate_pages(pages, seed):
+            c = page_census(page, classifier)
+            mistakes.update(c["mistakes"])
+            why.update(c["why"])
+            misread_as.update(c["misread_as"])
+            kind = kinds.setdefault(f"{page.meta['ink']} on {page.meta['ruling']}", [0, 0])
+            kind[0] += 1
+            kind[1] += int(c["exact"])
+            n_pages += 1
+            n_exact += int(c["exact"])
+            n_digits += int(c["digits"])
+    return {
+        "model": str(model),
+        "seeds": list(seeds),
+        "pages": n_pages,
+        "page_exact": round(n_exact / n_pages, 5),
+        "true_digits": n_digits,
+        "mistakes": {k: mistakes[k] for k in MISTAKES},
+        "missed_why": {k: why[k] for k in WHY},
+        "misread_as": dict(misread_as.most_common(15)),
+        "by_page_kind": {
+            k: {"pages": n, "exact": round(ok / n, 4), "lost": n - ok}
+            for k, (n, ok) in sorted(kinds.items(), key=lambda kv: kv[1][1] - kv[1][0])
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    return page_sets_cli("census", census, RESULTS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

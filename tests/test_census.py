@@ -1,0 +1,56 @@
+"""The census benchmark: mistakes sorted by kind, its exact pages the benchmark's, and a clean
+error for a bad model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.census import MISTAKES, WHY, main, sort_mistakes
+from benchmarks.recognise_bench import synthetic_accuracy
+from digitpad.classifier import Classifier
+from digitpad.home import shipped_model_path
+from digitpad.recognise_service import Recogniser
+from digitpad.types import Annotation, Box, Digit
+
+
+def test_sort_mistakes_tells_misread_bad_box_missed_and_extra() -> None:
+    truth = [
+        Annotation(Box(0, 0, 20, 40), "7"),
+        Annotation(Box(30, 0, 50, 40), "2", touching=True),
+        Annotation(Box(60, 0, 80, 40), "5"),
+        Annotation(Box(90, 0, 110, 40), "1", touching=True),
+        Annotation(Box(120, 0, 140, 40), "4"),
+    ]
+    found = [
+        Digit(Box(0, 0, 20, 40), "7", 0.99),  # right
+        Digit(Box(31, 0, 50, 40), "3", 0.8),  # on the 2, wrong label
+        Digit(Box(60, 27, 80, 40), "5", 0.7),  # the foot of the 5: IoU 0.325
+        Digit(Box(200, 0, 220, 40), "8", 0.6),  # on nothing
+    ]
+    mistakes, extra = sort_mistakes(found, truth)
+    assert mistakes == [("misread", 1), ("bad_box", 2), ("missed_touching", 3), ("missed", 4)]
+    assert extra == 2  # the foot and the box on nothing; the misreading is counted once
+    assert sort_mistakes(found[:1], truth[:1]) == ([], 0)
+
+
+def test_census_counts_add_up_and_match_the_benchmark(tmp_path: Path) -> None:
+    out = tmp_path / "census.json"
+    assert main(["--seeds", "9600000", "--pages", "10", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    rec = Recogniser(Classifier.load(shipped_model_path()))
+    assert result["page_exact"] == synthetic_accuracy(rec, 10, 9_600_000)["page_exact"]
+    assert result["pages"] == sum(k["pages"] for k in result["by_page_kind"].values()) == 10
+    lost = sum(k["lost"] for k in result["by_page_kind"].values())
+    assert lost == round(10 * (1 - result["page_exact"]))
+    assert set(result["mistakes"]) == set(MISTAKES) and set(result["missed_why"]) == set(WHY)
+    # every lone digit missed has one cause, and every misread digit one reading
+    assert sum(result["missed_why"].values()) == result["mistakes"]["missed"]
+    assert sum(result["misread_as"].values()) == result["mistakes"]["misread"]
+
+
+def test_census_bad_model_is_one_line(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "census.json"
+    assert main(["--model", str(tmp_path / "none.onnx"), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("census:") and "\n" not in err and not out.exists()
