@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.page_sets import page_sets_cli
+from benchmarks.page_sets import load_for_sets, page_sets_cli
 from benchmarks.recognise_bench import match
 from digitpad.classifier import Classifier
 from digitpad.recognise_service import PageReader, read_segmented, to_digits
@@ -125,9 +125,7 @@ def ceiling(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object
         ValueError: no seeds, or ``pages`` under 1.
         ModelError: the model cannot be loaded.
     """
-    if not seeds or pages < 1:
-        raise ValueError(f"need seeds and pages >= 1, got {len(seeds)} seeds and {pages} pages")
-    classifier = Classifier.load(model)
+    classifier = load_for_sets(model, seeds, pages)
     sets: dict[str, dict[str, float]] = {}
     for seed in seeds:
         exact = dict.fromkeys(VARIANTS, 0)

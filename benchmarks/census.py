@@ -4,11 +4,15 @@ kind, and the pages read exactly, counted by kind of page.
 Per page, found digits are matched one to one to the true digits as the benchmark matches them
 (:func:`benchmarks.recognise_bench.matched_pairs`). Every true digit left over is a mistake:
 
-- ``misread``: a found box sits on it (IoU at least ``MATCH_IOU``) with another label;
+- ``misread``: a found box matched to no other digit sits on it (IoU at least ``MATCH_IOU``),
+  with another label;
 - ``bad_box``: found boxes overlap it (IoU over ``OVERLAP``), none that well;
-- ``missed``: no found box overlaps it (``missed_touching`` when it touches another digit).
+- ``missed``: no found box overlaps it by IoU over ``OVERLAP`` (``missed_touching`` when it
+  touches another digit).
 
-Found digits that are neither matched nor the misreading of a true digit are ``extra``. A
+Found digits that are neither matched nor the misreading of a true digit are extra:
+``extra_on_digit`` when they overlap a true digit by IoU over ``OVERLAP`` (a wrong box, a part
+of a digit cut in two), ``extra`` when they overlap none (a letter, a mark, a speck). A
 missed digit that touches none is traced back through the recogniser (``missed_why``):
 ``no_box`` (no box of the segmenter overlaps it), ``broken`` (the segmenter's best box on it
 is under ``MATCH_IOU``: the digit fell apart or joined other ink), ``classifier`` (its box
@@ -28,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.page_sets import page_sets_cli
+from benchmarks.page_sets import load_for_sets, page_sets_cli
 from benchmarks.recognise_bench import matched_pairs
 from digitpad.classifier import Classifier
 from digitpad.recognise_service import PageReader, read_segmented, to_digits
@@ -39,16 +43,16 @@ from digitpad.types import MATCH_IOU, NOT_DIGIT_INDEX, Annotation, Digit, SynthP
 RESULTS = Path(__file__).resolve().parent / "results" / "census.json"
 OVERLAP = 0.1  # a found box overlapping a true digit by more than this IoU is a bad box on it
 NO_BOX = 0.05  # no box of the segmenter reaches this IoU with the digit: it has no box
-MISTAKES = ("misread", "bad_box", "missed", "missed_touching", "extra")
+MISTAKES = ("misread", "bad_box", "missed", "missed_touching", "extra_on_digit", "extra")
 WHY = ("no_box", "broken", "classifier", "stage", "rules")
 
 
 def sort_mistakes(
     found: Sequence[Digit], truth: Sequence[Annotation]
-) -> tuple[list[tuple[str, int]], int]:
-    """The mistakes of one page: ``(kind, index of the true digit)`` for every true digit the
-    matching leaves over (kinds as in the module's docstring, ``truth`` indices), and how
-    many found digits are extra."""
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The mistakes of one page, kinds as in the module's docstring: ``(kind, index into
+    truth)`` for every true digit the matching leaves over, and ``(kind, index into found)``
+    for every extra found digit."""
     pairs = matched_pairs(found, truth)
     used = {i for i, _ in pairs}
     right = {j for _, j in pairs}
@@ -56,23 +60,33 @@ def sort_mistakes(
     for j, t in enumerate(truth):
         if j in right:
             continue
-        ious = [f.box.iou(t.box) for f in found]
-        best = int(np.argmax(ious)) if ious else -1
-        if best >= 0 and ious[best] >= MATCH_IOU:
+        # a box matched to another digit is no misreading of this one
+        free = [(f.box.iou(t.box), i) for i, f in enumerate(found) if i not in used]
+        iou, best = max(free, default=(0.0, -1))
+        if iou >= MATCH_IOU:
             out.append(("misread", j))
             used.add(best)
-        elif best >= 0 and ious[best] > OVERLAP:
+        elif max((f.box.iou(t.box) for f in found), default=0.0) > OVERLAP:
             out.append(("bad_box", j))
         else:
             out.append(("missed_touching" if t.touching else "missed", j))
-    return out, len(found) - len(used)
+    extra = []
+    for i, f in enumerate(found):
+        if i not in used:
+            on_digit = any(f.box.iou(t.box) > OVERLAP for t in truth)
+            extra.append(("extra_on_digit" if on_digit else "extra", i))
+    return out, extra
 
 
 def why_missed(
     digit: Annotation, seg: Segmentation, reader: PageReader, width: int, height: int
 ) -> str:
-    """Why a lone true ``digit`` that no found box overlaps was lost (see ``WHY``), from the
-    segmentation and the reader (``record=True``) that read the page."""
+    """Why a lone true ``digit`` that no found box overlaps by IoU over ``OVERLAP`` was lost
+    (see ``WHY``), from the segmentation and the reader that read the page.
+
+    Raises:
+        IndexError: the reader was not made with ``record=True`` (it kept no rows).
+    """
     whole, rows = reader.rows[0]  # the first batch a page reader reads is the page's own boxes
     ious = [seg.to_page(b, width, height).iou(digit.box) for b in whole]
     if not ious or max(ious) < NO_BOX:
@@ -103,25 +117,24 @@ def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
             misread_as.append(f"{truth[j].label}>{best.label}")
     why = [why_missed(truth[j], seg, reader, w, h) for kind, j in mistakes if kind == "missed"]
     return {
-        "mistakes": Counter(kind for kind, _ in mistakes) + Counter({"extra": extra}),
+        "mistakes": Counter(kind for kind, _ in mistakes + extra),
         "why": Counter(why),
         "misread_as": Counter(misread_as),
-        "exact": not mistakes and extra == 0,
+        "exact": not mistakes and not extra,
         "digits": len(truth),
     }
 
 
 def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]:
-    """Mistakes by kind, lone digits missed by cause, misreadings, and the share of pages read
-    exactly by ink and ruling, over ``pages`` pages of each seed.
+    """Mistakes by kind, lone digits missed by cause, every misreading (true>read, most common
+    first), and the share of pages read exactly by ink and ruling, over ``pages`` pages of
+    each seed.
 
     Raises:
         ValueError: no seeds, or ``pages`` under 1.
         ModelError: the model cannot be loaded.
     """
-    if not seeds or pages < 1:
-        raise ValueError(f"need seeds and pages >= 1, got {len(seeds)} seeds and {pages} pages")
-    classifier = Classifier.load(model)
+    classifier = load_for_sets(model, seeds, pages)
     mistakes, why, misread_as = Counter(), Counter(), Counter()
     kinds: dict[str, list[int]] = {}
     n_pages = n_exact = n_digits = 0
@@ -145,7 +158,7 @@ def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]
         "true_digits": n_digits,
         "mistakes": {k: mistakes[k] for k in MISTAKES},
         "missed_why": {k: why[k] for k in WHY},
-        "misread_as": dict(misread_as.most_common(15)),
+        "misread_as": dict(misread_as.most_common()),
         "by_page_kind": {
             k: {"pages": n, "exact": round(ok / n, 4), "lost": n - ok}
             for k, (n, ok) in sorted(kinds.items(), key=lambda kv: kv[1][1] - kv[1][0])

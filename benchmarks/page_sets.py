@@ -47,6 +47,18 @@ def page_sets(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, obje
     }
 
 
+def load_for_sets(model: Path, seeds: tuple[int, ...], pages: int) -> Classifier:
+    """The classifier of ``model`` for a benchmark over ``pages`` pages of each of ``seeds``.
+
+    Raises:
+        ValueError: no seeds, or ``pages`` under 1.
+        ModelError: the model cannot be loaded.
+    """
+    if not seeds or pages < 1:
+        raise ValueError(f"need seeds and pages >= 1, got {len(seeds)} seeds and {pages} pages")
+    return Classifier.load(model)
+
+
 def page_sets_cli(
     name: str,
     measure: Callable[[Path, tuple[int, ...], int], dict[str, object]],

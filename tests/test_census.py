@@ -30,8 +30,16 @@ def test_sort_mistakes_tells_misread_bad_box_missed_and_extra() -> None:
     ]
     mistakes, extra = sort_mistakes(found, truth)
     assert mistakes == [("misread", 1), ("bad_box", 2), ("missed_touching", 3), ("missed", 4)]
-    assert extra == 2  # the foot and the box on nothing; the misreading is counted once
-    assert sort_mistakes(found[:1], truth[:1]) == ([], 0)
+    # the misreading is counted once, on the digit; the foot is a wrong box on a digit
+    assert extra == [("extra_on_digit", 2), ("extra", 3)]
+    assert sort_mistakes(found[:1], truth[:1]) == ([], [])
+
+
+def test_a_box_matched_to_one_digit_is_no_misreading_of_another() -> None:
+    # two true 5s, the second drawn over the first; one box found, matched to the first
+    truth = [Annotation(Box(0, 0, 20, 40), "5"), Annotation(Box(2, 0, 22, 40), "5")]
+    mistakes, extra = sort_mistakes([Digit(Box(0, 0, 20, 40), "5", 0.9)], truth)
+    assert mistakes == [("bad_box", 1)] and extra == []
 
 
 def test_census_counts_add_up_and_match_the_benchmark(tmp_path: Path) -> None:
@@ -44,9 +52,10 @@ def test_census_counts_add_up_and_match_the_benchmark(tmp_path: Path) -> None:
     lost = sum(k["lost"] for k in result["by_page_kind"].values())
     assert lost == round(10 * (1 - result["page_exact"]))
     assert set(result["mistakes"]) == set(MISTAKES) and set(result["missed_why"]) == set(WHY)
-    # every lone digit missed has one cause, and every misread digit one reading
+    # every lone digit missed has one cause, and every misread digit one reading, never its own
     assert sum(result["missed_why"].values()) == result["mistakes"]["missed"]
     assert sum(result["misread_as"].values()) == result["mistakes"]["misread"]
+    assert all(a != b for a, b in (k.split(">") for k in result["misread_as"]))
 
 
 def test_census_bad_model_is_one_line(tmp_path: Path, capsys) -> None:
