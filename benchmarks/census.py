@@ -14,10 +14,11 @@ Found digits that are neither matched nor the misreading of a true digit are ext
 ``extra_on_digit`` when they overlap a true digit by IoU over ``OVERLAP`` (a wrong box, a part
 of a digit cut in two), ``extra`` when they overlap none (a letter, a mark, a speck). A
 missed digit that touches none is traced back through the recogniser (``missed_why``):
-``no_box`` (no box of the segmenter overlaps it), ``broken`` (the segmenter's best box on it
-is under ``MATCH_IOU``: the digit fell apart or joined other ink), ``classifier`` (its box
-read "not a digit" by the classifier), ``stage`` (by the context stage only) or ``rules``
-(read as a digit, then lost to a cut or the rule for letters in words).
+``no_box`` (no box of the segmenter reaches IoU ``NO_BOX`` with it), ``broken`` (the
+segmenter's best box on it is under ``MATCH_IOU``: the digit fell apart or joined other
+ink), ``classifier`` (its box read "not a digit" by the classifier), ``stage`` (by the
+context stage only) or ``rules`` (read as a digit, then lost to a cut or the rule for
+letters in words).
 
 Deterministic, no timing. Run: ``.venv/bin/python -m benchmarks.census [--model FILE.onnx]
 [--seeds S ...] [--pages N]``; writes benchmarks/results/census.json.
@@ -49,10 +50,11 @@ WHY = ("no_box", "broken", "classifier", "stage", "rules")
 
 def sort_mistakes(
     found: Sequence[Digit], truth: Sequence[Annotation]
-) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+) -> tuple[list[tuple[str, int, int]], list[tuple[str, int]]]:
     """The mistakes of one page, kinds as in the module's docstring: ``(kind, index into
-    truth)`` for every true digit the matching leaves over, and ``(kind, index into found)``
-    for every extra found digit."""
+    truth, index into found)`` for every true digit the matching leaves over (the found index
+    is the misreading box's, -1 for the other kinds), and ``(kind, index into found)`` for
+    every extra found digit."""
     pairs = matched_pairs(found, truth)
     used = {i for i, _ in pairs}
     right = {j for _, j in pairs}
@@ -64,12 +66,12 @@ def sort_mistakes(
         free = [(f.box.iou(t.box), i) for i, f in enumerate(found) if i not in used]
         iou, best = max(free, default=(0.0, -1))
         if iou >= MATCH_IOU:
-            out.append(("misread", j))
+            out.append(("misread", j, best))
             used.add(best)
         elif max((f.box.iou(t.box) for f in found), default=0.0) > OVERLAP:
-            out.append(("bad_box", j))
+            out.append(("bad_box", j, -1))
         else:
-            out.append(("missed_touching" if t.touching else "missed", j))
+            out.append(("missed_touching" if t.touching else "missed", j, -1))
     extra = []
     for i, f in enumerate(found):
         if i not in used:
@@ -110,14 +112,10 @@ def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
     found = to_digits(read_segmented(seg, reader), seg, w, h)
     truth = page.digits
     mistakes, extra = sort_mistakes(found, truth)
-    misread_as = []
-    for kind, j in mistakes:
-        if kind == "misread":
-            best = max(found, key=lambda f: f.box.iou(truth[j].box))
-            misread_as.append(f"{truth[j].label}>{best.label}")
-    why = [why_missed(truth[j], seg, reader, w, h) for kind, j in mistakes if kind == "missed"]
+    misread_as = [f"{truth[j].label}>{found[i].label}" for k, j, i in mistakes if k == "misread"]
+    why = [why_missed(truth[j], seg, reader, w, h) for k, j, _ in mistakes if k == "missed"]
     return {
-        "mistakes": Counter(kind for kind, _ in mistakes + extra),
+        "mistakes": Counter(k for k, *_ in mistakes + extra),
         "why": Counter(why),
         "misread_as": Counter(misread_as),
         "exact": not mistakes and not extra,

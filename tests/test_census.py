@@ -29,7 +29,12 @@ def test_sort_mistakes_tells_misread_bad_box_missed_and_extra() -> None:
         Digit(Box(200, 0, 220, 40), "8", 0.6),  # on nothing
     ]
     mistakes, extra = sort_mistakes(found, truth)
-    assert mistakes == [("misread", 1), ("bad_box", 2), ("missed_touching", 3), ("missed", 4)]
+    assert mistakes == [
+        ("misread", 1, 1),  # the true 2, misread by found box 1
+        ("bad_box", 2, -1),
+        ("missed_touching", 3, -1),
+        ("missed", 4, -1),
+    ]
     # the misreading is counted once, on the digit; the foot is a wrong box on a digit
     assert extra == [("extra_on_digit", 2), ("extra", 3)]
     assert sort_mistakes(found[:1], truth[:1]) == ([], [])
@@ -39,7 +44,7 @@ def test_a_box_matched_to_one_digit_is_no_misreading_of_another() -> None:
     # two true 5s, the second drawn over the first; one box found, matched to the first
     truth = [Annotation(Box(0, 0, 20, 40), "5"), Annotation(Box(2, 0, 22, 40), "5")]
     mistakes, extra = sort_mistakes([Digit(Box(0, 0, 20, 40), "5", 0.9)], truth)
-    assert mistakes == [("bad_box", 1)] and extra == []
+    assert mistakes == [("bad_box", 1, -1)] and extra == []
 
 
 def test_census_counts_add_up_and_match_the_benchmark(tmp_path: Path) -> None:
