@@ -20,6 +20,11 @@ ink), ``classifier`` (its box read "not a digit" by the classifier), ``stage`` (
 context stage only) or ``rules`` (read as a digit, then lost to a cut or the rule for
 letters in words).
 
+A lost page is counted by how many mistakes it has and, when they are all of one kind, under
+that kind (``lost_to_one_kind``): the pages that fixing that kind alone would win back. And the
+readings are held against the app's colours (``shown_unsure``): the share of misread digits
+shown amber or red (confidence under ``SURE_CONFIDENCE``), against the share of right ones.
+
 Deterministic, no timing. Run: ``.venv/bin/python -m benchmarks.census [--model FILE.onnx]
 [--seeds S ...] [--pages N]``; writes benchmarks/results/census.json.
 """
@@ -39,12 +44,20 @@ from digitpad.classifier import Classifier
 from digitpad.recognise_service import PageReader, read_segmented, to_digits
 from digitpad.segment import Segmentation, segment
 from digitpad.synth.pages import generate_pages
-from digitpad.types import MATCH_IOU, NOT_DIGIT_INDEX, Annotation, Digit, SynthPage
+from digitpad.types import (
+    MATCH_IOU,
+    NOT_DIGIT_INDEX,
+    SURE_CONFIDENCE,
+    Annotation,
+    Digit,
+    SynthPage,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "census.json"
 OVERLAP = 0.1  # a found box overlapping a true digit by more than this IoU is a bad box on it
 NO_BOX = 0.05  # no box of the segmenter reaches this IoU with the digit: it has no box
 MISTAKES = ("misread", "bad_box", "missed", "missed_touching", "extra_on_digit", "extra")
+MANY = 3  # lost pages with this many mistakes or more are counted together
 WHY = ("no_box", "broken", "classifier", "stage", "rules")
 
 
@@ -80,6 +93,21 @@ def sort_mistakes(
     return out, extra
 
 
+def shown_unsure(
+    found: Sequence[Digit], truth: Sequence[Annotation], mistakes: list[tuple[str, int, int]]
+) -> tuple[Counter, int]:
+    """How many of a page's misread digits (``mistakes`` from :func:`sort_mistakes`) and of its
+    right ones the app shows unsure (confidence under ``SURE_CONFIDENCE``: amber or red), and
+    how many right ones there are."""
+    misread = [i for k, _, i in mistakes if k == "misread"]
+    right = [i for i, _ in matched_pairs(found, truth)]
+    unsure = Counter(
+        misread=sum(found[i].confidence < SURE_CONFIDENCE for i in misread),
+        right=sum(found[i].confidence < SURE_CONFIDENCE for i in right),
+    )
+    return unsure, len(right)
+
+
 def why_missed(
     digit: Annotation, seg: Segmentation, reader: PageReader, width: int, height: int
 ) -> str:
@@ -105,7 +133,8 @@ def why_missed(
 
 def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
     """One page read as the recogniser reads it: its mistakes, why its lone digits were missed,
-    what its misread digits were read as, and whether it was read exactly."""
+    what its misread digits were read as, whether it was read exactly, and how many of its
+    misread and of its right digits are shown unsure (see ``SURE_CONFIDENCE``)."""
     seg = segment(page.image)
     h, w = page.image.shape[:2]
     reader = PageReader(classifier, seg, record=True)
@@ -114,8 +143,12 @@ def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
     mistakes, extra = sort_mistakes(found, truth)
     misread_as = [f"{truth[j].label}>{found[i].label}" for k, j, i in mistakes if k == "misread"]
     why = [why_missed(truth[j], seg, reader, w, h) for k, j, _ in mistakes if k == "missed"]
+    unsure, right = shown_unsure(found, truth, mistakes)
     return {
         "mistakes": Counter(k for k, *_ in mistakes + extra),
+        "kinds": [k for k, *_ in mistakes + extra],
+        "unsure": unsure,
+        "right": right,
         "why": Counter(why),
         "misread_as": Counter(misread_as),
         "exact": not mistakes and not extra,
@@ -125,8 +158,9 @@ def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
 
 def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]:
     """Mistakes by kind, lone digits missed by cause, every misreading (true>read, most common
-    first), and the share of pages read exactly by ink and ruling, over ``pages`` pages of
-    each seed.
+    first), lost pages by their number of mistakes and by their only kind, the share of misread
+    and of right digits shown unsure, and the share of pages read exactly by ink and ruling,
+    over ``pages`` pages of each seed.
 
     Raises:
         ValueError: no seeds, or ``pages`` under 1.
@@ -134,14 +168,21 @@ def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]
     """
     classifier = load_for_sets(model, seeds, pages)
     mistakes, why, misread_as = Counter(), Counter(), Counter()
+    by_count, one_kind, unsure = Counter(), Counter(), Counter()
     kinds: dict[str, list[int]] = {}
-    n_pages = n_exact = n_digits = 0
+    n_pages = n_exact = n_digits = n_right = 0
     for seed in seeds:
         for page in generate_pages(pages, seed):
             c = page_census(page, classifier)
             mistakes.update(c["mistakes"])
             why.update(c["why"])
             misread_as.update(c["misread_as"])
+            unsure.update(c["unsure"])
+            n_right += c["right"]
+            if c["kinds"]:
+                by_count[min(len(c["kinds"]), MANY)] += 1
+                if len(set(c["kinds"])) == 1:
+                    one_kind[c["kinds"][0]] += 1
             kind = kinds.setdefault(f"{page.meta['ink']} on {page.meta['ruling']}", [0, 0])
             kind[0] += 1
             kind[1] += int(c["exact"])
@@ -157,6 +198,14 @@ def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]
         "mistakes": {k: mistakes[k] for k in MISTAKES},
         "missed_why": {k: why[k] for k in WHY},
         "misread_as": dict(misread_as.most_common()),
+        "lost_by_mistakes": {
+            f"{n}{'+' if n == MANY else ''}": by_count[n] for n in range(1, MANY + 1)
+        },
+        "lost_to_one_kind": {k: one_kind[k] for k in MISTAKES},
+        "shown_unsure": {
+            "misread": round(unsure["misread"] / max(1, mistakes["misread"]), 4),
+            "right": round(unsure["right"] / max(1, n_right), 4),
+        },
         "by_page_kind": {
             k: {"pages": n, "exact": round(ok / n, 4), "lost": n - ok}
             for k, (n, ok) in sorted(kinds.items(), key=lambda kv: kv[1][1] - kv[1][0])

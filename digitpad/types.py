@@ -22,6 +22,9 @@ CROP_SIZE = 28
 CONTEXT_WIDTH = len(CLASSES) + 13
 # a found box reads a true digit when their IoU is at least this (every benchmark's match)
 MATCH_IOU = 0.5
+# a reading at least this confident is shown as sure (green); under it the app shows it amber or
+# red, for review (the colours of digitpad.ui.style; the census counts mistakes against it)
+SURE_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.census import MISTAKES, WHY, main, sort_mistakes
+from benchmarks.census import MISTAKES, WHY, main, shown_unsure, sort_mistakes
 from benchmarks.recognise_bench import synthetic_accuracy
 from digitpad.classifier import Classifier
 from digitpad.home import shipped_model_path
@@ -38,6 +38,10 @@ def test_sort_mistakes_tells_misread_bad_box_missed_and_extra() -> None:
     # the misreading is counted once, on the digit; the foot is a wrong box on a digit
     assert extra == [("extra_on_digit", 2), ("extra", 3)]
     assert sort_mistakes(found[:1], truth[:1]) == ([], [])
+    # the app shows the misread 2 (0.8) unsure, the right 7 (0.99) sure
+    assert shown_unsure(found, truth, mistakes) == ({"misread": 1, "right": 0}, 1)
+    unsure_seven = [Digit(Box(0, 0, 20, 40), "7", 0.89), *found[1:]]
+    assert shown_unsure(unsure_seven, truth, mistakes) == ({"misread": 1, "right": 1}, 1)
 
 
 def test_a_box_matched_to_one_digit_is_no_misreading_of_another() -> None:
@@ -61,6 +65,11 @@ def test_census_counts_add_up_and_match_the_benchmark(tmp_path: Path) -> None:
     assert sum(result["missed_why"].values()) == result["mistakes"]["missed"]
     assert sum(result["misread_as"].values()) == result["mistakes"]["misread"]
     assert all(a != b for a, b in (k.split(">") for k in result["misread_as"]))
+    # a lost page has one mistake or more; one mistake is one kind, many may be
+    assert sum(result["lost_by_mistakes"].values()) == lost
+    assert result["lost_by_mistakes"]["1"] <= sum(result["lost_to_one_kind"].values()) <= lost
+    assert set(result["lost_to_one_kind"]) == set(MISTAKES)
+    assert all(0.0 <= v <= 1.0 for v in result["shown_unsure"].values())
 
 
 def test_census_bad_model_is_one_line(tmp_path: Path, capsys) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from digitpad.types import SURE_CONFIDENCE
 from digitpad.ui.editor import EditBox
 
 GREEN = "#1f9d55"  # confidence >= 0.9
@@ -18,8 +19,8 @@ FONT_BIG = ("DejaVu Sans", 28, "bold")
 
 
 def confidence_colour(confidence: float) -> str:
-    """Green from 0.9, amber from 0.6, red below."""
-    if confidence >= 0.9:
+    """Green from ``SURE_CONFIDENCE`` (0.9), amber from 0.6, red below."""
+    if confidence >= SURE_CONFIDENCE:
         return GREEN
     if confidence >= 0.6:
         return AMBER
