@@ -20,8 +20,10 @@ ink), ``classifier`` (its box read "not a digit" by the classifier), ``stage`` (
 context stage only) or ``rules`` (read as a digit, then lost to a cut or the rule for
 letters in words).
 
-A lost page is counted by how many mistakes it has and, when they are all of one kind, under
-that kind (``lost_to_one_kind``): the pages that fixing that kind alone would win back. And the
+Mistakes are records per true digit and per extra box, so a digit cut in two counts as a bad
+box and two extra boxes on it. A lost page is counted by how many mistakes it has and, when
+they are all of one kind, under that kind (``lost_to_one_kind``): the pages that fixing that
+kind alone would win back. And the
 readings are held against the app's colours (``shown_unsure``): the share of misread digits
 shown amber or red (confidence under ``SURE_CONFIDENCE``), against the share of right ones.
 
@@ -95,7 +97,7 @@ def sort_mistakes(
 
 def shown_unsure(
     found: Sequence[Digit], truth: Sequence[Annotation], mistakes: list[tuple[str, int, int]]
-) -> tuple[Counter, int]:
+) -> tuple[Counter[str], int]:
     """How many of a page's misread digits (``mistakes`` from :func:`sort_mistakes`) and of its
     right ones the app shows unsure (confidence under ``SURE_CONFIDENCE``: amber or red), and
     how many right ones there are."""
@@ -178,7 +180,7 @@ def census(model: Path, seeds: tuple[int, ...], pages: int) -> dict[str, object]
             why.update(c["why"])
             misread_as.update(c["misread_as"])
             unsure.update(c["unsure"])
-            n_right += c["right"]
+            n_right += int(c["right"])
             if c["kinds"]:
                 by_count[min(len(c["kinds"]), MANY)] += 1
                 if len(set(c["kinds"])) == 1:

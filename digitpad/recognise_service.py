@@ -176,23 +176,26 @@ def decide(
     beats it by ``SPLIT_MARGIN``. A whole box
     that the classifier calls "not a digit" still competes: two touching digits are not one.
     A split with a part surely "not a digit" (over ``SPLIT_PART_MAX_NOT_DIGIT``) is no
-    reading of touching digits and never wins, unless that part is a dash drawn on into a digit
-    (see :func:`_dashes_of_digits`): it then scores its "not a digit" probability and is
-    returned as it is, for :func:`to_digits` to drop.
+    reading of touching digits and never wins; a part only doubted (rather "not a digit" than
+    a digit) scores its best digit like any other. Unless every doubted part is a dash drawn on
+    into a digit (see :func:`_dashes_of_digits`): each then scores its "not a digit"
+    probability and is returned as it is, for :func:`to_digits` to drop.
     """
     row = {b: i for i, b in enumerate(boxes)}
     logs = _log_best(probs)
-    unlikely = probs[:, NOT_DIGIT_INDEX] > SPLIT_PART_MAX_NOT_DIGIT
+    doubted = probs[:, NOT_DIGIT_INDEX] > 0.5  # rather no digit than a digit
+    vetoes = probs[:, NOT_DIGIT_INDEX] > SPLIT_PART_MAX_NOT_DIGIT
     # a dash part of a split scores how surely it is no digit; every other part, its best digit
-    part_logs = np.where(unlikely, np.log(np.maximum(probs[:, NOT_DIGIT_INDEX], 1e-6)), logs)
+    dash_logs = np.where(doubted, np.log(np.maximum(probs[:, NOT_DIGIT_INDEX], 1e-6)), logs)
     out: list[tuple[Box, np.ndarray]] = []
     for c in candidates:
         best, best_score = c.readings[0], _score(c.readings[0], row, logs) + SPLIT_MARGIN
         for reading in c.readings[1:]:
-            odd = [b for b in reading if unlikely[row[b]]]
-            if odd and not _dashes_of_digits(reading, odd):
+            odd = [b for b in reading if doubted[row[b]]]
+            dashes = bool(odd) and _dashes_of_digits(reading, odd)
+            if not dashes and any(vetoes[row[b]] for b in odd):
                 continue
-            s = _score(reading, row, part_logs)
+            s = _score(reading, row, dash_logs if dashes else logs)
             if s > best_score:
                 best, best_score = reading, s
         out.extend((b, probs[row[b]]) for b in best)

@@ -128,6 +128,12 @@ def test_a_dash_drawn_into_a_digit_is_cut_off() -> None:
     assert [
         d.label for d in to_digits(decide([cand], [whole, zero, dash], probs), *_flat(40, 22))
     ] == ["0"]
+    # a dash only doubted (0.8 "not a digit", under the veto) is still a dash, cut off: scored
+    # by its best digit (0.02) the split would lose to a whole box read as a 0 at 0.6
+    doubted = probs.copy()
+    doubted[0, 10], doubted[0, 0] = 0.3, 0.6
+    doubted[2, 10], doubted[2, 1] = 0.8, 0.02
+    assert [bx for bx, _ in decide([cand], [whole, zero, dash], doubted)] == [zero, dash]
     # the same mark too high, too tall or too narrow is no dash: the letter rule holds
     for other in (Box(22, 0, 40, 9), Box(22, 4, 40, 18), Box(22, 8, 28, 17)):
         cand = Candidate(whole, ((whole,), (zero, other)))

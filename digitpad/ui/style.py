@@ -5,8 +5,8 @@ from __future__ import annotations
 from digitpad.types import SURE_CONFIDENCE
 from digitpad.ui.editor import EditBox
 
-GREEN = "#1f9d55"  # confidence >= 0.9
-AMBER = "#e5a000"  # 0.6 <= confidence < 0.9
+GREEN = "#1f9d55"  # confidence >= SURE_CONFIDENCE
+AMBER = "#e5a000"  # 0.6 <= confidence < SURE_CONFIDENCE
 RED = "#d93025"  # confidence < 0.6
 PERSON = "#2f6fdf"  # a box the person added or relabelled: no model confidence applies
 SELECTED_WIDTH = 3
