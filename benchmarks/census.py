@@ -43,7 +43,7 @@ import numpy as np
 from benchmarks.page_sets import load_for_sets, page_sets_cli
 from benchmarks.recognise_bench import matched_pairs
 from digitpad.classifier import Classifier
-from digitpad.recognise_service import PageReader, read_segmented, to_digits
+from digitpad.recognise_service import NOT_DIGIT_LEVEL, PageReader, read_segmented, to_digits
 from digitpad.segment import Segmentation, segment
 from digitpad.synth.pages import generate_pages
 from digitpad.types import (
@@ -96,13 +96,17 @@ def sort_mistakes(
 
 
 def shown_unsure(
-    found: Sequence[Digit], truth: Sequence[Annotation], mistakes: list[tuple[str, int, int]]
+    found: Sequence[Digit],
+    mistakes: list[tuple[str, int, int]],
+    extra: list[tuple[str, int]],
 ) -> tuple[Counter[str], int]:
-    """How many of a page's misread digits (``mistakes`` from :func:`sort_mistakes`) and of its
-    right ones the app shows unsure (confidence under ``SURE_CONFIDENCE``: amber or red), and
-    how many right ones there are."""
+    """How many of a page's misread digits and of its right ones the app shows unsure
+    (confidence under ``SURE_CONFIDENCE``: amber or red), and how many right ones there are.
+    ``mistakes`` and ``extra`` are :func:`sort_mistakes`' for ``found``: every found digit is
+    right, the misreading of a true digit, or extra."""
     misread = [i for k, _, i in mistakes if k == "misread"]
-    right = [i for i, _ in matched_pairs(found, truth)]
+    wrong = set(misread) | {i for _, i in extra}
+    right = [i for i in range(len(found)) if i not in wrong]
     unsure = Counter(
         misread=sum(found[i].confidence < SURE_CONFIDENCE for i in misread),
         right=sum(found[i].confidence < SURE_CONFIDENCE for i in right),
@@ -126,9 +130,10 @@ def why_missed(
     k = int(np.argmax(ious))
     if ious[k] < MATCH_IOU:
         return "broken"
-    if rows[k, NOT_DIGIT_INDEX] >= 0.5:  # the row starts with the classifier's probabilities
+    # the row starts with the classifier's probabilities
+    if rows[k, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL:
         return "classifier"
-    if reader.classifier.rerank(rows[k : k + 1])[0, NOT_DIGIT_INDEX] >= 0.5:
+    if reader.classifier.rerank(rows[k : k + 1])[0, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL:
         return "stage"
     return "rules"
 
@@ -145,7 +150,7 @@ def page_census(page: SynthPage, classifier: Classifier) -> dict[str, object]:
     mistakes, extra = sort_mistakes(found, truth)
     misread_as = [f"{truth[j].label}>{found[i].label}" for k, j, i in mistakes if k == "misread"]
     why = [why_missed(truth[j], seg, reader, w, h) for k, j, _ in mistakes if k == "missed"]
-    unsure, right = shown_unsure(found, truth, mistakes)
+    unsure, right = shown_unsure(found, mistakes, extra)
     return {
         "mistakes": Counter(k for k, *_ in mistakes + extra),
         "kinds": [k for k, *_ in mistakes + extra],

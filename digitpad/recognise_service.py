@@ -35,6 +35,9 @@ from digitpad.types import CLASSES, NOT_DIGIT_INDEX, Alternative, Box, Digit, Pa
 # of a page, are read once; the unsure ones of a pass go in one more batched call.
 LOOK_AGAIN_BELOW = 0.95
 LOOK_AGAIN_ZOOMS = (0.9, 1.1)
+# A part is read as "not a digit" when that class has at least this probability: to_digits
+# drops it, the word and number rules count it as a letter, a cut counts it as doubted.
+NOT_DIGIT_LEVEL = 0.5
 # A reading that splits a box must beat keeping it whole by this much (mean log-probability):
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
@@ -176,14 +179,14 @@ def decide(
     beats it by ``SPLIT_MARGIN``. A whole box
     that the classifier calls "not a digit" still competes: two touching digits are not one.
     A split with a part surely "not a digit" (over ``SPLIT_PART_MAX_NOT_DIGIT``) is no
-    reading of touching digits and never wins; a part only doubted (rather "not a digit" than
-    a digit) scores its best digit like any other. Unless every doubted part is a dash drawn on
-    into a digit (see :func:`_dashes_of_digits`): each then scores its "not a digit"
-    probability and is returned as it is, for :func:`to_digits` to drop.
+    reading of touching digits and never wins; a part only doubted (read "not a digit" at
+    ``NOT_DIGIT_LEVEL``) scores its best digit like any other. Unless every doubted part is a
+    dash drawn on into a digit (see :func:`_dashes_of_digits`): each then scores its "not a
+    digit" probability and is returned as it is, for :func:`to_digits` to drop.
     """
     row = {b: i for i, b in enumerate(boxes)}
     logs = _log_best(probs)
-    doubted = probs[:, NOT_DIGIT_INDEX] > 0.5  # rather no digit than a digit
+    doubted = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
     vetoes = probs[:, NOT_DIGIT_INDEX] > SPLIT_PART_MAX_NOT_DIGIT
     # a dash part of a split scores how surely it is no digit; every other part, its best digit
     dash_logs = np.where(doubted, np.log(np.maximum(probs[:, NOT_DIGIT_INDEX], 1e-6)), logs)
@@ -248,7 +251,7 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     if not parts:
         return parts
     probs = np.stack([p for _, p in parts])
-    is_letter = probs[:, NOT_DIGIT_INDEX] >= 0.5
+    is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
     unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
     if not is_letter.any() or not unsure.any():
         return parts
@@ -273,7 +276,7 @@ def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Bo
     if not parts:
         return parts
     probs = np.stack([p for _, p in parts])
-    is_letter = probs[:, NOT_DIGIT_INDEX] >= 0.5
+    is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
     best_digit = probs[:, :NOT_DIGIT_INDEX].max(axis=1)
     maybe = is_letter & (best_digit >= NUMBER_KEEP_DIGIT)
     if not maybe.any():
@@ -345,12 +348,12 @@ def to_digits(
 ) -> list[Digit]:
     """Digits for the chosen parts: boxes in page pixels, top-3 alternatives, filtered.
 
-    A part is dropped when "not a digit" has probability 0.5 or more, or its best digit's
-    probability is below ``min_confidence``.
+    A part is dropped when "not a digit" has probability ``NOT_DIGIT_LEVEL`` (0.5) or more, or
+    its best digit's probability is below ``min_confidence``.
     """
     digits = []
     for b, p in parts:
-        if p[NOT_DIGIT_INDEX] >= 0.5:
+        if p[NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL:
             continue
         order = np.argsort(-p[:NOT_DIGIT_INDEX], kind="stable")
         conf = float(p[order[0]])

@@ -39,9 +39,9 @@ def test_sort_mistakes_tells_misread_bad_box_missed_and_extra() -> None:
     assert extra == [("extra_on_digit", 2), ("extra", 3)]
     assert sort_mistakes(found[:1], truth[:1]) == ([], [])
     # the app shows the misread 2 (0.8) unsure, the right 7 (0.99) sure
-    assert shown_unsure(found, truth, mistakes) == ({"misread": 1, "right": 0}, 1)
+    assert shown_unsure(found, mistakes, extra) == ({"misread": 1, "right": 0}, 1)
     unsure_seven = [Digit(Box(0, 0, 20, 40), "7", 0.89), *found[1:]]
-    assert shown_unsure(unsure_seven, truth, mistakes) == ({"misread": 1, "right": 1}, 1)
+    assert shown_unsure(unsure_seven, mistakes, extra) == ({"misread": 1, "right": 1}, 1)
 
 
 def test_a_box_matched_to_one_digit_is_no_misreading_of_another() -> None:
