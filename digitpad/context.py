@@ -13,7 +13,6 @@ same :func:`context_input`, so both see the same numbers. Pure numpy and OpenCV.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import cv2
@@ -53,12 +52,18 @@ def _masked_median(
     values: np.ndarray, mask: np.ndarray, fallback: np.ndarray | float
 ) -> np.ndarray:
     """Per row of ``mask`` (N, M): the median of ``values`` (M,) where it is true, else
-    ``fallback``."""
-    v = np.where(mask, values[None, :], np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the fallback
-        m = np.nanmedian(v, axis=1) if v.shape[1] else np.full(len(v), np.nan)
-    return np.where(np.isnan(m), fallback, m)
+    ``fallback``. The same numbers as ``np.nanmedian`` over the masked values, whose small-array
+    path (masked arrays) took a sixth of the time of reading a row of ten digits."""
+    n, m = mask.shape
+    count = mask.sum(axis=1)
+    if m == 0:
+        return np.where(count > 0, np.full(n, np.nan), fallback)
+    # masked-out values sort last; the middle one or two of each row's count are its median
+    v = np.sort(np.where(mask, values[None, :], np.inf), axis=1)
+    rows = np.arange(n)
+    lo, hi = np.maximum((count - 1) // 2, 0), np.minimum(count // 2, m - 1)
+    med = (v[rows, lo] + v[rows, hi]) / 2
+    return np.where(count > 0, med, fallback)
 
 
 def ink_integrals(ink_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
