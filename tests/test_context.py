@@ -257,3 +257,23 @@ def test_features_reuse_given_integrals_and_a_blend_keeps_the_stage(tmp_path) ->
     tuned = train(X, np.arange(8), TrainConfig(epochs=1, batch_size=8), init=before)
     export_onnx(blend_weights(before, tuned, 0.5), tmp_path / "v2.onnx", version="v2", metadata={})
     assert Classifier.load(tmp_path / "v2.onnx").has_context
+
+
+def test_masked_median_matches_nanmedian() -> None:
+    import warnings
+
+    from digitpad.context import _masked_median
+
+    rng = np.random.default_rng(5)
+    for t in range(300):
+        n, m = int(rng.integers(0, 6)), int(rng.integers(0, 12))
+        values = rng.integers(0, 200, m).astype(np.float32)
+        mask = rng.random((n, m)) < 0.5
+        fallback = rng.integers(1, 50, n).astype(np.float32) if t % 2 else 7.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            v = np.where(mask, values[None, :], np.nan)
+            ref = np.nanmedian(v, axis=1) if m else np.full(n, np.nan)
+        want = np.where(np.isnan(ref), fallback, ref)
+        got = _masked_median(values, mask, fallback)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
