@@ -21,12 +21,21 @@ import numpy as np
 from digitpad.classifier import Classifier
 from digitpad.context import box_features, context_input, ink_integrals
 from digitpad.errors import ModelError
+from digitpad.fragments import fragment_unions, sure_unions
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
 from digitpad.preprocess import preprocess_boxes, zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.segment import DASH_MAX_HEIGHT, Segmentation, segment, split_candidates
-from digitpad.types import CLASSES, NOT_DIGIT_INDEX, Alternative, Box, Digit, PageResult
+from digitpad.types import (
+    CLASSES,
+    NOT_DIGIT_INDEX,
+    NOT_DIGIT_LEVEL,
+    Alternative,
+    Box,
+    Digit,
+    PageResult,
+)
 
 # A crop that no class reaches LOOK_AGAIN_BELOW for is read again drawn at LOOK_AGAIN_ZOOMS of
 # its size, and its readings are averaged, "not a digit" included: one view of a fragment, a
@@ -35,9 +44,6 @@ from digitpad.types import CLASSES, NOT_DIGIT_INDEX, Alternative, Box, Digit, Pa
 # of a page, are read once; the unsure ones of a pass go in one more batched call.
 LOOK_AGAIN_BELOW = 0.95
 LOOK_AGAIN_ZOOMS = (0.9, 1.1)
-# A part is read as "not a digit" when that class has at least this probability: to_digits
-# drops it, the word and number rules count it as a letter, a cut counts it as doubted.
-NOT_DIGIT_LEVEL = 0.5
 # A reading that splits a box must beat keeping it whole by this much (mean log-probability):
 # one confident digit is the simpler explanation.
 SPLIT_MARGIN = 0.05
@@ -135,13 +141,16 @@ class PageReader:
         return clf.rerank(rows)
 
 
-def plan_candidates(seg: Segmentation, settled: frozenset[Box] = frozenset()) -> list[Candidate]:
-    """Every box of ``seg`` with its whole reading plus any touching-digit splits.
+def plan_candidates(
+    seg: Segmentation, settled: frozenset[Box] = frozenset(), boxes: list[Box] | None = None
+) -> list[Candidate]:
+    """Every box of ``boxes`` (default: ``seg.ink_boxes``) with its whole reading plus any
+    touching-digit splits.
 
     Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`).
     """
     out = []
-    for b in seg.ink_boxes:
+    for b in seg.ink_boxes if boxes is None else boxes:
         splits = () if b in settled else split_candidates(seg.ink_u8, b)
         out.append(Candidate(b, ((b,), *splits)))
     return out
@@ -366,7 +375,7 @@ def to_digits(
 
 
 def read_segmented(
-    seg: Segmentation, read: Callable[[list[Box]], np.ndarray]
+    seg: Segmentation, read: Callable[[list[Box]], np.ndarray], *, unions: bool = True
 ) -> list[tuple[Box, np.ndarray]]:
     """The chosen parts of a segmented page (boxes in ink-map pixels, like ``seg.ink_boxes``),
     each with its class probabilities.
@@ -378,7 +387,9 @@ def read_segmented(
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)
-    candidates = plan_candidates(seg, settled_boxes(whole, probs))
+    if unions:
+        whole, probs = join_fragments(whole, probs, read)
+    candidates = plan_candidates(seg, settled_boxes(whole, probs), whole)
     known = set(whole)
     extra = list(
         dict.fromkeys(b for c in candidates for r in c.readings[1:] for b in r if b not in known)
@@ -386,6 +397,26 @@ def read_segmented(
     if extra:
         probs = np.concatenate([probs, read(extra)])
     return keep_digits_in_numbers(drop_letters_in_words(decide(candidates, whole + extra, probs)))
+
+
+def join_fragments(
+    boxes: list[Box], probs: np.ndarray, read: Callable[[list[Box]], np.ndarray]
+) -> tuple[list[Box], np.ndarray]:
+    """``boxes`` and their ``probs`` with the fragments of broken faint digits replaced by
+    their union where ``read`` reads the union surely as one digit (see
+    :mod:`digitpad.fragments`); unchanged, and ``read`` not called, when there is no union to
+    try."""
+    unions = fragment_unions(boxes, probs)
+    if not unions:
+        return boxes, probs
+    union_probs = read([u for u, _ in unions])
+    sure = sure_unions(unions, union_probs)
+    if not sure:
+        return boxes, probs
+    gone = {i for k in sure for i in unions[k][1]}
+    keep = [i for i in range(len(boxes)) if i not in gone]
+    out = [boxes[i] for i in keep] + [unions[k][0] for k in sure]
+    return out, np.concatenate([probs[keep], union_probs[sure]])
 
 
 def in_reading_order(digits: list[Digit]) -> list[Digit]:

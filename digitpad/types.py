@@ -14,6 +14,10 @@ NOT_DIGIT = "not_digit"
 # Class index i of every classifier is CLASSES[i]; index 10 is "not a digit".
 CLASSES: tuple[str, ...] = (*DIGITS, NOT_DIGIT)
 NOT_DIGIT_INDEX = CLASSES.index(NOT_DIGIT)
+# A box is read as "not a digit" when that class has at least this probability: the recogniser
+# drops it, its word and number rules count it as a letter, a cut counts it as doubted, and
+# two or more such neighbours may be the fragments of one faint digit (digitpad.fragments).
+NOT_DIGIT_LEVEL = 0.5
 # Every classifier reads (N, 1, CROP_SIZE, CROP_SIZE) crops. Here, not in preprocess, so that
 # loading a model (the classifier module) does not import OpenCV.
 CROP_SIZE = 28

@@ -78,7 +78,7 @@ def collect(
     for k, page in enumerate(pages, start=1):
         seg = segment(page.image)
         reader = PageReader(classifier, seg, record=True)
-        read_segmented(seg, reader)
+        read_segmented(seg, reader, unions=False)
         h, w = page.image.shape[:2]
         for boxes, r in reader.rows:
             truth, _ = truth_reading([seg.to_page(b, w, h) for b in boxes], page.annotations)
