@@ -14,7 +14,8 @@ Variants, per seeded page set:
 - ``truth``: every box replaced: the ceiling that the segmenter and the recogniser's rules set
   for a perfect classifier;
 - ``<stage>:<kind>``: only that kind of box replaced, where stage is ``whole`` (the segmenter's
-  boxes) or ``part`` (parts of cuts) and kind is ``digit`` (one true digit), ``two`` (most of
+  boxes) or ``part`` (any other box: the parts of cuts, and the unions of a faint digit's
+  fragments) and kind is ``digit`` (one true digit), ``two`` (most of
   two digits: touching digits kept whole) or ``other`` (letters, marks, fragments, wrong cuts).
 
 Deterministic, no timing. Run: ``.venv/bin/python -m benchmarks.ceiling [--model FILE.onnx]
@@ -73,7 +74,7 @@ def mixed_reader(
     """A ``read`` for :func:`read_segmented` on ``seg``, the segmentation of ``page``: the
     classifier's probabilities for ink-map ``boxes``, with the truth's for the boxes whose
     (stage, kind) is in ``swap``. A box of the segmenter is stage "whole", any other box (a part
-    of a cut) "part".
+    of a cut, a union of fragments) "part".
 
     The model reads as the recogniser does (:class:`~digitpad.recognise_service.PageReader`,
     context stage included). ``cache`` (one per page, shared by the variants; see

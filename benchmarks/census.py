@@ -43,12 +43,13 @@ import numpy as np
 from benchmarks.page_sets import load_for_sets, page_sets_cli
 from benchmarks.recognise_bench import matched_pairs
 from digitpad.classifier import Classifier
-from digitpad.recognise_service import NOT_DIGIT_LEVEL, PageReader, read_segmented, to_digits
+from digitpad.recognise_service import PageReader, read_segmented, to_digits
 from digitpad.segment import Segmentation, segment
 from digitpad.synth.pages import generate_pages
 from digitpad.types import (
     MATCH_IOU,
     NOT_DIGIT_INDEX,
+    NOT_DIGIT_LEVEL,
     SURE_CONFIDENCE,
     Annotation,
     Digit,

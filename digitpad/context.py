@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from digitpad.preprocess import U8_INK_MIN
-from digitpad.types import CLASSES, CONTEXT_WIDTH, NOT_DIGIT_INDEX, Box
+from digitpad.types import CLASSES, CONTEXT_WIDTH, NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
 
 # a whole box whose best digit reaches SURE (and that is more digit than not) sets the scale
 # of its page and row: letters, marks and fragments must not
@@ -57,6 +57,7 @@ def _masked_median(
     n, m = mask.shape
     count = mask.sum(axis=1)
     if m == 0:
+        # no column: every row falls back, in the float64 np.nanmedian's NaNs would give
         return np.where(count > 0, np.full(n, np.nan), fallback)
     # masked-out values sort last; the middle one or two of each row's count are its median
     v = np.sort(np.where(mask, values[None, :], np.inf), axis=1)
@@ -96,7 +97,9 @@ def box_features(
     wd = np.maximum(b[:, 2] - b[:, 0], 1.0)
     wh = np.maximum(w[:, 3] - w[:, 1], 1.0)
     probs = np.asarray(whole_probs, np.float32).reshape(len(w), len(CLASSES))
-    sure = (probs[:, :NOT_DIGIT_INDEX].max(axis=1) >= SURE) & (probs[:, NOT_DIGIT_INDEX] < 0.5)
+    sure = (probs[:, :NOT_DIGIT_INDEX].max(axis=1) >= SURE) & (
+        probs[:, NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL
+    )
     ref = float(np.median(wh[sure] if sure.any() else wh)) if len(wh) else float(np.median(h))
     # the sure digits sharing each box's line set its row's height and band
     overlap = np.minimum(b[:, None, 3], w[None, :, 3]) - np.maximum(b[:, None, 1], w[None, :, 1])

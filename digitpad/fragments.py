@@ -5,17 +5,21 @@ Faint pencil fades along a stroke: the segmenter's mask keeps the darker stretch
 digit" and is dropped, and the digit is lost. Grouping them in the segmenter would need a
 reach that also joins the digits of a row; here the classifier judges instead: neighbouring
 fragments whose union is the size of the page's digits are read together once, and the union
-replaces them only when it reads as one digit more than as anything else. Pure functions.
+replaces them when it reads as one digit at least ``UNION_SURE``. The size of a digit comes
+from the boxes of the page read as digits, so a page whose only ink is one broken digit gets no
+union. Pure functions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from digitpad.groups import connected_groups
 from digitpad.types import NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
 
 # A fragment: a box read "not a digit" (NOT_DIGIT_LEVEL) and shorter than this share of the
-# page's typical digit (a whole letter is not one).
+# page's typical digit. Lowercase letters are fragments too: a word's letters chain into a
+# union wider than a digit, and one a union would wrongly join is still read by the classifier.
 FRAGMENT_MAX_HEIGHT = 0.9
 # Fragments within this share of the typical digit height of each other are neighbours.
 FRAGMENT_REACH = 0.3
@@ -29,11 +33,17 @@ UNION_MAX_WIDTH = 1.0
 # took 2 unions, 0.6 two more, read 0.71 and 0.76 as their true digits; on 800 pages 0.6 took
 # 6, each on a true digit with its label).
 UNION_SURE = 0.6
+# A union holding half or more of another box (a digit between two marks) is no digit's.
+UNION_OVER_OTHER = 0.5
 
 
 def typical_digit_height(boxes: list[Box], probs: np.ndarray) -> float | None:
     """The median height of the boxes read as a digit (``probs`` (N, 11) rows of ``boxes``),
-    or None when none is."""
+    or None when none is.
+
+    Raises:
+        ValueError: ``boxes`` and ``probs`` differ in length.
+    """
     digit = probs[:, NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL
     heights = [b.height for b, d in zip(boxes, digit, strict=True) if d]
     return float(np.median(heights)) if heights else None
@@ -41,29 +51,32 @@ def typical_digit_height(boxes: list[Box], probs: np.ndarray) -> float | None:
 
 def fragment_unions(boxes: list[Box], probs: np.ndarray) -> list[tuple[Box, tuple[int, ...]]]:
     """Digit-sized unions of neighbouring fragments, each with the indices of its fragments
-    into ``boxes`` (see the module's constants); no box is in two unions."""
+    into ``boxes`` (see the module's constants). No box is in two unions, and no union holds
+    half of a box that is not one of its fragments, or equals one.
+
+    Raises:
+        ValueError: ``boxes`` and ``probs`` differ in length.
+    """
     typical = typical_digit_height(boxes, probs)
     if typical is None:
         return []
-    frag = [
-        i
-        for i, (b, p) in enumerate(zip(boxes, probs, strict=True))
-        if p[NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL and b.height < FRAGMENT_MAX_HEIGHT * typical
-    ]
-    reach = FRAGMENT_REACH * typical
+    xy = np.array([b.as_tuple() for b in boxes], np.float32).reshape(-1, 4)
+    frag = np.flatnonzero(
+        (probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL)
+        & (xy[:, 3] - xy[:, 1] < FRAGMENT_MAX_HEIGHT * typical)
+    )
     out = []
-    for group in _neighbour_groups([boxes[i] for i in frag], reach):
-        if len(group) < 2:
-            continue
-        members = tuple(frag[k] for k in group)
-        union = boxes[members[0]]
-        for i in members[1:]:
-            union = union.union(boxes[i])
+    for group in _neighbour_groups(xy[frag], FRAGMENT_REACH * typical):
+        members = frag[group]
+        x0, y0 = xy[members, :2].min(axis=0)
+        x1, y1 = xy[members, 2:].max(axis=0)
+        union = Box(int(x0), int(y0), int(x1), int(y1))
         if (
             UNION_MIN_HEIGHT * typical <= union.height <= UNION_MAX_HEIGHT * typical
             and union.width <= UNION_MAX_WIDTH * typical
+            and not _holds_another(xy, union, members)
         ):
-            out.append((union, members))
+            out.append((union, tuple(int(i) for i in members)))
     return out
 
 
@@ -73,25 +86,26 @@ def sure_unions(unions: list[tuple[Box, tuple[int, ...]]], probs: np.ndarray) ->
     return [k for k in range(len(unions)) if probs[k, :NOT_DIGIT_INDEX].max() >= UNION_SURE]
 
 
-def _neighbour_groups(boxes: list[Box], reach: float) -> list[list[int]]:
-    """Indices of ``boxes`` grouped by chains of neighbours: boxes whose gap, across and down,
-    is at most ``reach``."""
-    parent = list(range(len(boxes)))
+def _holds_another(xy: np.ndarray, union: Box, members: np.ndarray) -> bool:
+    """Whether ``union`` holds ``UNION_OVER_OTHER`` or more of a box of ``xy`` (N, 4) that is
+    not one of ``members``: read as one digit, it would report that box's ink twice."""
+    others = np.ones(len(xy), bool)
+    others[members] = False
+    o = xy[others]
+    ix = np.minimum(o[:, 2], union.x1) - np.maximum(o[:, 0], union.x0)
+    iy = np.minimum(o[:, 3], union.y1) - np.maximum(o[:, 1], union.y0)
+    inside = np.maximum(ix, 0) * np.maximum(iy, 0)
+    area = np.maximum((o[:, 2] - o[:, 0]) * (o[:, 3] - o[:, 1]), 1)
+    return bool((inside >= UNION_OVER_OTHER * area).any())
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    for i, a in enumerate(boxes):
-        for j in range(i + 1, len(boxes)):
-            b = boxes[j]
-            gap_x = max(a.x0 - b.x1, b.x0 - a.x1)
-            gap_y = max(a.y0 - b.y1, b.y0 - a.y1)
-            if gap_x <= reach and gap_y <= reach:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
+def _neighbour_groups(xy: np.ndarray, reach: float) -> list[np.ndarray]:
+    """Indices (ascending) of the boxes ``xy`` (N, 4) chained by neighbours, two or more to a
+    group: boxes whose gap, across and down, is at most ``reach``. Every pair is compared at
+    once: a page of text has hundreds of fragments."""
+    gap_x = np.maximum(xy[None, :, 0] - xy[:, None, 2], xy[:, None, 0] - xy[None, :, 2])
+    gap_y = np.maximum(xy[None, :, 1] - xy[:, None, 3], xy[:, None, 1] - xy[None, :, 3])
+    near = (gap_x <= reach) & (gap_y <= reach)  # a box is its own neighbour (negative gaps)
+    linked = np.flatnonzero(near.sum(axis=1) > 1)
+    groups = connected_groups(near[np.ix_(linked, linked)])
+    return [np.sort(linked[g]) for g in groups]

@@ -22,6 +22,7 @@ from digitpad.classifier import Classifier
 from digitpad.context import box_features, context_input, ink_integrals
 from digitpad.errors import ModelError
 from digitpad.fragments import fragment_unions, sure_unions
+from digitpad.groups import connected_groups
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
 from digitpad.preprocess import preprocess_boxes, zoomed
@@ -104,8 +105,11 @@ class PageReader:
     Boxes are cut out, read by the classifier (:func:`read_crops`) and, when the model has a
     context stage, read again beside their :func:`~digitpad.context.box_features`. The first
     call must be the page's own boxes (``read_segmented`` makes it so): their readings set the
-    scale of the page for every later call. With ``record``, every call's context rows and
-    boxes are kept in ``rows`` (training collects them; see ``digitpad.training.context``).
+    scale of the page for every later call. Any later box is read as a part of a cut
+    (``is_part``): the parts of cuts, and the unions of fragments, which the stage never met in
+    training and reads as boxes the segmenter did not propose (the level a union must reach was
+    chosen reading them so). With ``record``, every call's context rows and boxes are kept in
+    ``rows`` (training collects them; see ``digitpad.training.context``).
 
     Raises:
         ValueError: the first call is not the page's own boxes (``seg.ink_boxes``, once each).
@@ -309,25 +313,7 @@ def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
     xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
     close = _close_on_line(xy[:, None], xy[None, :])  # every pair at once: (N, N)
     np.fill_diagonal(close, False)
-    return _chains(close & close.T)
-
-
-def _chains(adjacent: np.ndarray) -> list[np.ndarray]:
-    """The connected groups (index arrays) of a symmetric boolean adjacency matrix."""
-    seen = np.zeros(len(adjacent), bool)
-    groups = []
-    for start in range(len(adjacent)):
-        if seen[start]:
-            continue
-        members, frontier = [start], [start]
-        seen[start] = True
-        while frontier:
-            nxt = np.flatnonzero(adjacent[frontier].any(axis=0) & ~seen)
-            seen[nxt] = True
-            members.extend(nxt.tolist())
-            frontier = nxt.tolist()
-        groups.append(np.array(members))
-    return groups
+    return connected_groups(close & close.T)
 
 
 def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -381,15 +367,19 @@ def read_segmented(
     each with its class probabilities.
 
     ``read(boxes)`` gives the (N, 11) probabilities of ink-map boxes; it is called once for
-    the whole boxes, then at most once more for the parts of the splits that could still win
-    (a box read surely whole needs none). The recogniser reads through its classifier; the
-    ceiling benchmark reads some boxes from the ground truth instead.
+    the whole boxes, with ``unions`` once more for the unions of fragments when there are any
+    (see :func:`join_fragments`), then at most once more for the parts of the splits that
+    could still win (a box read surely whole needs none). Without ``unions`` the page is read
+    as the shipped context stage's training rows were collected. The recogniser reads through
+    its classifier; the ceiling benchmark reads some boxes from the ground truth instead.
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)
+    joined: frozenset[Box] = frozenset()
     if unions:
-        whole, probs = join_fragments(whole, probs, read)
-    candidates = plan_candidates(seg, settled_boxes(whole, probs), whole)
+        whole, probs, joined = join_fragments(whole, probs, read)
+    # a union was taken as one digit: cutting it again would undo that
+    candidates = plan_candidates(seg, settled_boxes(whole, probs) | joined, whole)
     known = set(whole)
     extra = list(
         dict.fromkeys(b for c in candidates for r in c.readings[1:] for b in r if b not in known)
@@ -401,22 +391,23 @@ def read_segmented(
 
 def join_fragments(
     boxes: list[Box], probs: np.ndarray, read: Callable[[list[Box]], np.ndarray]
-) -> tuple[list[Box], np.ndarray]:
+) -> tuple[list[Box], np.ndarray, frozenset[Box]]:
     """``boxes`` and their ``probs`` with the fragments of broken faint digits replaced by
-    their union where ``read`` reads the union surely as one digit (see
-    :mod:`digitpad.fragments`); unchanged, and ``read`` not called, when there is no union to
-    try."""
+    their union where ``read`` reads the union as one digit (see :mod:`digitpad.fragments`),
+    and the unions taken. The kept boxes stay in their order, the unions follow. Unchanged, and
+    ``read`` not called, when there is no union to try."""
     unions = fragment_unions(boxes, probs)
     if not unions:
-        return boxes, probs
+        return boxes, probs, frozenset()
     union_probs = read([u for u, _ in unions])
     sure = sure_unions(unions, union_probs)
     if not sure:
-        return boxes, probs
+        return boxes, probs, frozenset()
     gone = {i for k in sure for i in unions[k][1]}
     keep = [i for i in range(len(boxes)) if i not in gone]
-    out = [boxes[i] for i in keep] + [unions[k][0] for k in sure]
-    return out, np.concatenate([probs[keep], union_probs[sure]])
+    taken = [unions[k][0] for k in sure]
+    out = [boxes[i] for i in keep] + taken
+    return out, np.concatenate([probs[keep], union_probs[sure]]), frozenset(taken)
 
 
 def in_reading_order(digits: list[Digit]) -> list[Digit]:

@@ -178,7 +178,7 @@ def test_the_reader_reads_whole_boxes_first_and_records_its_rows(page, tmp_path)
     first_boxes, first_rows = reader.rows[0]
     assert first_boxes == list(dict.fromkeys(seg.ink_boxes))
     assert not first_rows[:, len(CLASSES) + F["is_part"]].any()
-    for boxes, rows in reader.rows[1:]:  # parts of cuts, flagged as such
+    for boxes, rows in reader.rows[1:]:  # parts of cuts (and unions of fragments): flagged
         assert rows[:, len(CLASSES) + F["is_part"]].all() and len(rows) == len(boxes)
     # a stage that changes nothing reads the page as the classifier alone does
     bare = Classifier.load(_export_bare(ckpt, tmp_path))
@@ -266,8 +266,11 @@ def test_masked_median_matches_nanmedian() -> None:
 
     rng = np.random.default_rng(5)
     for t in range(300):
-        n, m = int(rng.integers(0, 6)), int(rng.integers(0, 12))
+        # numpy's nanmedian takes another path from 600 columns on; fractions lock the rounding
+        n, m = int(rng.integers(0, 6)), int(rng.integers(0, 12) if t % 10 else 700)
         values = rng.integers(0, 200, m).astype(np.float32)
+        if t % 3 == 0:
+            values = (rng.random(m) * 150).astype(np.float32)
         mask = rng.random((n, m)) < 0.5
         fallback = rng.integers(1, 50, n).astype(np.float32) if t % 2 else 7.0
         with warnings.catch_warnings():

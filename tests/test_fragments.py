@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from digitpad.fragments import UNION_SURE, fragment_unions, sure_unions
-from digitpad.recognise_service import join_fragments
+from digitpad.recognise_service import join_fragments, read_segmented
+from digitpad.segment import Segmentation
 from digitpad.types import NOT_DIGIT_INDEX, Box
 
 
@@ -41,26 +42,72 @@ def test_digits_far_fragments_and_oversized_unions_are_left_alone() -> None:
     assert fragment_unions([ARC, FOOT], _rows(10, 10)) == []
 
 
+def test_too_short_or_too_tall_parts_make_no_union() -> None:
+    # two slivers a fifth of a digit high: their union is too short for a digit
+    low = [Box(100, 0, 120, 8), Box(100, 10, 120, 18)]
+    assert fragment_unions([*DIGITS, *low], _rows(1, 4, 7, 10, 10)) == []
+    # a part as tall as a digit is no fragment, though read "not a digit" (a whole letter)
+    tall = [Box(100, 0, 124, 38), Box(126, 20, 130, 30)]
+    assert fragment_unions([*DIGITS, *tall], _rows(1, 4, 7, 10, 10)) == []
+
+
+def test_a_chain_of_three_fragments_is_one_union() -> None:
+    tip = Box(126, 10, 130, 20)  # the right end of the arc, broken off too
+    unions = fragment_unions([*DIGITS, ARC, tip, FOOT], _rows(1, 4, 7, 10, 10, 10))
+    assert unions == [(Box(98, 0, 130, 40), (3, 4, 5))]
+
+
+def test_a_union_holding_another_box_is_not_offered() -> None:
+    # two marks above and below a digit read as such: their union would report it twice
+    marks = [Box(30, -8, 55, -2), Box(30, 42, 55, 48)]
+    assert fragment_unions([*DIGITS, *marks], _rows(1, 4, 7, 10, 10)) == []
+
+
 def test_only_unions_read_surely_as_a_digit_replace_their_fragments() -> None:
-    boxes = [*DIGITS, ARC, FOOT]
-    probs = _rows(1, 4, 7, NOT_DIGIT_INDEX, NOT_DIGIT_INDEX)
+    # fragments between digits, two groups: a faint 2 and a faint 5
+    arc5, foot5 = Box(200, 0, 224, 14), Box(198, 24, 226, 40)
+    boxes = [DIGITS[0], ARC, DIGITS[1], FOOT, arc5, DIGITS[2], foot5]
+    probs = _rows(1, 10, 4, 10, 10, 7, 10)
     calls: list[list[Box]] = []
 
-    def read_as(level: float):
-        def read(batch: list[Box]) -> np.ndarray:
-            calls.append(batch)
-            return _rows(2, level=level)
+    def read(batch: list[Box]) -> np.ndarray:
+        calls.append(batch)
+        return np.vstack([_rows(2, level=0.95), _rows(5, level=UNION_SURE - 0.1)])
 
-        return read
-
-    out, out_probs = join_fragments(boxes, probs, read_as(0.95))
-    assert out == [*DIGITS, Box(98, 0, 126, 40)]
-    assert out_probs.shape == (4, 11) and out_probs[3, 2] == np.float32(0.95)
-    assert np.array_equal(out_probs[:3], probs[:3])
-    unsure = UNION_SURE - 0.1
-    assert join_fragments(boxes, probs, read_as(unsure)) == (boxes, probs)
-    assert sure_unions([(ARC, (0,))], _rows(2, level=unsure)) == []
+    out, out_probs, taken = join_fragments(boxes, probs, read)
+    two = Box(98, 0, 126, 40)
+    assert calls == [[two, Box(198, 0, 226, 40)]]
+    assert out == [DIGITS[0], DIGITS[1], arc5, DIGITS[2], foot5, two] and taken == {two}
+    assert np.array_equal(out_probs[:5], probs[[0, 2, 4, 5, 6]])
+    assert out_probs[5, 2] == np.float32(0.95)
+    assert sure_unions([(ARC, (0,))], _rows(2, level=UNION_SURE - 0.1)) == []
     calls.clear()
     plain = _rows(1, 4, 7)
-    assert join_fragments(DIGITS, plain, read_as(0.95)) == (DIGITS, plain)
+    assert join_fragments(DIGITS, plain, read) == (DIGITS, plain, frozenset())
     assert calls == []  # no fragments: no extra read
+
+
+def test_read_segmented_reads_page_then_unions_and_keeps_the_union_whole() -> None:
+    ink = np.zeros((60, 160), np.uint8)
+    ink[0:40, 100:104] = ink[0:40, 120:124] = 255  # two strokes: the union has a cut to try
+    seg = Segmentation(ink_u8=ink, scale=1.0, boxes=[], ink_boxes=[*DIGITS, ARC, FOOT])
+    two = Box(98, 0, 126, 40)
+    truth = {DIGITS[0]: 1, DIGITS[1]: 4, DIGITS[2]: 7, ARC: 10, FOOT: 10, two: 2}
+    calls: list[list[Box]] = []
+
+    def read(batch: list[Box]) -> np.ndarray:
+        calls.append(batch)
+        # the union at 0.8: unsure enough that cuts would be tried if it were not settled
+        return np.vstack([_rows(truth.get(b, 10), level=0.8 if b == two else 0.97) for b in batch])
+
+    parts = read_segmented(seg, read)
+    assert calls == [[*DIGITS, ARC, FOOT], [two]]  # the union is never cut again
+    assert [(b, int(np.argmax(p))) for b, p in parts] == [
+        (DIGITS[0], 1),
+        (DIGITS[1], 4),
+        (DIGITS[2], 7),
+        (two, 2),
+    ]
+    calls.clear()
+    bare = read_segmented(seg, read, unions=False)
+    assert [two] not in calls and [b for b, _ in bare] == [*DIGITS, ARC, FOOT]
