@@ -12,6 +12,8 @@ union. Pure functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from digitpad.groups import connected_groups
@@ -37,18 +39,6 @@ UNION_SURE = 0.6
 UNION_OVER_OTHER = 0.5
 
 
-def typical_digit_height(boxes: list[Box], probs: np.ndarray) -> float | None:
-    """The median height of the boxes read as a digit (``probs`` (N, 11) rows of ``boxes``),
-    or None when none is.
-
-    Raises:
-        ValueError: ``boxes`` and ``probs`` differ in length.
-    """
-    digit = probs[:, NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL
-    heights = [b.height for b, d in zip(boxes, digit, strict=True) if d]
-    return float(np.median(heights)) if heights else None
-
-
 def fragment_unions(boxes: list[Box], probs: np.ndarray) -> list[tuple[Box, tuple[int, ...]]]:
     """Digit-sized unions of neighbouring fragments, each with the indices of its fragments
     into ``boxes`` (see the module's constants). No box is in two unions, and no union holds
@@ -57,14 +47,17 @@ def fragment_unions(boxes: list[Box], probs: np.ndarray) -> list[tuple[Box, tupl
     Raises:
         ValueError: ``boxes`` and ``probs`` differ in length.
     """
-    typical = typical_digit_height(boxes, probs)
-    if typical is None:
+    if len(boxes) != len(probs):
+        raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
+    not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
+    # most pages have at most one box read "not a digit": nothing to join, nothing to build
+    if np.count_nonzero(not_digit) < 2 or not_digit.all():
         return []
-    xy = np.array([b.as_tuple() for b in boxes], np.float32).reshape(-1, 4)
-    frag = np.flatnonzero(
-        (probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL)
-        & (xy[:, 3] - xy[:, 1] < FRAGMENT_MAX_HEIGHT * typical)
-    )
+    xy = np.array([b.as_tuple() for b in boxes], np.float32)
+    heights = xy[:, 3] - xy[:, 1]
+    # the page's digit height: the median of the boxes read as digits
+    typical = float(np.median(heights[~not_digit]))
+    frag = np.flatnonzero(not_digit & (heights < FRAGMENT_MAX_HEIGHT * typical))
     out = []
     for group in _neighbour_groups(xy[frag], FRAGMENT_REACH * typical):
         members = frag[group]
@@ -84,6 +77,27 @@ def sure_unions(unions: list[tuple[Box, tuple[int, ...]]], probs: np.ndarray) ->
     """Indices of the ``unions`` whose reading (``probs`` (N, 11), one row each) is one digit
     at least ``UNION_SURE``."""
     return [k for k in range(len(unions)) if probs[k, :NOT_DIGIT_INDEX].max() >= UNION_SURE]
+
+
+def join_fragments(
+    boxes: list[Box], probs: np.ndarray, read: Callable[[list[Box]], np.ndarray]
+) -> tuple[list[Box], np.ndarray, frozenset[Box]]:
+    """``boxes`` and their ``probs`` with the fragments of broken faint digits replaced by
+    their union where ``read`` reads the union as one digit (see :func:`fragment_unions` and
+    :func:`sure_unions`), and the unions taken. The kept boxes stay in their order, the unions
+    follow. Unchanged, and ``read`` not called, when there is no union to try."""
+    unions = fragment_unions(boxes, probs)
+    if not unions:
+        return boxes, probs, frozenset()
+    union_probs = read([u for u, _ in unions])
+    sure = sure_unions(unions, union_probs)
+    if not sure:
+        return boxes, probs, frozenset()
+    gone = {i for k in sure for i in unions[k][1]}
+    keep = [i for i in range(len(boxes)) if i not in gone]
+    taken = [unions[k][0] for k in sure]
+    out = [boxes[i] for i in keep] + taken
+    return out, np.concatenate([probs[keep], union_probs[sure]]), frozenset(taken)
 
 
 def _holds_another(xy: np.ndarray, union: Box, members: np.ndarray) -> bool:

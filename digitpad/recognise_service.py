@@ -1,10 +1,12 @@
 """The recognition pipeline: page image -> segmentation -> crops -> batched inference ->
 labelled boxes and reading text.
 
-Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``)
-or reads crops through the classifier it is given (``read_crops``, then the model's context
-stage: :class:`PageReader`); :class:`Recogniser` strings them together around a
-:class:`~digitpad.classifier.Classifier`. Never imports torch.
+Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``;
+the unions of a faint digit's fragments in :mod:`digitpad.fragments`, the rules for words and
+numbers on a line in :mod:`digitpad.line_rules`) or reads crops through the classifier it is
+given (``read_crops``, then the model's context stage: :class:`PageReader`);
+:class:`Recogniser` strings them together around a :class:`~digitpad.classifier.Classifier`.
+Never imports torch.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import numpy as np
 from digitpad.classifier import Classifier
 from digitpad.context import box_features, context_input, ink_integrals
 from digitpad.errors import ModelError
-from digitpad.fragments import fragment_unions, sure_unions
-from digitpad.groups import connected_groups
+from digitpad.fragments import join_fragments
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
+from digitpad.line_rules import drop_letters_in_words, keep_digits_in_numbers
 from digitpad.preprocess import preprocess_boxes, zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.segment import DASH_MAX_HEIGHT, Segmentation, segment, split_candidates
@@ -59,15 +61,6 @@ SPLIT_PART_MAX_NOT_DIGIT = 0.9
 # ...unless that part is a dash touching the digit ("0-8" drawn in one go): flat, at most
 # DASH_MAX_HEIGHT of the digit's height (the segmenter's own limit for a dash), and in its
 # middle band. A letter cut apart leaves no such part.
-# A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
-# close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
-# digit-like parts are dropped unless the classifier is at least this sure (see
-# drop_letters_in_words): numbers stand apart from words, letters of a word do not.
-WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
-WORD_KEEP_CONFIDENCE = 0.9
-# ...and inside a number, a part called "not a digit" whose best digit has at least this is kept
-# as that digit (see keep_digits_in_numbers): the digits around it vouch for it.
-NUMBER_KEEP_DIGIT = 0.15
 
 
 @dataclass(frozen=True)
@@ -248,91 +241,6 @@ def _score(reading: tuple[Box, ...], row: dict[Box, int], logs: np.ndarray) -> f
     return float(np.mean(logs[[row[b] for b in reading]]))
 
 
-def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
-    """``parts`` without the digit-like ones that sit inside a word (see ``WORD_GAP``).
-
-    Parts are chained into groups by closeness: on the same line (vertical overlap of half the
-    shorter height), no further apart than ``WORD_GAP`` heights, and letter-sized next to each
-    other (0.6 to 2.5 times the height: a comma, a dot or a dash is punctuation of a number, a
-    long rule or a page border is no letter). A group holding more "not a digit" parts than
-    sure digits (at least ``WORD_KEEP_CONFIDENCE``) is a word: its unsure digit-like parts go.
-    A sure digit keeps its number whole when another digit is misread as "not a digit"; a
-    number of nothing but unsure digits beside a letter-like part is taken for a word, the
-    price of dropping letters that lean on each other ("cm": a "c" read as 0, the first stroke
-    of the "m" as 1). Pure; keeps the order of ``parts``.
-    """
-    if not parts:
-        return parts
-    probs = np.stack([p for _, p in parts])
-    is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
-    unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
-    if not is_letter.any() or not unsure.any():
-        return parts
-    sure = ~is_letter & ~unsure
-    drop: set[int] = set()
-    for group in _line_chains(parts):
-        if np.count_nonzero(is_letter[group]) > np.count_nonzero(sure[group]):
-            drop.update(int(i) for i in group[unsure[group]])
-    return [part for k, part in enumerate(parts) if k not in drop]
-
-
-def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
-    """``parts`` with the "not a digit" parts inside a number turned back into digits.
-
-    The mirror of :func:`drop_letters_in_words`, on the same chains: in a chain holding more
-    sure digits than "not a digit" parts (a number), a "not a digit" part whose best digit has
-    at least ``NUMBER_KEEP_DIGIT`` is that digit, misread (a plain stick of a 1 looks like a
-    fragment when cut out alone). Its probabilities are kept except "not a digit", which is
-    zeroed, so its confidence stays as low as the classifier said and the app shows it for
-    review. Pure; keeps the order of ``parts``.
-    """
-    if not parts:
-        return parts
-    probs = np.stack([p for _, p in parts])
-    is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
-    best_digit = probs[:, :NOT_DIGIT_INDEX].max(axis=1)
-    maybe = is_letter & (best_digit >= NUMBER_KEEP_DIGIT)
-    if not maybe.any():
-        return parts
-    sure = ~is_letter & (best_digit >= WORD_KEEP_CONFIDENCE)
-    out = list(parts)
-    for group in _line_chains(parts):
-        if np.count_nonzero(sure[group]) > np.count_nonzero(is_letter[group]):
-            for i in group[maybe[group]]:
-                p = probs[i].copy()
-                p[NOT_DIGIT_INDEX] = 0.0
-                out[i] = (parts[i][0], p)
-    return out
-
-
-def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
-    """The parts chained by closeness on their line (see :func:`_close_on_line`), as index
-    arrays: a chain is a word or a number, or a lone part. Two parts chain only when each is a
-    letter-sized neighbour of the other: a digit is letter-sized for the dot of "7.43" beside
-    it, but the dot is no letter of its number."""
-    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
-    close = _close_on_line(xy[:, None], xy[None, :])  # every pair at once: (N, N)
-    np.fill_diagonal(close, False)
-    return connected_groups(close & close.T)
-
-
-def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Which ``others`` are letter-sized neighbours of ``b`` on its line, close enough to share
-    a word with it. Both are arrays of boxes (x0, y0, x1, y1 on the last axis) that broadcast
-    against each other: one box against a list, or every box against every other."""
-    bh = b[..., 3] - b[..., 1]
-    oh = others[..., 3] - others[..., 1]
-    overlap = np.minimum(b[..., 3], others[..., 3]) - np.maximum(b[..., 1], others[..., 1])
-    gap = np.maximum(others[..., 0] - b[..., 2], b[..., 0] - others[..., 2])
-    # letter-sized: no smaller than punctuation, no taller than an ascender next to an "a"
-    return (
-        (oh >= 0.6 * bh)
-        & (oh <= 2.5 * bh)
-        & (overlap >= 0.5 * np.minimum(bh, oh))
-        & (gap <= WORD_GAP * np.maximum(bh, oh))
-    )
-
-
 def to_digits(
     parts: list[tuple[Box, np.ndarray]],
     seg: Segmentation,
@@ -368,10 +276,11 @@ def read_segmented(
 
     ``read(boxes)`` gives the (N, 11) probabilities of ink-map boxes; it is called once for
     the whole boxes, with ``unions`` once more for the unions of fragments when there are any
-    (see :func:`join_fragments`), then at most once more for the parts of the splits that
-    could still win (a box read surely whole needs none). Without ``unions`` the page is read
-    as the shipped context stage's training rows were collected. The recogniser reads through
-    its classifier; the ceiling benchmark reads some boxes from the ground truth instead.
+    (see :func:`~digitpad.fragments.join_fragments`), then at most once more for the parts of
+    the splits that could still win (a box read surely whole needs none). Without ``unions``
+    the page is read as the shipped context stage's training rows were collected. The
+    recogniser reads through its classifier; the ceiling benchmark reads some boxes from the
+    ground truth instead.
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)
@@ -387,27 +296,6 @@ def read_segmented(
     if extra:
         probs = np.concatenate([probs, read(extra)])
     return keep_digits_in_numbers(drop_letters_in_words(decide(candidates, whole + extra, probs)))
-
-
-def join_fragments(
-    boxes: list[Box], probs: np.ndarray, read: Callable[[list[Box]], np.ndarray]
-) -> tuple[list[Box], np.ndarray, frozenset[Box]]:
-    """``boxes`` and their ``probs`` with the fragments of broken faint digits replaced by
-    their union where ``read`` reads the union as one digit (see :mod:`digitpad.fragments`),
-    and the unions taken. The kept boxes stay in their order, the unions follow. Unchanged, and
-    ``read`` not called, when there is no union to try."""
-    unions = fragment_unions(boxes, probs)
-    if not unions:
-        return boxes, probs, frozenset()
-    union_probs = read([u for u, _ in unions])
-    sure = sure_unions(unions, union_probs)
-    if not sure:
-        return boxes, probs, frozenset()
-    gone = {i for k in sure for i in unions[k][1]}
-    keep = [i for i in range(len(boxes)) if i not in gone]
-    taken = [unions[k][0] for k in sure]
-    out = [boxes[i] for i in keep] + taken
-    return out, np.concatenate([probs[keep], union_probs[sure]]), frozenset(taken)
 
 
 def in_reading_order(digits: list[Digit]) -> list[Digit]:

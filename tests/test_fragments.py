@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from digitpad.fragments import UNION_SURE, fragment_unions, sure_unions
-from digitpad.recognise_service import join_fragments, read_segmented
+from digitpad.fragments import UNION_SURE, fragment_unions, join_fragments, sure_unions
+from digitpad.recognise_service import read_segmented
 from digitpad.segment import Segmentation
 from digitpad.types import NOT_DIGIT_INDEX, Box
 
@@ -111,3 +112,8 @@ def test_read_segmented_reads_page_then_unions_and_keeps_the_union_whole() -> No
     calls.clear()
     bare = read_segmented(seg, read, unions=False)
     assert [two] not in calls and [b for b, _ in bare] == [*DIGITS, ARC, FOOT]
+
+
+def test_boxes_and_rows_must_match() -> None:
+    with pytest.raises(ValueError, match="3 boxes but 2 rows"):
+        fragment_unions(DIGITS, _rows(1, 4))

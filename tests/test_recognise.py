@@ -13,6 +13,7 @@ from digitpad.classifier import Classifier
 from digitpad.cli import main
 from digitpad.errors import ImageError
 from digitpad.home import shipped_model_path
+from digitpad.line_rules import drop_letters_in_words, keep_digits_in_numbers
 from digitpad.preprocess import zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.recognise_service import (
@@ -20,8 +21,6 @@ from digitpad.recognise_service import (
     Candidate,
     Recogniser,
     decide,
-    drop_letters_in_words,
-    keep_digits_in_numbers,
     plan_candidates,
     read_crops,
     recognise,

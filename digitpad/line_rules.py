@@ -1,0 +1,110 @@
+"""Words and numbers on a line: the letters of a word dropped, the misread digits of a number
+kept.
+
+A part of the page is read alone, so a letter inside a word reads as a digit and a plain digit
+inside a number may read as "not a digit". Parts close together on a line are chained; what
+the rest of its chain is decides. Pure functions over the recogniser's chosen parts (boxes with
+their class probabilities).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitpad.groups import connected_groups
+from digitpad.types import NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
+
+# A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
+# close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
+# digit-like parts are dropped unless the classifier is at least this sure (see
+# drop_letters_in_words): numbers stand apart from words, letters of a word do not.
+WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
+WORD_KEEP_CONFIDENCE = 0.9
+# ...and inside a number, a part called "not a digit" whose best digit has at least this is kept
+# as that digit (see keep_digits_in_numbers): the digits around it vouch for it.
+NUMBER_KEEP_DIGIT = 0.15
+
+
+def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
+    """``parts`` without the digit-like ones that sit inside a word (see ``WORD_GAP``).
+
+    Parts are chained into groups by closeness: on the same line (vertical overlap of half the
+    shorter height), no further apart than ``WORD_GAP`` heights, and letter-sized next to each
+    other (0.6 to 2.5 times the height: a comma, a dot or a dash is punctuation of a number, a
+    long rule or a page border is no letter). A group holding more "not a digit" parts than
+    sure digits (at least ``WORD_KEEP_CONFIDENCE``) is a word: its unsure digit-like parts go.
+    A sure digit keeps its number whole when another digit is misread as "not a digit"; a
+    number of nothing but unsure digits beside a letter-like part is taken for a word, the
+    price of dropping letters that lean on each other ("cm": a "c" read as 0, the first stroke
+    of the "m" as 1). Pure; keeps the order of ``parts``.
+    """
+    if not parts:
+        return parts
+    probs = np.stack([p for _, p in parts])
+    is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
+    unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
+    if not is_letter.any() or not unsure.any():
+        return parts
+    sure = ~is_letter & ~unsure
+    drop: set[int] = set()
+    for group in _line_chains(parts):
+        if np.count_nonzero(is_letter[group]) > np.count_nonzero(sure[group]):
+            drop.update(int(i) for i in group[unsure[group]])
+    return [part for k, part in enumerate(parts) if k not in drop]
+
+
+def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
+    """``parts`` with the "not a digit" parts inside a number turned back into digits.
+
+    The mirror of :func:`drop_letters_in_words`, on the same chains: in a chain holding more
+    sure digits than "not a digit" parts (a number), a "not a digit" part whose best digit has
+    at least ``NUMBER_KEEP_DIGIT`` is that digit, misread (a plain stick of a 1 looks like a
+    fragment when cut out alone). Its probabilities are kept except "not a digit", which is
+    zeroed, so its confidence stays as low as the classifier said and the app shows it for
+    review. Pure; keeps the order of ``parts``.
+    """
+    if not parts:
+        return parts
+    probs = np.stack([p for _, p in parts])
+    is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
+    best_digit = probs[:, :NOT_DIGIT_INDEX].max(axis=1)
+    maybe = is_letter & (best_digit >= NUMBER_KEEP_DIGIT)
+    if not maybe.any():
+        return parts
+    sure = ~is_letter & (best_digit >= WORD_KEEP_CONFIDENCE)
+    out = list(parts)
+    for group in _line_chains(parts):
+        if np.count_nonzero(sure[group]) > np.count_nonzero(is_letter[group]):
+            for i in group[maybe[group]]:
+                p = probs[i].copy()
+                p[NOT_DIGIT_INDEX] = 0.0
+                out[i] = (parts[i][0], p)
+    return out
+
+
+def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
+    """The parts chained by closeness on their line (see :func:`_close_on_line`), as index
+    arrays: a chain is a word or a number, or a lone part. Two parts chain only when each is a
+    letter-sized neighbour of the other: a digit is letter-sized for the dot of "7.43" beside
+    it, but the dot is no letter of its number."""
+    xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
+    close = _close_on_line(xy[:, None], xy[None, :])  # every pair at once: (N, N)
+    np.fill_diagonal(close, False)
+    return connected_groups(close & close.T)
+
+
+def _close_on_line(b: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Which ``others`` are letter-sized neighbours of ``b`` on its line, close enough to share
+    a word with it. Both are arrays of boxes (x0, y0, x1, y1 on the last axis) that broadcast
+    against each other: one box against a list, or every box against every other."""
+    bh = b[..., 3] - b[..., 1]
+    oh = others[..., 3] - others[..., 1]
+    overlap = np.minimum(b[..., 3], others[..., 3]) - np.maximum(b[..., 1], others[..., 1])
+    gap = np.maximum(others[..., 0] - b[..., 2], b[..., 0] - others[..., 2])
+    # letter-sized: no smaller than punctuation, no taller than an ascender next to an "a"
+    return (
+        (oh >= 0.6 * bh)
+        & (oh <= 2.5 * bh)
+        & (overlap >= 0.5 * np.minimum(bh, oh))
+        & (gap <= WORD_GAP * np.maximum(bh, oh))
+    )
