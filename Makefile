@@ -32,8 +32,10 @@ format: setup
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
 
+# rebuild the shipped model from scratch into build/model/ and check it, weight for weight,
+# against models/ (which it leaves as it is: on another CPU the same recipe rounds otherwise)
 model: setup
-	$(BIN)/python -m digitpad.training.build_shipped
+	$(BIN)/python -m digitpad.training.build_shipped --out build/model --compare models/digitpad-v1.pt
 
 clean-venv:
 	rm -rf $(VENV)

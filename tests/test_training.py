@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import onnx
@@ -186,6 +188,10 @@ def test_build_takes_the_network_shape(tmp_path) -> None:
     )
     ckpt = load_checkpoint(tmp_path / "digitpad-v1.pt")
     assert tuple(ckpt["model_config"]["convs"]) == (1, 2, 2)
+    # what the weights' rounding depends on travels with them, in the checkpoint and the file
+    env = ckpt["built_with"]
+    assert env["torch_cpu_capability"] and env["torch"] and env["cpu"]
+    assert json.loads(Classifier.load(summary["onnx"]).metadata["built_with"]) == env
     probs = Classifier.load(summary["onnx"]).predict(np.zeros((2, 1, 28, 28), np.float32))
     assert probs.shape == (2, 11)
     assert not Classifier.load(summary["onnx"]).has_context  # context_pages=0: none
@@ -202,23 +208,30 @@ def test_build_refuses_a_bad_network_shape(bad: str, capsys) -> None:
     assert "--convs" in last and bad in last
 
 
-def test_build_is_deterministic(tmp_path) -> None:
+def test_build_refuses_to_compare_with_the_checkpoint_it_writes(tmp_path, capsys) -> None:
+    from digitpad.training.build_shipped import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path), "--compare", str(tmp_path / "digitpad-v1.pt")])
+    assert stop.value.code == 2
+    assert "--compare" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not any(tmp_path.iterdir())  # refused before building anything
+
+
+def test_build_is_deterministic(tmp_path, capsys) -> None:
     """The same code and seed give the same weights, context stage included: what lets `make
-    model` reproduce the shipped model (a full build is the same call with more pages)."""
+    model` reproduce the shipped model (a full build is the same call with more pages), and
+    what its check against the shipped checkpoint reports."""
     import torch
 
     from digitpad.progress import null_sink
-    from digitpad.training.build_shipped import build
+    from digitpad.training.build_shipped import build, main
 
-    for name in ("a", "b"):
-        build(
-            tmp_path / name,
-            pages=2,
-            epochs=1,
-            digit_variants=1,
-            context_pages=3,
-            progress=null_sink,
-        )
+    build(tmp_path / "a", pages=2, epochs=1, digit_variants=1, context_pages=3, progress=null_sink)
+    tiny = ["--pages", "2", "--epochs", "1", "--digit-variants", "1", "--context-pages", "3"]
+    shipped = str(tmp_path / "a" / "digitpad-v1.pt")
+    assert main([*tiny, "--out", str(tmp_path / "b"), "--compare", shipped]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("reproduced:")
     a = load_checkpoint(tmp_path / "a" / "digitpad-v1.pt")
     b = load_checkpoint(tmp_path / "b" / "digitpad-v1.pt")
     for sa, sb in (

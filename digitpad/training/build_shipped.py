@@ -1,12 +1,16 @@
 """`make model`: rebuild the shipped model (models/digitpad-v1.onnx and .pt) from scratch.
 
-Everything is seeded, so the same code gives the same training data and the same weights (up to
-floating-point nondeterminism of threaded CPU kernels). The data is synthetic: crops that the
-segmenter cuts from generated pages (see :func:`build_data`), plus the 8x8 digits bundled with
-scikit-learn; then the context stage learns from pages the classifier never saw, read through
-it (:mod:`digitpad.training.context`). ``../shared/data`` is never read here.
+Everything is seeded, so the same code gives the same training data and, on one machine, the
+same weights (threaded CPU kernels would add nondeterminism; another CPU rounds otherwise, so
+every build records what it ran on, see :mod:`digitpad.training.provenance`). The data is
+synthetic: crops that the segmenter cuts from generated pages (see :func:`build_data`), plus
+the 8x8 digits bundled with scikit-learn; then the context stage learns from pages the
+classifier never saw, read through it (:mod:`digitpad.training.context`). ``../shared/data``
+is never read here.
 
-Run: ``make model`` or ``nice -n 5 .venv/bin/python -m digitpad.training.build_shipped``.
+Run: ``make model`` (``--out build/model --compare models/digitpad-v1.pt``: build beside the
+shipped model, then say whether it is the same, weight for weight) or ``nice -n 5
+.venv/bin/python -m digitpad.training.build_shipped`` (writes over models/).
 Measured with the default single training thread on 2026-12-05: 30.6 minutes wall (18.0 min
 for the classifier, 12.6 min for the context stage read from 18,000 pages) on the 2-core
 machine, shared most of the time with benchmarks; 50 minutes for the classifier alone on a slow
@@ -29,11 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.errors import ModelError
 from digitpad.home import shipped_model_path
 from digitpad.progress import BarSink, ProgressEvent, ProgressSink
 
 SEED = 20261121
 VERSION = "v1"
+_CHECKPOINT = f"digitpad-{VERSION}.pt"
 # generated pages read to train the context stage (benchmarks/HISTORY.md: 9,000 and 36,000
 # read fewer fresh pages exactly)
 CONTEXT_PAGES = 18000
@@ -125,6 +131,7 @@ def build(
     """
     from digitpad.training.context import ContextTrainConfig, context_stage
     from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
+    from digitpad.training.provenance import build_environment
 
     progress = progress or BarSink()
     t0 = time.monotonic()
@@ -139,6 +146,8 @@ def build(
     if context_pages:
         stage_config = ContextTrainConfig(pages=context_pages, seed=seed)
         ckpt["context"] = context_stage(ckpt, stage_config, seed=seed, progress=progress)
+    # what this build's rounding depends on: another CPU builds other weights from the same data
+    ckpt["built_with"] = build_environment()
     m = ckpt["metrics"]
     metadata = {
         "data": (
@@ -153,13 +162,14 @@ def build(
         ),
         "per_class": json.dumps({k: round(v, 4) for k, v in m.get("val_per_class", {}).items()}),
         "trained_on": f"{n_train} crops, {epochs} epochs" if n_train else str(classifier),
+        "built_with": json.dumps(ckpt["built_with"]),
     }
     if "context" in ckpt:
         metadata["context_stage"] = json.dumps(ckpt["context"]["metrics"])
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"digitpad-{VERSION}.onnx"
     export_onnx(ckpt, onnx_path, version=VERSION, metadata=metadata)
-    save_checkpoint(ckpt, out_dir / f"digitpad-{VERSION}.pt")
+    save_checkpoint(ckpt, out_dir / _CHECKPOINT)
     return {
         "onnx": str(onnx_path),
         "bytes": onnx_path.stat().st_size,
@@ -195,6 +205,40 @@ def _train_classifier(
     ckpt = train(X, y, config, X_val=X_val, y_val=y_val, progress=progress)
     ckpt["metrics"]["n_val"] = len(y_val)
     return ckpt, counts, len(y)
+
+
+def compare_with(built: Path, shipped: Path) -> tuple[bool, str]:
+    """Whether the checkpoint ``built`` holds the same weights as ``shipped``, bit for bit,
+    and a few lines saying so: on a difference, how many tensors differ and what each build
+    ran on (see :mod:`digitpad.training.provenance`).
+
+    Raises:
+        ModelError: either file is not a readable checkpoint.
+    """
+    from digitpad.training.export import load_checkpoint
+    from digitpad.training.provenance import (
+        describe_environment,
+        recipe_differences,
+        weight_differences,
+    )
+
+    new, old = load_checkpoint(built), load_checkpoint(shipped)
+    differ = weight_differences(new, old)
+    if not differ:
+        return True, f"reproduced: {built} holds the same weights as {shipped}, bit for bit"
+    return False, "\n".join(
+        [
+            f"not reproduced: {built} differs from {shipped} in {len(differ)} weight "
+            f"tensor{'s' if len(differ) > 1 else ''} (first: {differ[0]})",
+            f"  this build ran on: {describe_environment(new.get('built_with'))}",
+            f"  {shipped.name} ran on: {describe_environment(old.get('built_with'))}",
+            "  recipe: "
+            + ("; ".join(recipe_differences(new, old)) or "the same settings and training crops"),
+            "  the same recipe gives other weights on another CPU (README, 'make model')",
+            f"  {shipped} is unchanged; to measure the new model, pass benchmarks "
+            f"--model {built.with_suffix('.onnx')}",
+        ]
+    )
 
 
 def _convs(text: str) -> tuple[int, int, int]:
@@ -237,7 +281,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="a checkpoint (.pt) whose classifier to use instead of training one",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="a checkpoint (.pt) to check the new one against, weight for weight (make model: "
+        "the shipped one)",
+    )
     args = parser.parse_args(argv)
+    if args.compare is not None and args.compare.resolve() == (args.out / _CHECKPOINT).resolve():
+        parser.error("--compare names the checkpoint this build writes: it would be overwritten")
     summary = build(
         args.out,
         pages=args.pages,
@@ -251,6 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))
+    if args.compare is not None:
+        try:
+            _, report = compare_with(args.out / _CHECKPOINT, args.compare)
+        except ModelError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(report)
     return 0
 
 
