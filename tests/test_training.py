@@ -218,6 +218,24 @@ def test_build_refuses_to_compare_with_the_checkpoint_it_writes(tmp_path, capsys
     assert not any(tmp_path.iterdir())  # refused before building anything
 
 
+@pytest.mark.parametrize("content", [None, b"junk"])
+def test_build_refuses_a_missing_or_damaged_compare_before_building(
+    tmp_path, capsys, content: bytes | None
+) -> None:
+    from digitpad.training.build_shipped import main
+
+    target = tmp_path / "shipped.pt"
+    if content is not None:
+        target.write_bytes(content)
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "out"), "--compare", str(target)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith("not found: " + str(target)) or "not a readable checkpoint" in err[-1]
+    assert "Traceback" not in "\n".join(err)
+    assert not (tmp_path / "out").exists()  # refused before building anything
+
+
 def test_build_is_deterministic(tmp_path, capsys) -> None:
     """The same code and seed give the same weights, context stage included: what lets `make
     model` reproduce the shipped model (a full build is the same call with more pages), and
@@ -225,13 +243,25 @@ def test_build_is_deterministic(tmp_path, capsys) -> None:
     import torch
 
     from digitpad.progress import null_sink
-    from digitpad.training.build_shipped import build, main
+    from digitpad.training.build_shipped import build, compare_with, main
 
     build(tmp_path / "a", pages=2, epochs=1, digit_variants=1, context_pages=3, progress=null_sink)
+    # b is checked against a copy of a with one weight nudged by a rounding step
+    shipped = load_checkpoint(tmp_path / "a" / "digitpad-v1.pt")
+    name, first = next(iter(shipped["state_dict"].items()))
+    nudged = first.clone().reshape(-1)
+    nudged[0] = torch.nextafter(nudged[0], torch.tensor(9.0))
+    shipped["state_dict"][name] = nudged.reshape(first.shape)
+    save_checkpoint(shipped, tmp_path / "nudged.pt")
     tiny = ["--pages", "2", "--epochs", "1", "--digit-variants", "1", "--context-pages", "3"]
-    shipped = str(tmp_path / "a" / "digitpad-v1.pt")
-    assert main([*tiny, "--out", str(tmp_path / "b"), "--compare", shipped]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("reproduced:")
+    assert (
+        main([*tiny, "--out", str(tmp_path / "b"), "--compare", str(tmp_path / "nudged.pt")]) == 0
+    )
+    report = capsys.readouterr().out.strip().splitlines()[-6:]
+    assert report[0].endswith(f"in 1 of its weights (classifier: {name})")
+    assert report[0].startswith("not reproduced:") and "recipe: the same" in report[3]
+    same, text = compare_with(tmp_path / "b" / "digitpad-v1.pt", tmp_path / "a" / "digitpad-v1.pt")
+    assert same and text.startswith("reproduced:")
     a = load_checkpoint(tmp_path / "a" / "digitpad-v1.pt")
     b = load_checkpoint(tmp_path / "b" / "digitpad-v1.pt")
     for sa, sb in (

@@ -40,6 +40,7 @@ from digitpad.progress import BarSink, ProgressEvent, ProgressSink
 SEED = 20261121
 VERSION = "v1"
 _CHECKPOINT = f"digitpad-{VERSION}.pt"
+SHOW_TENSORS = 4  # a report names this many of the differing weights, then counts the rest
 # generated pages read to train the context stage (benchmarks/HISTORY.md: 9,000 and 36,000
 # read fewer fresh pages exactly)
 CONTEXT_PAGES = 18000
@@ -226,19 +227,23 @@ def compare_with(built: Path, shipped: Path) -> tuple[bool, str]:
     differ = weight_differences(new, old)
     if not differ:
         return True, f"reproduced: {built} holds the same weights as {shipped}, bit for bit"
-    return False, "\n".join(
-        [
-            f"not reproduced: {built} differs from {shipped} in {len(differ)} weight "
-            f"tensor{'s' if len(differ) > 1 else ''} (first: {differ[0]})",
-            f"  this build ran on: {describe_environment(new.get('built_with'))}",
-            f"  {shipped.name} ran on: {describe_environment(old.get('built_with'))}",
-            "  recipe: "
-            + ("; ".join(recipe_differences(new, old)) or "the same settings and training crops"),
-            "  the same recipe gives other weights on another CPU (README, 'make model')",
-            f"  {shipped} is unchanged; to measure the new model, pass benchmarks "
-            f"--model {built.with_suffix('.onnx')}",
-        ]
+    recipe = recipe_differences(new, old)
+    named = ", ".join(differ[:SHOW_TENSORS]) + (
+        f" and {len(differ) - SHOW_TENSORS} more" if len(differ) > SHOW_TENSORS else ""
     )
+    lines = [
+        f"not reproduced: {built} differs from {shipped} in {len(differ)} of its weights ({named})",
+        f"  this build ran on: {describe_environment(new.get('built_with'))}",
+        f"  {shipped.name} ran on: {describe_environment(old.get('built_with'))}",
+        "  recipe: " + ("; ".join(recipe) or "the same settings and training crops"),
+    ]
+    if not recipe:
+        lines.append("  the same recipe rounds otherwise on another CPU (README, 'make model')")
+    lines.append(
+        f"  {shipped} is unchanged; to measure the new model, pass benchmarks "
+        f"--model {built.with_suffix('.onnx')}"
+    )
+    return False, "\n".join(lines)
 
 
 def _convs(text: str) -> tuple[int, int, int]:
@@ -289,8 +294,17 @@ def main(argv: list[str] | None = None) -> int:
         "the shipped one)",
     )
     args = parser.parse_args(argv)
-    if args.compare is not None and args.compare.resolve() == (args.out / _CHECKPOINT).resolve():
-        parser.error("--compare names the checkpoint this build writes: it would be overwritten")
+    if args.compare is not None:
+        if args.compare.resolve() == (args.out / _CHECKPOINT).resolve():
+            parser.error(
+                "--compare names the checkpoint this build writes: it would be overwritten"
+            )
+        from digitpad.training.export import load_checkpoint
+
+        try:  # a wrong path must not wait for the end of a half-hour build
+            load_checkpoint(args.compare)
+        except ModelError as exc:
+            parser.error(f"--compare: {exc}")
     summary = build(
         args.out,
         pages=args.pages,

@@ -56,11 +56,24 @@ def weight_differences(a: dict, b: dict) -> list[str]:
         if sa is None or sb is None:
             out.append(part)
             continue
-        for name in sorted(sa.keys() | sb.keys()):
-            ta, tb = sa.get(name), sb.get(name)
-            if ta is None or tb is None or ta.shape != tb.shape or not torch.equal(ta, tb):
-                out.append(f"{part}: {name}")
+        out.extend(
+            f"{part}: {name}"
+            for name in sorted(sa.keys() | sb.keys())
+            if not _same_bits(sa.get(name), sb.get(name))
+        )
     return out
+
+
+def _same_bits(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
+    """The same dtype, shape and bytes (``torch.equal`` alone calls 0.0 and -0.0, or float32
+    and float64 zeros, equal)."""
+    if a is None or b is None or a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return torch.equal(_bytes(a), _bytes(b))
+
+
+def _bytes(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().reshape(-1).contiguous().view(torch.uint8)
 
 
 def _state(ckpt: dict, keys: tuple[str, ...]) -> dict | None:
@@ -72,8 +85,9 @@ def _state(ckpt: dict, keys: tuple[str, ...]) -> dict | None:
 
 
 def recipe_differences(a: dict, b: dict) -> list[str]:
-    """How the recipes of checkpoints ``a`` and ``b`` differ: their training settings, network
-    shape and number of training crops, as ``"name: value_a != value_b"`` (empty: the same)."""
+    """How the recipes of checkpoints ``a`` and ``b`` differ: the classifier's training settings,
+    network shape and number of training crops, and the context stage's pages, settings and
+    shape, as ``"name: value_a != value_b"`` (empty: the same)."""
 
     def settings(c: dict) -> dict:
         return {
@@ -81,6 +95,12 @@ def recipe_differences(a: dict, b: dict) -> list[str]:
             **{f"model.{k}": v for k, v in c.get("model_config", {}).items()},
             "crops": c.get("metrics", {}).get("n_train"),
             "context.pages": c.get("context", {}).get("metrics", {}).get("pages"),
+            **{
+                f"context.{k}": v
+                for k, v in c.get("context", {}).get("train_config", {}).items()
+                if k not in ("model", "pages")
+            },
+            **{f"context.model.{k}": v for k, v in c.get("context", {}).get("config", {}).items()},
         }
 
     sa, sb = settings(a), settings(b)
