@@ -141,8 +141,10 @@ def test_fallback_reaches_shipped_and_then_gives_a_clear_error(home, shipped):
     with pytest.warns(ModelFallbackWarning):
         assert r.active().version == 1
     shipped.unlink()
-    with pytest.raises(ModelError, match="no usable model"):
+    with pytest.raises(ModelError, match="no usable model") as err:
         r.active()
+    # the remedy offered must be one that restores the shipped model (make model builds beside it)
+    assert "git checkout models/" in str(err.value) and "make model" not in str(err.value)
 
 
 def test_unreadable_registry_file_is_rebuilt_from_model_files(home, shipped):

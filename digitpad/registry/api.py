@@ -152,7 +152,9 @@ class ModelRegistry:
         raise ModelError(
             "no usable model: "
             + "; ".join(problems)
-            + " (reinstall digitpad or run `make model` to rebuild the shipped model)"
+            # `make model` builds beside the shipped model, so it no longer repairs it
+            + " (reinstall digitpad; in a checkout, `git checkout models/` restores the shipped"
+            + " model)"
         )
 
     # ---- writing ---------------------------------------------------------------------------
