@@ -218,6 +218,29 @@ def test_build_refuses_to_compare_with_the_checkpoint_it_writes(tmp_path, capsys
     assert not any(tmp_path.iterdir())  # refused before building anything
 
 
+def test_build_refuses_an_unreadable_classifier_before_building(tmp_path, capsys) -> None:
+    from digitpad.training.build_shipped import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "out"), "--classifier", str(tmp_path / "none.pt")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith("--classifier: checkpoint not found: " + str(tmp_path / "none.pt"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_refuses_an_out_that_is_a_file_before_building(tmp_path, capsys) -> None:
+    from digitpad.training.build_shipped import main
+
+    (tmp_path / "taken").write_text("not a folder")
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "taken"), "--pages", "2"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("python -m digitpad.training.build_shipped: error: --out:")
+    assert "Traceback" not in "\n".join(err)
+
+
 @pytest.mark.parametrize("content", [None, b"junk"])
 def test_build_refuses_a_missing_or_damaged_compare_before_building(
     tmp_path, capsys, content: bytes | None

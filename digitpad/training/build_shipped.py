@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -258,6 +259,29 @@ def _convs(text: str) -> tuple[int, int, int]:
     return a, b, c
 
 
+def _refuse_bad_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a one-line usage error (status 2) for a checkpoint argument that cannot be
+    read, or an ``--out`` that cannot be written: before a half-hour build, not after it."""
+    from digitpad.training.export import load_checkpoint
+
+    if args.compare is not None and args.compare.resolve() == (args.out / _CHECKPOINT).resolve():
+        parser.error("--compare names the checkpoint this build writes: it would be overwritten")
+    for option, path in (("--classifier", args.classifier), ("--compare", args.compare)):
+        if path is not None:
+            try:
+                load_checkpoint(path)
+            except ModelError as exc:
+                parser.error(f"{option}: {exc}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out: {args.out} is a file, not a folder")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out: cannot create {args.out} ({exc.strerror or exc})")
+    if not os.access(args.out, os.W_OK):
+        parser.error(f"--out: cannot write to {args.out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitpad.training.build_shipped")
     parser.add_argument("--out", type=Path, default=shipped_model_path().parent)
@@ -294,17 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         "the shipped one)",
     )
     args = parser.parse_args(argv)
-    if args.compare is not None:
-        if args.compare.resolve() == (args.out / _CHECKPOINT).resolve():
-            parser.error(
-                "--compare names the checkpoint this build writes: it would be overwritten"
-            )
-        from digitpad.training.export import load_checkpoint
-
-        try:  # a wrong path must not wait for the end of a half-hour build
-            load_checkpoint(args.compare)
-        except ModelError as exc:
-            parser.error(f"--compare: {exc}")
+    _refuse_bad_paths(parser, args)
     summary = build(
         args.out,
         pages=args.pages,
