@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from digitpad.classifier import Classifier
+from digitpad.errors import ModelError
 from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
 from digitpad.types import MATCH_IOU, Annotation, Digit, PageResult, SynthPage
@@ -304,6 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         "default ones are held out and only measured",
     )
     args = parser.parse_args(argv)
+    try:  # a mistyped --model is one line, before minutes of measuring
+        Classifier.load(args.model)
+    except ModelError as exc:
+        print(f"recognise_bench: {exc}", file=sys.stderr)
+        return 1
     quick = args.quick
     # the machine is shared: record how busy it was, timings depend on it
     results: dict[str, object] = {
