@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from digitpad.errors import ModelError
-from digitpad.training.build_shipped import compare_with
 from digitpad.training.export import save_checkpoint
 from digitpad.training.provenance import (
     build_environment,
+    compare_with,
     describe_environment,
     recipe_differences,
     weight_differences,
@@ -43,7 +43,7 @@ def test_a_tensor_off_by_one_rounding_step_is_named() -> None:
 
 
 def test_the_same_values_in_other_bits_are_differences() -> None:
-    """ "Bit for bit": torch.equal alone calls a float64 copy, or -0.0 against 0.0, equal."""
+    """Bit for bit: torch.equal alone calls a float64 copy, or -0.0 against 0.0, equal."""
     wider = _ckpt()
     wider["state_dict"]["fc.bias"] = torch.zeros(4, dtype=torch.float64)
     assert weight_differences(_ckpt(), wider) == ["classifier: fc.bias"]

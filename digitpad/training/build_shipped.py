@@ -41,7 +41,6 @@ from digitpad.progress import BarSink, ProgressEvent, ProgressSink
 SEED = 20261121
 VERSION = "v1"
 _CHECKPOINT = f"digitpad-{VERSION}.pt"
-SHOW_TENSORS = 4  # a report names this many of the differing weights, then counts the rest
 # generated pages read to train the context stage (benchmarks/HISTORY.md: 9,000 and 36,000
 # read fewer fresh pages exactly)
 CONTEXT_PAGES = 18000
@@ -209,44 +208,6 @@ def _train_classifier(
     return ckpt, counts, len(y)
 
 
-def compare_with(built: Path, shipped: Path) -> tuple[bool, str]:
-    """Whether the checkpoint ``built`` holds the same weights as ``shipped``, bit for bit,
-    and a few lines saying so: on a difference, how many tensors differ and what each build
-    ran on (see :mod:`digitpad.training.provenance`).
-
-    Raises:
-        ModelError: either file is not a readable checkpoint.
-    """
-    from digitpad.training.export import load_checkpoint
-    from digitpad.training.provenance import (
-        describe_environment,
-        recipe_differences,
-        weight_differences,
-    )
-
-    new, old = load_checkpoint(built), load_checkpoint(shipped)
-    differ = weight_differences(new, old)
-    if not differ:
-        return True, f"reproduced: {built} holds the same weights as {shipped}, bit for bit"
-    recipe = recipe_differences(new, old)
-    named = ", ".join(differ[:SHOW_TENSORS]) + (
-        f" and {len(differ) - SHOW_TENSORS} more" if len(differ) > SHOW_TENSORS else ""
-    )
-    lines = [
-        f"not reproduced: {built} differs from {shipped} in {len(differ)} of its weights ({named})",
-        f"  this build ran on: {describe_environment(new.get('built_with'))}",
-        f"  {shipped.name} ran on: {describe_environment(old.get('built_with'))}",
-        "  recipe: " + ("; ".join(recipe) or "the same settings and training crops"),
-    ]
-    if not recipe:
-        lines.append("  the same recipe rounds otherwise on another CPU (README, 'make model')")
-    lines.append(
-        f"  {shipped} is unchanged; to measure the new model, pass benchmarks "
-        f"--model {built.with_suffix('.onnx')}"
-    )
-    return False, "\n".join(lines)
-
-
 def _convs(text: str) -> tuple[int, int, int]:
     try:
         a, b, c = (int(v) for v in text.split(","))
@@ -334,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary, indent=2))
     if args.compare is not None:
         try:
+            from digitpad.training.provenance import compare_with
+
             _, report = compare_with(args.out / _CHECKPOINT, args.compare)
         except ModelError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -4,18 +4,23 @@ A build is deterministic on one machine, but not across CPUs: torch picks its CP
 the instruction set it finds (ATen's vector code, oneDNN's convolutions, MKL's matrix products),
 and each rounds sums in its own order; twelve epochs grow that into other weights
 (``benchmarks/HISTORY.md``, "`make model` on another CPU"). So a build records what it ran on,
-and `make model` checks its result against the shipped model instead of overwriting it.
+and `make model` checks its result against the shipped model instead of overwriting it
+(:func:`compare_with`).
 """
 
 from __future__ import annotations
 
 import platform
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from digitpad.training.export import load_checkpoint
+
 # the parts of a checkpoint that hold weights: the classifier, and the context stage if any
 WEIGHTS = (("classifier", ()), ("context stage", ("context",)))
+SHOW_TENSORS = 4  # a report names this many of the differing weights, then counts the rest
 
 
 def build_environment() -> dict[str, str]:
@@ -119,3 +124,34 @@ def describe_environment(env: dict[str, str] | None) -> str:
         f"{env.get('cpu', '?')}, torch {env.get('torch', '?')} with "
         f"{env.get('torch_cpu_capability', '?')} kernels, oneDNN {env.get('onednn', '?')}"
     )
+
+
+def compare_with(built: Path, shipped: Path) -> tuple[bool, str]:
+    """Whether the checkpoint ``built`` holds the same weights as ``shipped``, bit for bit,
+    and a few lines saying so: on a difference, how many tensors differ and what each build
+    ran on, and how their recipes differ.
+
+    Raises:
+        ModelError: either file is not a readable checkpoint.
+    """
+    new, old = load_checkpoint(built), load_checkpoint(shipped)
+    differ = weight_differences(new, old)
+    if not differ:
+        return True, f"reproduced: {built} holds the same weights as {shipped}, bit for bit"
+    recipe = recipe_differences(new, old)
+    named = ", ".join(differ[:SHOW_TENSORS]) + (
+        f" and {len(differ) - SHOW_TENSORS} more" if len(differ) > SHOW_TENSORS else ""
+    )
+    lines = [
+        f"not reproduced: {built} differs from {shipped} in {len(differ)} of its weights ({named})",
+        f"  this build ran on: {describe_environment(new.get('built_with'))}",
+        f"  {shipped.name} ran on: {describe_environment(old.get('built_with'))}",
+        "  recipe: " + ("; ".join(recipe) or "the same settings and training crops"),
+    ]
+    if not recipe:
+        lines.append("  the same recipe rounds otherwise on another CPU (README, 'make model')")
+    lines.append(
+        f"  {shipped} is unchanged; to measure the new model, pass benchmarks "
+        f"--model {built.with_suffix('.onnx')}"
+    )
+    return False, "\n".join(lines)
