@@ -7,11 +7,17 @@ reach that also joins the digits of a row; here the classifier judges instead: n
 fragments whose union is the size of the page's digits are read together once, and the union
 replaces them when it reads as one digit at least ``UNION_SURE``. The size of a digit comes
 from the boxes of the page read as digits, so a page whose only ink is one broken digit gets no
-union. Pure functions.
+union.
+
+Grainy pencil breaks further, into specks the mask drops, and may leave a single fragment of
+a digit, or fragments whose union misses most of the stroke. So the fragments are also read
+with the specks around them (:func:`speck_unions`, from the segmenter's
+:func:`~digitpad.segment.loose_boxes`), more surely (``SPECKS_SURE``). Pure functions.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +43,16 @@ UNION_MAX_WIDTH = 1.0
 UNION_SURE = 0.6
 # A union holding half or more of another box (a digit between two marks) is no digit's.
 UNION_OVER_OTHER = 0.5
+# A fragment with its specks replaces what it holds when read as one digit at least this
+# surely: specks are weaker evidence than the mask's strokes, and grain, letters and the
+# remains of rulings gathered with them read as a digit about 0.7 (fresh pages 9.6-9.9 M: at
+# 0.6, 13 of the 19 taken were true digits; at 0.85 none of the 2,400 pages measured reads
+# worse; see benchmarks/HISTORY.md).
+SPECKS_SURE = 0.85
+# ...and it is at least this share of the typical height wide: a lone line of specks (a
+# ruling's remains, the grain beside a stroke) reads as a "1" far more often than a faint 1
+# is lost.
+SPECKS_MIN_WIDTH = 0.15
 
 
 def fragment_unions(boxes: list[Box], probs: np.ndarray) -> list[tuple[Box, tuple[int, ...]]]:
@@ -90,7 +106,18 @@ def join_fragments(
     if not unions:
         return boxes, probs, frozenset()
     union_probs = read([u for u, _ in unions])
-    sure = sure_unions(unions, union_probs)
+    return _replaced(boxes, probs, unions, union_probs, sure_unions(unions, union_probs))
+
+
+def _replaced(
+    boxes: list[Box],
+    probs: np.ndarray,
+    unions: list[tuple[Box, tuple[int, ...]]],
+    union_probs: np.ndarray,
+    sure: list[int],
+) -> tuple[list[Box], np.ndarray, frozenset[Box]]:
+    """``boxes`` and ``probs`` without the members of the ``sure`` unions, those unions after
+    them with their rows of ``union_probs``, and the unions taken."""
     if not sure:
         return boxes, probs, frozenset()
     gone = {i for k in sure for i in unions[k][1]}
@@ -123,3 +150,101 @@ def _neighbour_groups(xy: np.ndarray, reach: float) -> list[np.ndarray]:
     linked = np.flatnonzero(near.sum(axis=1) > 1)
     groups = connected_groups(near[np.ix_(linked, linked)])
     return [np.sort(linked[g]) for g in groups]
+
+
+def speck_unions(
+    boxes: list[Box], probs: np.ndarray, loose: np.ndarray
+) -> list[tuple[Box, tuple[int, ...]]]:
+    """The ``loose`` boxes (an array (N, 4) of x0, y0, x1, y1, see
+    :func:`~digitpad.segment.loose_boxes`) worth reading as one digit, each with the indices
+    into ``boxes`` of the fragments it holds: boxes read "not a digit" lying within it (a
+    pixel's slack). A loose box qualifies when it holds at least one fragment, is digit-sized
+    (the height bounds of a union, at least ``SPECKS_MIN_WIDTH`` and at most
+    ``UNION_MAX_WIDTH`` of the typical height wide), is not one of ``boxes``, and neither
+    overlaps a box read as a digit (IoU over 0.1: that digit is found already) nor holds half
+    of one. The page needs three boxes read as digits to know its digits' size; with fewer
+    there is nothing to offer.
+
+    Raises:
+        ValueError: ``boxes`` and ``probs`` differ in length.
+    """
+    if len(boxes) != len(probs):
+        raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
+    not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
+    typical = _digit_height(boxes, not_digit)
+    if typical is None or len(loose) == 0:
+        return []
+    xy = np.array([b.as_tuple() for b in boxes], np.float32)
+    lw, lh = loose[:, 2] - loose[:, 0], loose[:, 3] - loose[:, 1]
+    sized = loose[
+        (lh >= UNION_MIN_HEIGHT * typical)
+        & (lh <= UNION_MAX_HEIGHT * typical)
+        & (lw >= SPECKS_MIN_WIDTH * typical)
+        & (lw <= UNION_MAX_WIDTH * typical)
+    ]
+    digits = [b for b, nd in zip(boxes, not_digit, strict=True) if not nd]
+    fragments = np.flatnonzero(not_digit).tolist()
+    known = set(boxes)
+    out = []
+    for row in sized.tolist():
+        union = Box(*row)
+        held = tuple(i for i in fragments if _within(boxes[i], union))
+        if not held or union in known or any(union.iou(d) > 0.1 for d in digits):
+            continue
+        if not _holds_another(xy[~not_digit], union, np.empty(0, np.int64)):
+            out.append((union, held))
+    return out
+
+
+def join_specks(
+    boxes: list[Box],
+    probs: np.ndarray,
+    read: Callable[[list[Box]], np.ndarray],
+    loose: Callable[[list[Box], tuple[int, int]], np.ndarray],
+) -> tuple[list[Box], np.ndarray, frozenset[Box]]:
+    """``boxes`` and their ``probs`` with the fragments a loose box holds replaced by it where
+    ``read`` reads it as one digit at least ``SPECKS_SURE`` (see :func:`speck_unions`), and the
+    loose boxes taken. ``loose(fragments, reach)`` gives the loose boxes (as ``speck_unions``
+    takes them) that may hold one of ``fragments`` and span up to ``reach`` (x, y pixels), as
+    :func:`~digitpad.segment.loose_boxes` does; it is called only when some box is read "not
+    a digit" and three are read as digits, and ``read`` only when a loose box qualifies. Of
+    two sure loose boxes holding one fragment, the surer is taken. The kept boxes stay in
+    their order, the loose ones follow."""
+    not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
+    typical = _digit_height(boxes, not_digit)
+    if typical is None:
+        return boxes, probs, frozenset()
+    # a loose box wider or taller than a union may be is never offered: look no further
+    reach = (math.ceil(UNION_MAX_WIDTH * typical), math.ceil(UNION_MAX_HEIGHT * typical))
+    fragments = [boxes[i] for i in np.flatnonzero(not_digit)]
+    unions = speck_unions(boxes, probs, loose(fragments, reach))
+    if not unions:
+        return boxes, probs, frozenset()
+    union_probs = read([u for u, _ in unions])
+    digit = union_probs[:, :NOT_DIGIT_INDEX].max(axis=1)
+    sure, used = [], set()
+    # surest first: the boxes of two components may overlap, and hold one fragment both
+    for k in np.argsort(-digit, kind="stable").tolist():
+        if digit[k] >= SPECKS_SURE and used.isdisjoint(unions[k][1]):
+            sure.append(k)
+            used.update(unions[k][1])
+    return _replaced(boxes, probs, unions, union_probs, sorted(sure))
+
+
+def _digit_height(boxes: list[Box], not_digit: np.ndarray) -> float | None:
+    """The page's digit height (the median of the boxes read as digits) when some box is read
+    "not a digit" (``not_digit``) and at least three as digits, else None: fewer digits tell
+    too little of their size, and with no fragment there is nothing to join."""
+    if not not_digit.any() or np.count_nonzero(~not_digit) < 3:
+        return None
+    return float(np.median([b.height for b, nd in zip(boxes, not_digit, strict=True) if not nd]))
+
+
+def _within(inner: Box, outer: Box) -> bool:
+    """Whether ``inner`` lies inside ``outer``, give or take a pixel a side."""
+    return (
+        inner.x0 >= outer.x0 - 1
+        and inner.y0 >= outer.y0 - 1
+        and inner.x1 <= outer.x1 + 1
+        and inner.y1 <= outer.y1 + 1
+    )

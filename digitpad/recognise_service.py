@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,19 @@ import numpy as np
 from digitpad.classifier import Classifier
 from digitpad.context import box_features, context_input, ink_integrals
 from digitpad.errors import ModelError
-from digitpad.fragments import join_fragments
+from digitpad.fragments import join_fragments, join_specks
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
 from digitpad.line_rules import drop_letters_in_words, keep_digits_in_numbers
 from digitpad.preprocess import preprocess_boxes, zoomed
 from digitpad.reading import group_rows, reading_text
-from digitpad.segment import DASH_MAX_HEIGHT, Segmentation, segment, split_candidates
+from digitpad.segment import (
+    DASH_MAX_HEIGHT,
+    Segmentation,
+    loose_boxes,
+    segment,
+    split_candidates,
+)
 from digitpad.types import (
     CLASSES,
     NOT_DIGIT_INDEX,
@@ -275,18 +282,21 @@ def read_segmented(
     each with its class probabilities.
 
     ``read(boxes)`` gives the (N, 11) probabilities of ink-map boxes; it is called once for
-    the whole boxes, with ``unions`` once more for the unions of fragments when there are any
-    (see :func:`~digitpad.fragments.join_fragments`), then at most once more for the parts of
-    the splits that could still win (a box read surely whole needs none). Without ``unions``
-    the page is read as the shipped context stage's training rows were collected. The
-    recogniser reads through its classifier; the ceiling benchmark reads some boxes from the
-    ground truth instead.
+    the whole boxes; with ``unions``, once more for the unions of fragments and once more for
+    the fragments with their specks, each only when there are any (see
+    :func:`~digitpad.fragments.join_fragments` and ``join_specks``); then at most once more
+    for the parts of the splits that could still win (a box read surely whole needs none).
+    Without ``unions`` the page is read as the shipped context stage's training rows were
+    collected. The recogniser reads through its classifier; the ceiling benchmark reads some
+    boxes from the ground truth instead.
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)
     joined: frozenset[Box] = frozenset()
     if unions:
         whole, probs, joined = join_fragments(whole, probs, read)
+        whole, probs, specks = join_specks(whole, probs, read, partial(loose_boxes, seg.ink_u8))
+        joined |= specks
     # a union was taken as one digit: cutting it again would undo that
     candidates = plan_candidates(seg, settled_boxes(whole, probs) | joined, whole)
     known = set(whole)

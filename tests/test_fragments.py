@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.fragments import UNION_SURE, fragment_unions, join_fragments, sure_unions
+from digitpad.fragments import (
+    SPECKS_SURE,
+    UNION_SURE,
+    fragment_unions,
+    join_fragments,
+    join_specks,
+    speck_unions,
+    sure_unions,
+)
 from digitpad.recognise_service import read_segmented
 from digitpad.segment import Segmentation
 from digitpad.types import NOT_DIGIT_INDEX, Box
@@ -117,3 +125,108 @@ def test_read_segmented_reads_page_then_unions_and_keeps_the_union_whole() -> No
 def test_boxes_and_rows_must_match() -> None:
     with pytest.raises(ValueError, match="3 boxes but 2 rows"):
         fragment_unions(DIGITS, _rows(1, 4))
+
+
+# a faint 5 of which the mask kept only its flag; the specks of its bowl came loose around it
+FLAG = Box(100, 0, 122, 12)
+FIVE = Box(98, 0, 124, 40)
+
+
+def _loose(*boxes: Box) -> np.ndarray:
+    """Loose boxes as the segmenter gives them (see ``loose_boxes``)."""
+    return np.array([b.as_tuple() for b in boxes], np.int32).reshape(-1, 4)
+
+
+def test_a_loose_box_is_offered_only_around_a_fragment_and_at_a_digits_size() -> None:
+    probs = _rows(1, 4, 7, NOT_DIGIT_INDEX)
+    loose = _loose(
+        FIVE,  # holds the flag, digit-sized: offered
+        Box(140, 0, 165, 40),  # digit-sized, but holds no fragment (grain, a smudge)
+        Box(0, 0, 26, 41),  # around a digit already read
+        Box(98, 0, 124, 80),  # holds the flag, but twice a digit's height
+        Box(99, 0, 103, 40),  # a line of specks as thin as a "1"
+    )
+    assert speck_unions([*DIGITS, FLAG], probs, loose) == [(FIVE, (3,))]
+    # a loose box that is the fragment itself adds nothing to read
+    assert speck_unions([*DIGITS, FIVE], probs, _loose(FIVE)) == []
+    # under three digits read, the page's digit size is unknown
+    assert speck_unions([DIGITS[0], DIGITS[1], FLAG], _rows(1, 4, 10), _loose(FIVE)) == []
+    assert speck_unions([*DIGITS, FLAG], probs, _loose()) == []
+    with pytest.raises(ValueError, match="4 boxes but 3 rows"):
+        speck_unions([*DIGITS, FLAG], _rows(1, 4, 7), _loose(FIVE))
+
+
+def test_a_loose_box_read_surely_replaces_the_fragments_it_holds() -> None:
+    tail = Box(104, 30, 118, 40)  # the end of the bowl, a second fragment in the loose box
+    boxes = [*DIGITS, FLAG, tail]
+    probs = _rows(1, 4, 7, 10, 10)
+    calls: list[list[Box]] = []
+
+    def read_at(level: float):
+        def read(batch: list[Box]) -> np.ndarray:
+            calls.append(batch)
+            return _rows(5, level=level)
+
+        return read
+
+    out, out_probs, taken = join_specks(
+        boxes, probs, read_at(SPECKS_SURE), lambda around, reach: _loose(FIVE)
+    )
+    assert calls == [[FIVE]]
+    assert out == [*DIGITS, FIVE] and taken == {FIVE}
+    assert np.array_equal(out_probs[:3], probs[:3]) and int(np.argmax(out_probs[3])) == 5
+    # read less surely, it changes nothing
+    unsure = join_specks(
+        boxes, probs, read_at(SPECKS_SURE - 0.05), lambda around, reach: _loose(FIVE)
+    )
+    assert unsure == (boxes, probs, frozenset())
+
+
+def test_no_fragment_no_loose_boxes_computed_and_nothing_read() -> None:
+    def never(*_: object) -> np.ndarray:
+        raise AssertionError("called on a page without fragments")
+
+    plain = _rows(1, 4, 7)
+    assert join_specks(DIGITS, plain, never, never) == (DIGITS, plain, frozenset())
+    # the loose boxes are asked for near the fragments only, as far as a union may reach
+    asked: list[tuple[list[Box], tuple[int, int]]] = []
+
+    def loose(around: list[Box], reach: tuple[int, int]) -> np.ndarray:
+        asked.append((around, reach))
+        return _loose()
+
+    join_specks([*DIGITS, FLAG], _rows(1, 4, 7, 10), never, loose)
+    assert asked == [([FLAG], (40, 52))]
+
+
+def test_read_segmented_reads_a_fragment_with_its_specks() -> None:
+    ink = np.zeros((60, 160), np.uint8)
+    for box in DIGITS:
+        ink[box.y0 : box.y1, box.x0 + 10 : box.x0 + 13] = 255
+    ink[0:12, 100:122] = 255  # the flag, solid
+    ink[14:40:3, 100] = ink[39, 100:123:3] = 120  # the specks of its bowl, two pixels apart
+    seg = Segmentation(ink_u8=ink, scale=1.0, boxes=[], ink_boxes=[*DIGITS, FLAG])
+    truth = {DIGITS[0]: 1, DIGITS[1]: 4, DIGITS[2]: 7}
+    calls: list[list[Box]] = []
+
+    def read(batch: list[Box]) -> np.ndarray:
+        calls.append(batch)
+        return np.vstack([_rows(truth.get(b, 5 if b.height > 30 else 10)) for b in batch])
+
+    parts = read_segmented(seg, read)
+    loose = Box(100, 0, 122, 40)
+    assert calls == [[*DIGITS, FLAG], [loose]]
+    assert [(b, int(np.argmax(p))) for b, p in parts][-1] == (loose, 5)
+    assert [b for b, _ in read_segmented(seg, read, unions=False)] == [*DIGITS, FLAG]
+
+
+def test_of_two_sure_loose_boxes_holding_one_fragment_the_surer_is_taken() -> None:
+    wider = Box(96, 0, 126, 40)  # another component's box, around the same flag
+    boxes, probs = [*DIGITS, FLAG], _rows(1, 4, 7, 10)
+
+    def read(batch: list[Box]) -> np.ndarray:
+        assert batch == [FIVE, wider]
+        return np.vstack([_rows(5, level=0.9), _rows(6, level=0.95)])
+
+    out, _, taken = join_specks(boxes, probs, read, lambda around, reach: _loose(FIVE, wider))
+    assert out == [*DIGITS, wider] and taken == {wider}

@@ -5,7 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitpad.segment import drop_line_remnants, segment, split_candidates
+from digitpad.segment import (
+    LOW_U8,
+    drop_line_remnants,
+    loose_boxes,
+    segment,
+    split_candidates,
+)
 from digitpad.synth.pages import generate_page, page_seed
 from digitpad.training.drawn import draw_glyph, draw_page
 from digitpad.types import Box
@@ -267,3 +273,34 @@ def test_narrow_touching_pair_gets_every_two_part_cut() -> None:
     assert len(cands) >= 2 and all(len(parts) == 2 for parts in cands)
     # training keeps the shipped model's recipe: the first cut only
     assert split_candidates(ink, Box(28, 13, 79, 88), every_narrow_cut=False) == cands[:1]
+
+
+def test_loose_boxes_join_specks_two_pixels_apart_and_keep_them() -> None:
+    ink = np.zeros((40, 60), np.uint8)
+    ink[5:25:3, 10] = 200  # a dotted stroke: single-pixel specks two pixels apart
+    ink[5:25:4, 30] = 200  # specks three pixels apart stay apart
+    ink[30, 50] = LOW_U8  # at the threshold: paper, not ink
+    ink[0:3, 57:60] = 90  # against the page's corner: the box reaches the edge
+    boxes = loose_boxes(ink, [Box(0, 0, 60, 40)], (60, 40)).tolist()
+    assert [10, 5, 11, 24] in boxes
+    assert sum(b[0] == 30 for b in boxes) == 5  # five specks, five boxes
+    assert [57, 0, 60, 3] in boxes
+    assert len(boxes) == 7
+    assert loose_boxes(ink, [], (60, 40)).shape == (0, 4)
+
+
+def test_loose_boxes_near_a_box_are_the_pages_own_within_reach() -> None:
+    # grain everywhere: the windows must give what the whole page gives, no more, no less
+    rng = np.random.default_rng(5)
+    ink = np.where(rng.random((120, 160)) < 0.08, 200, 0).astype(np.uint8)
+    page = {Box(*b) for b in loose_boxes(ink, [Box(0, 0, 160, 120)], (160, 120)).tolist()}
+    assert len(page) > 50
+    for b in page:
+        # the box held, at either corner, a pixel's slack over the edge; the reach just enough
+        for held in (Box(b.x0 - 1, b.y0 - 1, b.x0, b.y0), Box(b.x1, b.y1, b.x1 + 1, b.y1 + 1)):
+            near = {Box(*n) for n in loose_boxes(ink, [held], (b.width, b.height)).tolist()}
+            assert b in near and near <= page
+    # a dotted line longer than the reach is not cut down to a piece that would fit
+    ink = np.zeros((40, 200), np.uint8)
+    ink[20, 0:200:3] = 200
+    assert loose_boxes(ink, [Box(99, 20, 100, 21)], (20, 20)).shape == (0, 4)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
 from digitpad.segment.creases import drop_crease_sticks
+from digitpad.segment.ink import LOW_U8
 from digitpad.segment.stats import percentile_sorted
 from digitpad.types import Box
 
@@ -40,6 +43,70 @@ def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box
     out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
     out.sort(key=lambda b: (b.y0, b.x0))
     return drop_crease_sticks(mask, out, typical)
+
+
+_TWO_PIXEL_GAP = np.ones((3, 3), np.uint8)
+
+
+def loose_boxes(ink: np.ndarray, around: Sequence[Box], reach: tuple[int, int]) -> np.ndarray:
+    """Boxes (``ink`` pixels; an int32 array (N, 4) of x0, y0, x1, y1, no two alike) of the ink
+    over ``LOW_U8`` grouped loosely, near the boxes ``around``: specks up to two pixels apart
+    are one component, and specks are kept.
+
+    Grainy pencil breaks into specks along a stroke, and the segmenter's mask drops them, so a
+    faint digit may leave one fragment or none behind. These boxes hold the whole stroke; the
+    recogniser reads one only where it holds fragments read "not a digit" (see
+    :func:`digitpad.fragments.speck_unions`), so they never propose boxes themselves.
+
+    Only the components near a box of ``around`` are looked at, in a window reaching
+    ``reach`` (x, y pixels) and a margin beyond it, each box's on its own. A component that
+    comes within a pixel of a window's edge inside the page may go on outside it (through
+    specks the window does not see) and is left out. So every component that holds a box of
+    ``around`` (a pixel's slack) and spans at most ``reach`` is found as the whole page would
+    give it, at the cost of a few small windows, not of the page.
+    """
+    h, w = ink.shape
+    rx, ry = reach[0] + _WINDOW_MARGIN, reach[1] + _WINDOW_MARGIN
+    found = [np.empty((0, 4), np.int32)]
+    for b in around:
+        x0, y0 = max(0, b.x0 - rx), max(0, b.y0 - ry)
+        x1, y1 = min(w, b.x1 + rx), min(h, b.y1 + ry)
+        found.append(_window_components(ink[y0:y1, x0:x1], x0, y0, (w, h)))
+    return np.unique(np.concatenate(found), axis=0)
+
+
+# beyond the reach: the slack of "holds", the dilation's pixel, and the pixel of edge clearance
+_WINDOW_MARGIN = 3
+
+
+def _window_components(window: np.ndarray, ox: int, oy: int, page: tuple[int, int]) -> np.ndarray:
+    """The loose components (see :func:`loose_boxes`) of an ink ``window`` placed at ``ox``,
+    ``oy`` on a page of size ``page`` (w, h), in page pixels, but those that come within a
+    pixel of an edge of the window inside the page."""
+    inky = (window > LOW_U8).view(np.uint8)
+    # a 3x3 dilation bridges gaps of two pixels and widens each box by one pixel a side
+    _, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(inky, _TWO_PIXEL_GAP))
+    x, y = stats[1:, 0] + ox, stats[1:, 1] + oy
+    x1, y1 = x + stats[1:, 2], y + stats[1:, 3]
+    wh, ww = window.shape
+    w, h = page
+    cut = (
+        ((x <= ox + 1) & (ox > 0))
+        | ((y <= oy + 1) & (oy > 0))
+        | ((x1 >= ox + ww - 1) & (ox + ww < w))
+        | ((y1 >= oy + wh - 1) & (oy + wh < h))
+    )
+    # take the pixel back, except at the page's edge, where the dilation was cut off
+    out = np.stack(
+        [
+            np.where(x > 0, x + 1, 0),
+            np.where(y > 0, y + 1, 0),
+            np.where(x1 < w, x1 - 1, w),
+            np.where(y1 < h, y1 - 1, h),
+        ],
+        axis=1,
+    )
+    return out[~cut].astype(np.int32)
 
 
 def raw_boxes(m8: np.ndarray) -> list[list[int]]:
