@@ -18,6 +18,7 @@ from digitpad.preprocess import zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.recognise_service import (
     LOOK_AGAIN_ZOOMS,
+    SPLIT_PART_KEEP_DIGIT,
     Candidate,
     Recogniser,
     decide,
@@ -112,9 +113,30 @@ def test_split_with_a_part_that_is_surely_no_digit_never_wins() -> None:
     probs[2, 0] = 0.99
     assert [bx for bx, _ in decide([cand], [whole, stem, bowl], probs)] == [whole]
     # a doubted part is no veto: the part of "21" holding the 1 often reads 0.6-0.85 "not a
-    # digit" (the foot of the 2 left on it); the split is read, the part left to to_digits
+    # digit" (the foot of the 2 left on it); the split is read
     probs[1, 1], probs[1, 10] = 0.3, 0.69
     assert [bx for bx, _ in decide([cand], [whole, stem, bowl], probs)] == [stem, bowl]
+
+
+def test_a_doubted_part_of_a_winning_split_is_a_digit_shown_unsure() -> None:
+    # "21" touching: the whole no digit, the 2 sure, the 1 doubted (the 2's foot on it)
+    whole, two, one = Box(0, 0, 30, 40), Box(0, 0, 20, 40), Box(20, 0, 30, 40)
+    cand = Candidate(whole, ((whole,), (two, one)))
+    probs = np.full((3, 11), 0.001, np.float32)
+    probs[0, 10], probs[1, 2] = 0.95, 0.97
+    probs[2, 1], probs[2, 10] = 0.35, 0.6
+    chosen = decide([cand], [whole, two, one], probs)
+    digits = to_digits(chosen, *_flat(30, 40))
+    assert [(d.label, round(d.confidence, 2)) for d in digits] == [("2", 0.97), ("1", 0.35)]
+    assert probs[2, 10] == np.float32(0.6)  # the caller's probabilities are left as they were
+    # under SPLIT_PART_KEEP_DIGIT for any digit, the part stays "not a digit" and is dropped
+    probs[2, 1], probs[2, 10] = SPLIT_PART_KEEP_DIGIT - 0.05, 0.7
+    digits = to_digits(decide([cand], [whole, two, one], probs), *_flat(30, 40))
+    assert [d.label for d in digits] == ["2"]
+    # a box kept whole is no pair: its doubt stands
+    alone = Candidate(one, ((one,),))
+    probs[2, 1], probs[2, 10] = 0.4, 0.55
+    assert to_digits(decide([alone], [whole, two, one], probs), *_flat(30, 40)) == []
 
 
 def test_a_dash_drawn_into_a_digit_is_cut_off() -> None:
@@ -133,6 +155,11 @@ def test_a_dash_drawn_into_a_digit_is_cut_off() -> None:
     doubted[0, 10], doubted[0, 0] = 0.3, 0.6
     doubted[2, 10], doubted[2, 1] = 0.8, 0.02
     assert [bx for bx, _ in decide([cand], [whole, zero, dash], doubted)] == [zero, dash]
+    # ...and stays no digit, however much of a "1" a flat mark may hold
+    doubted[2, 10], doubted[2, 1] = 0.6, 0.35
+    assert [
+        d.label for d in to_digits(decide([cand], [whole, zero, dash], doubted), *_flat(40, 22))
+    ] == ["0"]
     # the same mark too high, too tall or too narrow is no dash: the letter rule holds
     for other in (Box(22, 0, 40, 9), Box(22, 4, 40, 18), Box(22, 8, 28, 17)):
         cand = Candidate(whole, ((whole,), (zero, other)))
