@@ -21,7 +21,11 @@ from digitpad.types import NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
 WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
 WORD_KEEP_CONFIDENCE = 0.9
 # ...and inside a number, a part called "not a digit" whose best digit has at least this is kept
-# as that digit (see keep_digits_in_numbers): the digits around it vouch for it.
+# as that digit (see keep_digits_in_numbers): the digits around it vouch for it. A chain is a
+# number when it holds at least as many sure digits as "not a digit" parts, one at least: a
+# sure digit beside one doubted part is a pair of digits far more often than a digit and a
+# letter (fresh pages 9.6-10.3 M: 78.19 -> 78.75 %, 9 pages more and none fewer, when a tie
+# became a number; the held-out pages 74.5 -> 75.5 %).
 NUMBER_KEEP_DIGIT = 0.15
 
 
@@ -56,8 +60,9 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
 def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
     """``parts`` with the "not a digit" parts inside a number turned back into digits.
 
-    The mirror of :func:`drop_letters_in_words`, on the same chains: in a chain holding more
-    sure digits than "not a digit" parts (a number), a "not a digit" part whose best digit has
+    The mirror of :func:`drop_letters_in_words`, on the same chains: in a chain holding at
+    least as many sure digits as "not a digit" parts, and one sure digit at least (a number),
+    a "not a digit" part whose best digit has
     at least ``NUMBER_KEEP_DIGIT`` is that digit, misread (a plain stick of a 1 looks like a
     fragment when cut out alone). Its probabilities are kept except "not a digit", which is
     zeroed, so its confidence stays as low as the classifier said and the app shows it for
@@ -74,7 +79,8 @@ def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Bo
     sure = ~is_letter & (best_digit >= WORD_KEEP_CONFIDENCE)
     out = list(parts)
     for group in _line_chains(parts):
-        if np.count_nonzero(sure[group]) > np.count_nonzero(is_letter[group]):
+        n_sure = np.count_nonzero(sure[group])
+        if n_sure and n_sure >= np.count_nonzero(is_letter[group]):
             for i in group[maybe[group]]:
                 p = probs[i].copy()
                 p[NOT_DIGIT_INDEX] = 0.0

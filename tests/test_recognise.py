@@ -235,6 +235,12 @@ def test_misread_digit_inside_a_number_is_kept() -> None:
     # no sure digits around: nothing vouches for it
     alone = [(d1, _probs(7, 0.8)), (d2, two_way(0.6, 3, 0.3))]
     assert keep_digits_in_numbers(alone)[1][1][10] == pytest.approx(0.6)
+    # one sure digit beside one doubted part: a pair of digits ("70" whose 0 reads 0.28)
+    pair = [(d1, _probs(7, 0.97)), (d2, two_way(0.65, 0, 0.28))]
+    assert keep_digits_in_numbers(pair)[1][1][10] == 0.0
+    # ...but two doubted parts outnumber it
+    three = [*pair, (d3, two_way(0.7, 1, 0.2))]
+    assert [p[10] for _, p in keep_digits_in_numbers(three)][1:] == pytest.approx([0.65, 0.7])
 
 
 class _ByInk:
