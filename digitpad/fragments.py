@@ -174,7 +174,8 @@ def speck_unions(
     typical = _digit_height(boxes, not_digit)
     if typical is None or len(loose) == 0:
         return []
-    xy = np.array([b.as_tuple() for b in boxes], np.float32)
+    digits = [b for b, nd in zip(boxes, not_digit, strict=True) if not nd]
+    digit_xy = np.array([b.as_tuple() for b in digits], np.float32)
     lw, lh = loose[:, 2] - loose[:, 0], loose[:, 3] - loose[:, 1]
     sized = loose[
         (lh >= UNION_MIN_HEIGHT * typical)
@@ -182,7 +183,6 @@ def speck_unions(
         & (lw >= SPECKS_MIN_WIDTH * typical)
         & (lw <= UNION_MAX_WIDTH * typical)
     ]
-    digits = [b for b, nd in zip(boxes, not_digit, strict=True) if not nd]
     fragments = np.flatnonzero(not_digit).tolist()
     known = set(boxes)
     out = []
@@ -191,7 +191,7 @@ def speck_unions(
         held = tuple(i for i in fragments if _within(boxes[i], union))
         if not held or union in known or any(union.iou(d) > 0.1 for d in digits):
             continue
-        if not _holds_another(xy[~not_digit], union, np.empty(0, np.int64)):
+        if not _holds_another(digit_xy, union, np.empty(0, np.int64)):
             out.append((union, held))
     return out
 
@@ -207,28 +207,60 @@ def join_specks(
     loose boxes taken. ``loose(fragments, reach)`` gives the loose boxes (as ``speck_unions``
     takes them) that may hold one of ``fragments`` and span up to ``reach`` (x, y pixels), as
     :func:`~digitpad.segment.loose_boxes` does; it is called only when some box is read "not
-    a digit" and three are read as digits, and ``read`` only when a loose box qualifies. Of
-    two sure loose boxes holding one fragment, the surer is taken. The kept boxes stay in
-    their order, the loose ones follow."""
+    a digit" and three are read as digits, with the fragments small enough to be held, and
+    ``read`` only when a loose box qualifies. Of sure loose boxes that share a fragment or
+    overlap, only the surest is taken. The kept boxes stay in their order, the loose ones
+    follow.
+
+    Raises:
+        ValueError: ``boxes`` and ``probs`` differ in length.
+    """
+    if len(boxes) != len(probs):
+        raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
     not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
     typical = _digit_height(boxes, not_digit)
     if typical is None:
         return boxes, probs, frozenset()
     # a loose box wider or taller than a union may be is never offered: look no further
-    reach = (math.ceil(UNION_MAX_WIDTH * typical), math.ceil(UNION_MAX_HEIGHT * typical))
-    fragments = [boxes[i] for i in np.flatnonzero(not_digit)]
-    unions = speck_unions(boxes, probs, loose(fragments, reach))
+    rx, ry = math.ceil(UNION_MAX_WIDTH * typical), math.ceil(UNION_MAX_HEIGHT * typical)
+    # nor can it hold a box bigger than itself (a pixel's slack a side): a rule, a border,
+    # a scribble would cost a window the size of the page for nothing
+    small = [
+        boxes[i]
+        for i in np.flatnonzero(not_digit)
+        if boxes[i].width <= rx + 2 and boxes[i].height <= ry + 2
+    ]
+    unions = speck_unions(boxes, probs, loose(small, (rx, ry))) if small else []
     if not unions:
         return boxes, probs, frozenset()
     union_probs = read([u for u, _ in unions])
-    digit = union_probs[:, :NOT_DIGIT_INDEX].max(axis=1)
-    sure, used = [], set()
-    # surest first: the boxes of two components may overlap, and hold one fragment both
+    return _replaced(boxes, probs, unions, union_probs, _surest_apart(unions, union_probs))
+
+
+def _surest_apart(unions: list[tuple[Box, tuple[int, ...]]], probs: np.ndarray) -> list[int]:
+    """Indices (ascending) of the ``unions`` read as one digit at least ``SPECKS_SURE``
+    (``probs``, a row each), surest first, leaving out any that shares a fragment with one
+    taken or overlaps it (IoU over 0.1, or half of either inside the other): the boxes of
+    two components may cross or nest, and no ink is reported twice."""
+    digit = probs[:, :NOT_DIGIT_INDEX].max(axis=1)
+    taken: list[int] = []
     for k in np.argsort(-digit, kind="stable").tolist():
-        if digit[k] >= SPECKS_SURE and used.isdisjoint(unions[k][1]):
-            sure.append(k)
-            used.update(unions[k][1])
-    return _replaced(boxes, probs, unions, union_probs, sorted(sure))
+        box, held = unions[k]
+        if digit[k] < SPECKS_SURE:
+            break
+        if all(
+            set(held).isdisjoint(unions[t][1]) and not _overlap(box, unions[t][0]) for t in taken
+        ):
+            taken.append(k)
+    return sorted(taken)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """IoU over 0.1, or half of the smaller box inside the larger."""
+    ix = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    iy = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    smaller = min(a.width * a.height, b.width * b.height)
+    return a.iou(b) > 0.1 or ix * iy >= 0.5 * smaller
 
 
 def _digit_height(boxes: list[Box], not_digit: np.ndarray) -> float | None:

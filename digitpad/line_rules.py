@@ -62,11 +62,10 @@ def keep_digits_in_numbers(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Bo
 
     The mirror of :func:`drop_letters_in_words`, on the same chains: in a chain holding at
     least as many sure digits as "not a digit" parts, and one sure digit at least (a number),
-    a "not a digit" part whose best digit has
-    at least ``NUMBER_KEEP_DIGIT`` is that digit, misread (a plain stick of a 1 looks like a
-    fragment when cut out alone). Its probabilities are kept except "not a digit", which is
-    zeroed, so its confidence stays as low as the classifier said and the app shows it for
-    review. Pure; keeps the order of ``parts``.
+    a "not a digit" part whose best digit has at least ``NUMBER_KEEP_DIGIT`` is that digit,
+    misread (a plain stick of a 1 looks like a fragment when cut out alone). Its probabilities
+    are kept except "not a digit", which is zeroed, so its confidence stays as low as the
+    classifier said and the app shows it for review. Pure; keeps the order of ``parts``.
     """
     if not parts:
         return parts

@@ -68,6 +68,7 @@ SPLIT_PART_MAX_NOT_DIGIT = 0.9
 # ...unless that part is a dash touching the digit ("0-8" drawn in one go): flat, at most
 # DASH_MAX_HEIGHT of the digit's height (the segmenter's own limit for a dash), and in its
 # middle band. A letter cut apart leaves no such part.
+
 # A split that wins is touching digits: its part only doubted ("not a digit" at
 # NOT_DIGIT_LEVEL, under the veto) is still a digit when its best digit has at least this. It
 # is most often the "1" of a pair, which the stroke of its neighbour left on it makes look like
@@ -114,9 +115,10 @@ class PageReader:
     context stage, read again beside their :func:`~digitpad.context.box_features`. The first
     call must be the page's own boxes (``read_segmented`` makes it so): their readings set the
     scale of the page for every later call. Any later box is read as a part of a cut
-    (``is_part``): the parts of cuts, and the unions of fragments, which the stage never met in
-    training and reads as boxes the segmenter did not propose (the level a union must reach was
-    chosen reading them so). With ``record``, every call's context rows and boxes are kept in
+    (``is_part``): the parts of cuts, and the unions of fragments and the fragments read with
+    their specks, which the stage never met in training and reads as boxes the segmenter did
+    not propose (the levels a union and a fragment with its specks must reach were chosen
+    reading them so). With ``record``, every call's context rows and boxes are kept in
     ``rows`` (training collects them; see ``digitpad.training.context``).
 
     Raises:
@@ -225,7 +227,7 @@ def decide(
             s = _score(reading, row, dash_logs if dashes else logs)
             if s > best_score:
                 best, best_score, best_dashes = reading, s, dashes
-        if len(best) == 1 or best_dashes:
+        if best is c.readings[0] or best_dashes:  # kept whole, or a digit and its dash
             out.extend((b, probs[row[b]]) for b in best)
         else:
             out.extend((b, _as_digit(probs[row[b]])) for b in best)

@@ -145,8 +145,13 @@ def test_a_loose_box_is_offered_only_around_a_fragment_and_at_a_digits_size() ->
         Box(0, 0, 26, 41),  # around a digit already read
         Box(98, 0, 124, 80),  # holds the flag, but twice a digit's height
         Box(99, 0, 103, 40),  # a line of specks as thin as a "1"
+        Box(98, 0, 150, 40),  # holds the flag, but wider than a digit
     )
     assert speck_unions([*DIGITS, FLAG], probs, loose) == [(FIVE, (3,))]
+    # around a narrow "1" read already (IoU under 0.1, but all of it inside): no digit's
+    one, mark = Box(140, 0, 143, 40), Box(150, 5, 160, 15)
+    wide = _loose(Box(130, 0, 165, 40))
+    assert speck_unions([*DIGITS, one, mark], _rows(1, 4, 7, 1, 10), wide) == []
     # a loose box that is the fragment itself adds nothing to read
     assert speck_unions([*DIGITS, FIVE], probs, _loose(FIVE)) == []
     # under three digits read, the page's digit size is unknown
@@ -199,25 +204,32 @@ def test_no_fragment_no_loose_boxes_computed_and_nothing_read() -> None:
     assert asked == [([FLAG], (40, 52))]
 
 
-def test_read_segmented_reads_a_fragment_with_its_specks() -> None:
+def test_read_segmented_reads_a_fragment_with_its_specks_and_keeps_it_whole() -> None:
     ink = np.zeros((60, 160), np.uint8)
     for box in DIGITS:
         ink[box.y0 : box.y1, box.x0 + 10 : box.x0 + 13] = 255
-    ink[0:12, 100:122] = 255  # the flag, solid
-    ink[14:40:3, 100] = ink[39, 100:123:3] = 120  # the specks of its bowl, two pixels apart
-    seg = Segmentation(ink_u8=ink, scale=1.0, boxes=[], ink_boxes=[*DIGITS, FLAG])
+    flag = Box(100, 0, 126, 12)
+    ink[0:12, 100:126] = 255  # the flag, solid
+    ink[14:40:3, 100] = ink[39, 100:126:3] = 120  # the specks of its bowl, two pixels apart
+    seg = Segmentation(ink_u8=ink, scale=1.0, boxes=[], ink_boxes=[*DIGITS, flag])
     truth = {DIGITS[0]: 1, DIGITS[1]: 4, DIGITS[2]: 7}
     calls: list[list[Box]] = []
 
     def read(batch: list[Box]) -> np.ndarray:
         calls.append(batch)
-        return np.vstack([_rows(truth.get(b, 5 if b.height > 30 else 10)) for b in batch])
+        # the loose box at 0.9: sure enough to be taken, not so sure that no cut is tried
+        return np.vstack(
+            [
+                _rows(truth[b]) if b in truth else _rows(5 if b.height > 30 else 10, level=0.9)
+                for b in batch
+            ]
+        )
 
     parts = read_segmented(seg, read)
-    loose = Box(100, 0, 122, 40)
-    assert calls == [[*DIGITS, FLAG], [loose]]
+    loose = Box(100, 0, 126, 40)  # wide enough for a cut, but taken as one digit: never cut
+    assert calls == [[*DIGITS, flag], [loose]]
     assert [(b, int(np.argmax(p))) for b, p in parts][-1] == (loose, 5)
-    assert [b for b, _ in read_segmented(seg, read, unions=False)] == [*DIGITS, FLAG]
+    assert [b for b, _ in read_segmented(seg, read, unions=False)] == [*DIGITS, flag]
 
 
 def test_of_two_sure_loose_boxes_holding_one_fragment_the_surer_is_taken() -> None:
@@ -230,3 +242,17 @@ def test_of_two_sure_loose_boxes_holding_one_fragment_the_surer_is_taken() -> No
 
     out, _, taken = join_specks(boxes, probs, read, lambda around, reach: _loose(FIVE, wider))
     assert out == [*DIGITS, wider] and taken == {wider}
+
+
+def test_sure_loose_boxes_that_overlap_are_not_both_taken() -> None:
+    # the boxes of two components cross, each around its own fragment: one digit's ink
+    a, b = Box(100, 0, 126, 40), Box(110, 2, 134, 40)
+    frag_a, frag_b = Box(100, 0, 110, 10), Box(126, 30, 134, 38)
+    boxes, probs = [*DIGITS, frag_a, frag_b], _rows(1, 4, 7, 10, 10)
+
+    def read(batch: list[Box]) -> np.ndarray:
+        assert batch == [a, b]
+        return np.vstack([_rows(0, level=0.9), _rows(6, level=0.95)])
+
+    out, _, taken = join_specks(boxes, probs, read, lambda around, reach: _loose(a, b))
+    assert taken == {b} and out == [*DIGITS, frag_a, b]

@@ -157,9 +157,9 @@ def test_a_dash_drawn_into_a_digit_is_cut_off() -> None:
     assert [bx for bx, _ in decide([cand], [whole, zero, dash], doubted)] == [zero, dash]
     # ...and stays no digit, however much of a "1" a flat mark may hold
     doubted[2, 10], doubted[2, 1] = 0.6, 0.35
-    assert [
-        d.label for d in to_digits(decide([cand], [whole, zero, dash], doubted), *_flat(40, 22))
-    ] == ["0"]
+    chosen = decide([cand], [whole, zero, dash], doubted)
+    assert [bx for bx, _ in chosen] == [zero, dash] and chosen[1][1][10] == np.float32(0.6)
+    assert [d.label for d in to_digits(chosen, *_flat(40, 22))] == ["0"]
     # the same mark too high, too tall or too narrow is no dash: the letter rule holds
     for other in (Box(22, 0, 40, 9), Box(22, 4, 40, 18), Box(22, 8, 28, 17)):
         cand = Candidate(whole, ((whole,), (zero, other)))

@@ -281,11 +281,12 @@ def test_loose_boxes_join_specks_two_pixels_apart_and_keep_them() -> None:
     ink[5:25:4, 30] = 200  # specks three pixels apart stay apart
     ink[30, 50] = LOW_U8  # at the threshold: paper, not ink
     ink[0:3, 57:60] = 90  # against the page's corner: the box reaches the edge
+    ink[36:39, 1:4] = 90  # a pixel in from the corner: the box does not
     boxes = loose_boxes(ink, [Box(0, 0, 60, 40)], (60, 40)).tolist()
     assert [10, 5, 11, 24] in boxes
     assert sum(b[0] == 30 for b in boxes) == 5  # five specks, five boxes
-    assert [57, 0, 60, 3] in boxes
-    assert len(boxes) == 7
+    assert [57, 0, 60, 3] in boxes and [1, 36, 4, 39] in boxes
+    assert len(boxes) == 8
     assert loose_boxes(ink, [], (60, 40)).shape == (0, 4)
 
 

@@ -45,7 +45,11 @@ def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box
     return drop_crease_sticks(mask, out, typical)
 
 
+# a 3x3 dilation joins ink up to two pixels of paper apart (8-connected)
 _TWO_PIXEL_GAP = np.ones((3, 3), np.uint8)
+# a window's margin beyond the reach: the slack of "holds", and the two pixels a loose
+# component bridges (ink that near the window's edge counts as cut off by it)
+_WINDOW_MARGIN = 3
 
 
 def loose_boxes(ink: np.ndarray, around: Sequence[Box], reach: tuple[int, int]) -> np.ndarray:
@@ -59,11 +63,11 @@ def loose_boxes(ink: np.ndarray, around: Sequence[Box], reach: tuple[int, int]) 
     :func:`digitpad.fragments.speck_unions`), so they never propose boxes themselves.
 
     Only the components near a box of ``around`` are looked at, in a window reaching
-    ``reach`` (x, y pixels) and a margin beyond it, each box's on its own. A component that
-    comes within a pixel of a window's edge inside the page may go on outside it (through
+    ``reach`` (x, y pixels) and a margin beyond it, each box's on its own. A component with
+    ink within two pixels of a window's edge inside the page may go on outside it (through
     specks the window does not see) and is left out. So every component that holds a box of
     ``around`` (a pixel's slack) and spans at most ``reach`` is found as the whole page would
-    give it, at the cost of a few small windows, not of the page.
+    give it, at the cost of one window per box of ``around``, not of the page.
     """
     h, w = ink.shape
     rx, ry = reach[0] + _WINDOW_MARGIN, reach[1] + _WINDOW_MARGIN
@@ -75,37 +79,29 @@ def loose_boxes(ink: np.ndarray, around: Sequence[Box], reach: tuple[int, int]) 
     return np.unique(np.concatenate(found), axis=0)
 
 
-# beyond the reach: the slack of "holds", the dilation's pixel, and the pixel of edge clearance
-_WINDOW_MARGIN = 3
-
-
 def _window_components(window: np.ndarray, ox: int, oy: int, page: tuple[int, int]) -> np.ndarray:
     """The loose components (see :func:`loose_boxes`) of an ink ``window`` placed at ``ox``,
-    ``oy`` on a page of size ``page`` (w, h), in page pixels, but those that come within a
-    pixel of an edge of the window inside the page."""
-    inky = (window > LOW_U8).view(np.uint8)
-    # a 3x3 dilation bridges gaps of two pixels and widens each box by one pixel a side
-    _, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(inky, _TWO_PIXEL_GAP))
-    x, y = stats[1:, 0] + ox, stats[1:, 1] + oy
-    x1, y1 = x + stats[1:, 2], y + stats[1:, 3]
+    ``oy`` on a page of size ``page`` (w, h), as ink boxes in page pixels, but those with ink
+    within two pixels of an edge of the window inside the page."""
+    # a pixel of paper around the window, so the dilation is never cut off at its edge
+    inky = np.pad(window > LOW_U8, 1).view(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(inky, _TWO_PIXEL_GAP), connectivity=8
+    )
+    # the dilated box, less the pixel it grew a side, less the pad: the ink's own box
+    x0, y0 = stats[1:, 0], stats[1:, 1]
+    x1, y1 = x0 + stats[1:, 2] - 2, y0 + stats[1:, 3] - 2
     wh, ww = window.shape
     w, h = page
+    # the gap a loose component bridges is two pixels: ink that near the edge may join ink
+    # beyond it
     cut = (
-        ((x <= ox + 1) & (ox > 0))
-        | ((y <= oy + 1) & (oy > 0))
-        | ((x1 >= ox + ww - 1) & (ox + ww < w))
-        | ((y1 >= oy + wh - 1) & (oy + wh < h))
+        ((x0 <= 2) & (ox > 0))
+        | ((y0 <= 2) & (oy > 0))
+        | ((x1 >= ww - 2) & (ox + ww < w))
+        | ((y1 >= wh - 2) & (oy + wh < h))
     )
-    # take the pixel back, except at the page's edge, where the dilation was cut off
-    out = np.stack(
-        [
-            np.where(x > 0, x + 1, 0),
-            np.where(y > 0, y + 1, 0),
-            np.where(x1 < w, x1 - 1, w),
-            np.where(y1 < h, y1 - 1, h),
-        ],
-        axis=1,
-    )
+    out = np.stack([x0 + ox, y0 + oy, x1 + ox, y1 + oy], axis=1)
     return out[~cut].astype(np.int32)
 
 

@@ -73,9 +73,10 @@ def collect(
     boxes are settled and which get cuts. ``build`` passes the bare classifier, so the stage
     learns from the cuts the classifier alone would try. With the stage the recogniser settles
     boxes on its own readings, so the parts it meets differ: fewer of them, and some from boxes
-    the classifier alone would have settled. The unions of fragments of faint digits are left
-    out (``read_segmented(..., unions=False)``): they came after the shipped stage was trained,
-    and leaving them out keeps ``make model`` building its weights."""
+    the classifier alone would have settled. The unions of fragments of faint digits, and of
+    fragments with their specks, are left out (``read_segmented(..., unions=False)``): they
+    came after the shipped stage was trained, and leaving them out keeps ``make model``
+    building its weights."""
     rows, labels = [], []
     for k, page in enumerate(pages, start=1):
         seg = segment(page.image)
