@@ -168,10 +168,7 @@ def speck_unions(
     Raises:
         ValueError: ``boxes`` and ``probs`` differ in length.
     """
-    if len(boxes) != len(probs):
-        raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
-    not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
-    typical = _digit_height(boxes, not_digit)
+    not_digit, typical = _read_as(boxes, probs)
     if typical is None or len(loose) == 0:
         return []
     digits = [b for b, nd in zip(boxes, not_digit, strict=True) if not nd]
@@ -215,10 +212,7 @@ def join_specks(
     Raises:
         ValueError: ``boxes`` and ``probs`` differ in length.
     """
-    if len(boxes) != len(probs):
-        raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
-    not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
-    typical = _digit_height(boxes, not_digit)
+    not_digit, typical = _read_as(boxes, probs)
     if typical is None:
         return boxes, probs, frozenset()
     # a loose box wider or taller than a union may be is never offered: look no further
@@ -263,13 +257,22 @@ def _overlap(a: Box, b: Box) -> bool:
     return a.iou(b) > 0.1 or ix * iy >= 0.5 * smaller
 
 
-def _digit_height(boxes: list[Box], not_digit: np.ndarray) -> float | None:
-    """The page's digit height (the median of the boxes read as digits) when some box is read
-    "not a digit" (``not_digit``) and at least three as digits, else None: fewer digits tell
-    too little of their size, and with no fragment there is nothing to join."""
+def _read_as(boxes: list[Box], probs: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """Which ``boxes`` are read "not a digit" (by ``probs``), and the page's digit height: the
+    median of the boxes read as digits, when some box is read "not a digit" and at least three
+    as digits, else None (fewer digits tell too little of their size, and with no fragment
+    there is nothing to join).
+
+    Raises:
+        ValueError: ``boxes`` and ``probs`` differ in length.
+    """
+    if len(boxes) != len(probs):
+        raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
+    not_digit = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
     if not not_digit.any() or np.count_nonzero(~not_digit) < 3:
-        return None
-    return float(np.median([b.height for b, nd in zip(boxes, not_digit, strict=True) if not nd]))
+        return not_digit, None
+    heights = [b.height for b, nd in zip(boxes, not_digit, strict=True) if not nd]
+    return not_digit, float(np.median(heights))
 
 
 def _within(inner: Box, outer: Box) -> bool:
