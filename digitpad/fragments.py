@@ -251,10 +251,7 @@ def _surest_apart(unions: list[tuple[Box, tuple[int, ...]]], probs: np.ndarray) 
 
 def _overlap(a: Box, b: Box) -> bool:
     """IoU over 0.1, or half of the smaller box inside the larger."""
-    ix = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
-    iy = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
-    smaller = min(a.width * a.height, b.width * b.height)
-    return a.iou(b) > 0.1 or ix * iy >= 0.5 * smaller
+    return a.iou(b) > 0.1 or a.overlap(b) >= 0.5 * min(a.area, b.area)
 
 
 def _read_as(boxes: list[Box], probs: np.ndarray) -> tuple[np.ndarray, float | None]:

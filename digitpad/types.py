@@ -59,13 +59,17 @@ class Box:
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x0, self.y0, self.x1, self.y1)
 
-    def iou(self, other: Box) -> float:
-        """Intersection over union; 0.0 when either box is empty."""
+    def overlap(self, other: Box) -> int:
+        """The area the two boxes share (pixels); 0 when they do not meet."""
         ix = min(self.x1, other.x1) - max(self.x0, other.x0)
         iy = min(self.y1, other.y1) - max(self.y0, other.y0)
-        if ix <= 0 or iy <= 0:
+        return ix * iy if ix > 0 and iy > 0 else 0
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union; 0.0 when either box is empty."""
+        inter = self.overlap(other)
+        if inter == 0:
             return 0.0
-        inter = ix * iy
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
 

@@ -20,6 +20,9 @@ def test_box_iou_and_clip():
     a, b = Box(0, 0, 10, 10), Box(5, 0, 15, 10)
     assert a.iou(b) == pytest.approx(50 / 150)
     assert a.iou(Box(20, 20, 30, 30)) == 0.0
+    assert a.overlap(b) == 50 and b.overlap(a) == 50
+    assert a.overlap(Box(10, 0, 20, 10)) == 0  # touching edges share no pixel
+    assert a.overlap(Box(20, 20, 30, 30)) == 0  # apart on both axes: not a product of negatives
     assert Box(-5, -5, 50, 50).clip(20, 10) == Box(0, 0, 20, 10)
     assert a.union(b) == Box(0, 0, 15, 10)
 

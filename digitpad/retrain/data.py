@@ -131,16 +131,10 @@ def teachable(items: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _overlap(a: Box, b: Box) -> int:
-    ix = min(a.x1, b.x1) - max(a.x0, b.x0)
-    iy = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return ix * iy if ix > 0 and iy > 0 else 0
-
-
 def _fragment_of_digit(box: Box, digits: Sequence[Box]) -> bool:
-    if sum(_overlap(box, d) >= 0.6 * d.area for d in digits) >= 2:
+    if sum(box.overlap(d) >= 0.6 * d.area for d in digits) >= 2:
         return False  # it holds two whole digits
-    return any(_overlap(box, d) >= 0.5 * box.area or box.iou(d) >= 0.35 for d in digits)
+    return any(box.overlap(d) >= 0.5 * box.area or box.iou(d) >= 0.35 for d in digits)
 
 
 def stratified_holdout(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -87,9 +87,8 @@ def holds_two(box: Box, digits: Sequence[Annotation]) -> bool:
     """``box`` holds most of the ink boxes of two or more digits."""
     inside = 0
     for a in digits:
-        ix = min(box.x1, a.box.x1) - max(box.x0, a.box.x0)
-        iy = min(box.y1, a.box.y1) - max(box.y0, a.box.y0)
-        if ix > 0 and iy > 0 and ix * iy >= 0.6 * a.box.area:
+        inter = box.overlap(a.box)
+        if inter > 0 and inter >= 0.6 * a.box.area:
             inside += 1
     return inside >= 2
 
