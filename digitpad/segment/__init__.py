@@ -28,6 +28,7 @@ import numpy as np
 
 from digitpad.segment.boxes import (
     DASH_MAX_HEIGHT,
+    HUGE_PART,
     MIN_AREA,
     MIN_HEIGHT,
     find_boxes,
@@ -56,6 +57,7 @@ WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
 
 __all__ = [
     "DASH_MAX_HEIGHT",
+    "HUGE_PART",
     "LOW_LEVEL",
     "LOW_U8",
     "MASK_LEVEL",
@@ -118,8 +120,16 @@ class Segmentation:
         return box.scaled(1.0 / self.scale).clip(width, height)
 
 
-def segment(rgb: np.ndarray) -> Segmentation:
+def segment(rgb: np.ndarray, *, enclosed: bool = True) -> Segmentation:
     """Segment an RGB uint8 page (H, W, 3) into an ink map and candidate digit boxes.
+
+    With ``enclosed`` (the default, what the recogniser reads), digits lying inside a bigger
+    mark's box are found on their own: inside a ring drawn round a number (a component in
+    another's hole) and beside a fold, a line struck through or a ring's remains (a part over
+    ``HUGE_PART`` digit heights joins none of them). Without it, they went with that mark,
+    as they did when the shipped weights' training crops were cut: training passes False, so
+    ``make model`` still rebuilds the crops the shipped model learnt from. The ink map is the
+    same either way.
 
     A blank page gives no boxes. Never raises for a valid RGB array.
     """
@@ -138,14 +148,14 @@ def segment(rgb: np.ndarray) -> Segmentation:
         and grey_ink_on_coloured_rulings(work, line_mask, mask)
     ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True)
-    raw = raw_boxes(mask.view(np.uint8))
+    raw = raw_boxes(mask.view(np.uint8), enclosed=enclosed)
     mask, under = remove_underlines(mask, raw)
     if line_mask is not None:
         ink[line_mask & ~mask] = 0
     if under is not None:
         ink[under & ~mask] = 0
     # the components found for the underline test are still those of the mask if none went
-    ink_boxes = find_boxes(mask, raw if under is None else None)
+    ink_boxes = find_boxes(mask, raw if under is None else None, enclosed=enclosed)
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]
     return Segmentation(

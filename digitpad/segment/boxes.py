@@ -23,22 +23,33 @@ DASH_MAX_HEIGHT = 0.45
 FLAT_WIDER = 1.25
 # the stem of a 9 drawn apart from its loop stands at most this much of its height clear of it
 STEM_GAP = 0.08
+# A part spanning more than HUGE_PART typical digit heights is no stroke of a digit on its
+# page: a fold or a streak, what the ruling finder leaves of a ring drawn round a number, a
+# line struck through one. A digit-sized part inside its box joined it and went with it when
+# the whole was dropped as no digit (a ringed "31415" read "141"; see _enclosed_digit).
+HUGE_PART = 3.0
+# A component whose hole holds another at least this share of its height (and a digit's least
+# height) is a ring drawn round it: no digit's loop holds a digit, only specks and grain.
+RING_HOLDS = 0.3
 
 
-def find_boxes(mask: np.ndarray, raw: list[list[int]] | None = None) -> list[Box]:
+def find_boxes(
+    mask: np.ndarray, raw: list[list[int]] | None = None, *, enclosed: bool = True
+) -> list[Box]:
     """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask: components, strokes
     of one digit merged, specks, dots, dashes, underlines and the sticks of a fold dropped
     (see :func:`digitpad.segment.creases.drop_crease_sticks`).
 
-    ``raw`` is ``raw_boxes(mask)`` when the caller already has it (it is not modified).
+    ``raw`` is ``raw_boxes(mask, enclosed=enclosed)`` when the caller already has it (it is
+    not modified). ``enclosed`` as for :func:`digitpad.segment.segment`.
     """
     h, w = mask.shape
     if raw is None:
-        raw = raw_boxes(mask.astype(np.uint8))
+        raw = raw_boxes(mask.astype(np.uint8), enclosed=enclosed)
     boxes = [b for b in raw if not _border_sliver(b, w, h)]
     if not boxes:
         return []
-    boxes = merge_strokes(boxes, typical_height(boxes))
+    boxes = merge_strokes(boxes, typical_height(boxes), enclosed=enclosed)
     typical = typical_height(boxes)
     out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
     out.sort(key=lambda b: (b.y0, b.x0))
@@ -105,13 +116,58 @@ def _window_components(window: np.ndarray, ox: int, oy: int, page: tuple[int, in
     return out[~cut].astype(np.int32)
 
 
-def raw_boxes(m8: np.ndarray) -> list[list[int]]:
-    """``[x0, y0, x1, y1, ink pixels]`` of every component larger than a speck."""
+def raw_boxes(m8: np.ndarray, *, enclosed: bool = True) -> list[list[int]]:
+    """``[x0, y0, x1, y1, ink pixels in the box]`` of every component larger than a speck.
+
+    With ``enclosed`` that includes the components inside another's hole, and a component
+    whose hole holds one at least ``RING_HOLDS`` of its height is left out: a ring drawn round
+    a number or a digit. Without, only the outermost components, and a ring hides what it holds.
+    """
     # outer contours give the components' boxes far faster than labelling every pixel
-    contours, _ = cv2.findContours(m8, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not enclosed:
+        contours, _ = cv2.findContours(m8, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        return _component_boxes(m8, [cv2.boundingRect(c) for c in contours])
+    # the full tree: a component's outer boundary is at an even depth, a hole's at an odd one
+    contours, hierarchy = cv2.findContours(m8, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return []
+    parent = hierarchy[0][:, 3]
+    inner = np.flatnonzero(parent >= 0)
+    if not (parent[parent[inner]] >= 0).any():  # no hole holds anything: the usual page
+        return _component_boxes(
+            m8, [cv2.boundingRect(contours[i]) for i in np.flatnonzero(parent < 0)]
+        )
+    depth = _depths(parent)
+    outer = np.flatnonzero(depth % 2 == 0)
+    rects = {int(i): cv2.boundingRect(contours[i]) for i in outer}
+    rings = set()
+    for i in outer[depth[outer] >= 2]:
+        ring = int(parent[parent[i]])
+        if rects[int(i)][3] >= max(MIN_HEIGHT, RING_HOLDS * rects[ring][3]):
+            rings.add(ring)
+    return _component_boxes(m8, [r for i, r in rects.items() if i not in rings])
+
+
+def _depths(parent: np.ndarray) -> np.ndarray:
+    """The depth of every contour in a ``RETR_TREE`` hierarchy given by its ``parent`` column."""
+    depth = np.full(len(parent), -1, np.int64)
+    for i in range(len(parent)):
+        chain, j = [], i
+        while j >= 0 and depth[j] < 0:
+            chain.append(j)
+            j = parent[j]
+        d = depth[j] if j >= 0 else -1
+        for k in reversed(chain):
+            d += 1
+            depth[k] = d
+    return depth
+
+
+def _component_boxes(m8: np.ndarray, rects: list[tuple[int, int, int, int]]) -> list[list[int]]:
+    """``[x0, y0, x1, y1, ink pixels in the box]`` of the bounding ``rects`` (x, y, w, h) of
+    components, those of a speck left out."""
     boxes = []
-    for c in contours:
-        x, y, bw, bh = cv2.boundingRect(c)
+    for x, y, bw, bh in rects:
         if bw * bh < MIN_AREA:
             continue
         area = int(np.count_nonzero(m8[y : y + bh, x : x + bw]))
@@ -120,7 +176,9 @@ def raw_boxes(m8: np.ndarray) -> list[list[int]]:
     return boxes
 
 
-def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int]]:
+def merge_strokes(
+    boxes: list[list[int]], typical: float = 0.0, *, enclosed: bool = True
+) -> list[list[int]]:
     """Merge components that belong to one digit: strong x overlap, small vertical gap.
 
     Boxes are ``[x0, y0, x1, y1, area]``. Repeats until nothing merges (a digit in three
@@ -130,7 +188,8 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
     it would join (an underline below a number, touching none of its digits) joins nothing.
     The loop and the stem of a 9 drawn in two strokes merge though they barely overlap in x
     (see :func:`_loop_and_stem`), and the base of a 1 drawn apart joins its stem though it is
-    flat and wider (see :func:`_foot_of_stem`).
+    flat and wider (see :func:`_foot_of_stem`). With ``enclosed``, a huge part joins no digit
+    inside its box (see :func:`_enclosed_digit`).
     """
     boxes = [list(b) for b in boxes]
     # a 9's stem may stand up to STEM_GAP of its height clear of its loop: look that far right
@@ -147,7 +206,9 @@ def merge_strokes(boxes: list[list[int]], typical: float = 0.0) -> list[list[int
                 b = boxes[j]
                 if b[0] >= a[2] + reach:
                     break  # sorted by x0: nothing further right overlaps in x or is near
-                if _same_digit(a, b, typical):
+                if _same_digit(a, b, typical) and not (
+                    enclosed and (_enclosed_digit(a, b, typical) or _enclosed_digit(b, a, typical))
+                ):
                     a[:] = [
                         min(a[0], b[0]),
                         min(a[1], b[1]),
@@ -183,6 +244,22 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
         return False
     # a small mark inside or just above a big one joins it; two digit-sized parts stacked do not
     return union_w <= 1.3 * max(wa, wb)
+
+
+def _enclosed_digit(big: list[int], small: list[int], typical: float) -> bool:
+    """``big`` spans over ``HUGE_PART`` typical digit heights and ``small`` is a digit of its
+    own: at least half a typical height tall, not flat, under half as tall as ``big``. The
+    flag of a 5 half the page high is flat, and the two strokes of such a 4 are about as tall
+    as each other, so a huge digit among small ones still joins its parts."""
+    bw, bh = big[2] - big[0], big[3] - big[1]
+    sw, sh = small[2] - small[0], small[3] - small[1]
+    return (
+        typical > 0
+        and max(bw, bh) > HUGE_PART * typical
+        and sh >= 0.5 * typical
+        and sw < 2 * sh
+        and sh < 0.5 * bh
+    )
 
 
 def _flat_and_wider(w: int, h: int, w_other: int) -> bool:

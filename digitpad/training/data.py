@@ -124,8 +124,9 @@ def _one_like(box: Box, marks: Sequence[Annotation]) -> bool:
 
 
 def page_crops(page: SynthPage) -> tuple[np.ndarray, np.ndarray]:
-    """Labelled crops of every box the recogniser would classify on ``page``."""
-    seg = segment(page.image)
+    """Labelled crops of every box the recogniser would classify on ``page``, segmented as the
+    shipped weights' crops were (``enclosed=False``: see :func:`digitpad.segment.segment`)."""
+    seg = segment(page.image, enclosed=False)
     h, w = page.image.shape[:2]
     boxes = candidate_boxes(seg)
     labels = label_boxes([seg.to_page(b, w, h) for b in boxes], page.annotations)

@@ -1,0 +1,109 @@
+"""Digits inside a bigger mark's box: a ring drawn round a number or a digit, a fold or a line
+struck through beside one. Each is found on its own (``segment(..., enclosed=True)``, the
+default), and ``enclosed=False`` gives what the shipped weights' training crops were cut from."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digitpad.classifier import Classifier
+from digitpad.home import shipped_model_path
+from digitpad.recognise_service import Recogniser
+from digitpad.segment import raw_boxes, segment
+from digitpad.types import Box
+
+DIGITS = "31415"
+DIGIT_X0, BASELINE, STEP = 200, 270, 60
+
+
+def _number_page(h: int = 500, w: int = 700) -> np.ndarray:
+    """A white page with DIGITS written in a Hershey font, about 42 px high, in one row."""
+    img = np.full((h, w, 3), 255, np.uint8)
+    for i, d in enumerate(DIGITS):
+        x = DIGIT_X0 + STEP * i
+        cv2.putText(img, d, (x, BASELINE), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (0, 0, 0), 5)
+    return img
+
+
+def _digit_boxes(boxes: list[Box]) -> list[Box]:
+    """The boxes about one digit high on the digits' row, left to right."""
+    row = [b for b in boxes if 30 <= b.height <= 60 and b.y0 >= BASELINE - 60 and b.y1 <= 290]
+    return sorted(row, key=lambda b: b.x0)
+
+
+def test_ringed_number_keeps_its_digits() -> None:
+    img = _number_page()
+    cv2.circle(img, (340, 250), 200, (0, 0, 0), 3)  # round the whole number, touching none
+    digits = _digit_boxes(segment(img).boxes)
+    assert len(digits) == len(DIGITS)
+    assert all(
+        DIGIT_X0 - 5 + STEP * i <= b.x0 <= DIGIT_X0 + 5 + STEP * i for i, b in enumerate(digits)
+    )
+    # as the shipped weights' crops were cut: the ring's outer boundary hides what it holds
+    assert _digit_boxes(segment(img, enclosed=False).boxes) == []
+
+
+def test_digit_ringed_alone_is_found_without_its_ring() -> None:
+    img = _number_page()
+    for i in (0, 2, 4):  # "3", "4" and "5" circled one by one
+        cv2.circle(img, (DIGIT_X0 + 22 + STEP * i, 250), 34, (0, 0, 0), 2)
+    boxes = segment(img).boxes
+    assert len(_digit_boxes(boxes)) == len(DIGITS)
+    assert not any(b.height >= 60 for b in boxes)  # no ring proposed as a digit
+    old = segment(img, enclosed=False).boxes
+    assert sum(b.height >= 60 for b in old) == 3  # each ring and its digit were one box
+
+
+def test_fold_beside_a_number_takes_none_of_its_digits() -> None:
+    img = _number_page()
+    # a long faint steep line down the page, between the 4 and the 1, touching neither; its
+    # box holds most of both
+    cv2.line(img, (330, 0), (410, 499), (90, 90, 90), 2)
+    assert len(_digit_boxes(segment(img).boxes)) == len(DIGITS)
+    # the line is 500 px tall, more than HUGE_PART digit heights: without the rule it took them
+    assert len(_digit_boxes(segment(img, enclosed=False).boxes)) == len(DIGITS) - 2
+
+
+def test_speck_in_a_zero_and_a_huge_four_in_two_strokes_stay_one_box() -> None:
+    img = np.full((700, 900, 3), 255, np.uint8)
+    cv2.ellipse(img, (120, 120), (30, 45), 0, 0, 360, (0, 0, 0), 5)  # a 0 ...
+    cv2.circle(img, (120, 120), 3, (0, 0, 0), -1)  # ... with a speck in its loop
+    for i, d in enumerate("1234"):  # small digits, so the typical digit is small
+        cv2.putText(img, d, (250 + 45 * i, 150), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (0, 0, 0), 5)
+    # a 4 two thirds of the page high: the open "L" and the upright apart, not touching
+    cv2.polylines(img, [np.array([[600, 200], [480, 480], [570, 480]])], False, (0, 0, 0), 14)
+    cv2.line(img, (545, 320), (545, 660), (0, 0, 0), 14)
+    boxes = segment(img).boxes
+    zero = [b for b in boxes if b.x0 < 200]
+    assert len(zero) == 1 and zero[0].height >= 90
+    four = [b for b in boxes if b.x0 >= 450]
+    assert len(four) == 1 and four[0].y0 <= 200 and four[0].y1 >= 660 and four[0].x1 >= 570
+
+
+def test_raw_boxes_ring_left_out_only_when_it_holds_a_digit_sized_component() -> None:
+    m = np.zeros((200, 400), np.uint8)
+    cv2.circle(m, (100, 100), 60, 1, 3)
+    cv2.line(m, (100, 70), (100, 130), 1, 4)  # a "1" inside the first ring
+    cv2.circle(m, (300, 100), 60, 1, 3)
+    cv2.circle(m, (300, 100), 3, 1, -1)  # only a speck inside the second
+    boxes = sorted(raw_boxes(m), key=lambda b: (b[0], b[1]))
+    # the "1", the second ring and its speck (for merge_strokes to join); the first ring left out
+    assert [b[:4] for b in boxes] == [[98, 68, 103, 133], [238, 38, 363, 163], [297, 97, 304, 104]]
+    assert len(raw_boxes(m, enclosed=False)) == 2  # the two rings, what they hold hidden
+
+
+@pytest.fixture(scope="module")
+def recogniser() -> Recogniser:
+    return Recogniser(Classifier.load(shipped_model_path()))
+
+
+def test_ringed_and_circled_numbers_read_whole(recogniser: Recogniser) -> None:
+    ringed = _number_page()
+    cv2.circle(ringed, (340, 250), 200, (0, 0, 0), 3)
+    assert recogniser.recognise(ringed).text == DIGITS
+    circled = _number_page()
+    for i in (0, 2, 4):
+        cv2.circle(circled, (DIGIT_X0 + 22 + STEP * i, 250), 34, (0, 0, 0), 2)
+    assert recogniser.recognise(circled).text == DIGITS
