@@ -1,6 +1,7 @@
 """Digits inside a bigger mark's box: a ring drawn round a number or a digit, a fold or a line
-struck through beside one. Each is found on its own (``segment(..., enclosed=True)``, the
-default), and ``enclosed=False`` gives what the shipped weights' training crops were cut from."""
+struck through beside one, and a digit many times the size of the page's others. Each is found
+whole on its own, and ``segment(..., v1_crops=True)`` gives what the shipped weights' training
+crops were cut from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from digitpad.classifier import Classifier
 from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
 from digitpad.segment import raw_boxes, segment
+from digitpad.training.data import synth_glyph
 from digitpad.types import Box
 
 DIGITS = "31415"
@@ -42,7 +44,7 @@ def test_ringed_number_keeps_its_digits() -> None:
         DIGIT_X0 - 5 + STEP * i <= b.x0 <= DIGIT_X0 + 5 + STEP * i for i, b in enumerate(digits)
     )
     # as the shipped weights' crops were cut: the ring's outer boundary hides what it holds
-    assert _digit_boxes(segment(img, enclosed=False).boxes) == []
+    assert _digit_boxes(segment(img, v1_crops=True).boxes) == []
 
 
 def test_digit_ringed_alone_is_found_without_its_ring() -> None:
@@ -52,7 +54,7 @@ def test_digit_ringed_alone_is_found_without_its_ring() -> None:
     boxes = segment(img).boxes
     assert len(_digit_boxes(boxes)) == len(DIGITS)
     assert not any(b.height >= 60 for b in boxes)  # no ring proposed as a digit
-    old = segment(img, enclosed=False).boxes
+    old = segment(img, v1_crops=True).boxes
     assert sum(b.height >= 60 for b in old) == 3  # each ring and its digit were one box
 
 
@@ -63,7 +65,7 @@ def test_fold_beside_a_number_takes_none_of_its_digits() -> None:
     cv2.line(img, (330, 0), (410, 499), (90, 90, 90), 2)
     assert len(_digit_boxes(segment(img).boxes)) == len(DIGITS)
     # the line is 500 px tall, more than HUGE_PART digit heights: without the rule it took them
-    assert len(_digit_boxes(segment(img, enclosed=False).boxes)) == len(DIGITS) - 2
+    assert len(_digit_boxes(segment(img, v1_crops=True).boxes)) == len(DIGITS) - 2
 
 
 def test_speck_in_a_zero_and_a_huge_four_in_two_strokes_stay_one_box() -> None:
@@ -107,3 +109,32 @@ def test_ringed_and_circled_numbers_read_whole(recogniser: Recogniser) -> None:
     for i in (0, 2, 4):
         cv2.circle(circled, (DIGIT_X0 + 22 + STEP * i, 250), 34, (0, 0, 0), 2)
     assert recogniser.recognise(circled).text == DIGITS
+
+
+def _glyph_page(big: str, seed: int) -> np.ndarray:
+    """Small handwritten "3816" (30 px) and one digit ``big`` 330 px high below it, drawn by the
+    generator's glyph renderer."""
+    ink = np.zeros((700, 1000), np.float32)
+    x = 60
+    for k, label in enumerate("3816"):
+        g = synth_glyph(label, 30, np.random.default_rng([seed, k]))
+        ink[90 - g.shape[0] : 90, x : x + g.shape[1]] = g
+        x += g.shape[1] + 6
+    g = synth_glyph(big, 330, np.random.default_rng([seed, 99]))
+    ink[580 - g.shape[0] : 580, 400 : 400 + g.shape[1]] = g
+    return (255 - ink[..., None] * 235).clip(0, 255).astype(np.uint8).repeat(3, 2)
+
+
+def test_flat_strokes_of_a_huge_digit_are_no_underlines() -> None:
+    # a 4 330 px high among digits 30 px high: the bar across it is a thin run over 2.5 of the
+    # page's digits long, and as an underline it was removed, leaving two pieces
+    img = _glyph_page("4", 1)
+    (four,) = [b for b in segment(img).boxes if b.height > 60]
+    assert four.x0 <= 400 and four.x1 >= 640 and four.height >= 350
+    assert len([b for b in segment(img, v1_crops=True).boxes if b.height > 60]) == 2
+
+
+def test_huge_digit_among_small_ones_is_read(recogniser: Recogniser) -> None:
+    # each of these was misread or lost while its flat strokes were taken for underlines
+    for big, seed in (("2", 1), ("3", 0), ("4", 1), ("5", 3), ("7", 0), ("7", 2)):
+        assert recogniser.recognise(_glyph_page(big, seed)).text == "3816\n" + big, (big, seed)

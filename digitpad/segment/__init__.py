@@ -120,19 +120,22 @@ class Segmentation:
         return box.scaled(1.0 / self.scale).clip(width, height)
 
 
-def segment(rgb: np.ndarray, *, enclosed: bool = True) -> Segmentation:
+def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     """Segment an RGB uint8 page (H, W, 3) into an ink map and candidate digit boxes.
 
-    With ``enclosed`` (the default, what the recogniser reads), digits lying inside a bigger
-    mark's box are found on their own: inside a ring drawn round a number (a component in
-    another's hole) and beside a fold, a line struck through or a ring's remains (a part over
-    ``HUGE_PART`` digit heights joins none of them). Without it, they went with that mark,
-    as they did when the shipped weights' training crops were cut: training passes False, so
-    ``make model`` still rebuilds the crops the shipped model learnt from. The ink map is the
-    same either way.
+    With ``v1_crops``, the page is segmented as it was when the shipped v1 weights' training
+    crops were cut, without the rules added since: training passes it, so ``make model``
+    still rebuilds the crops v1 learnt from (``benchmarks/HISTORY.md``). Those rules:
+
+    - digits lying inside a bigger mark's box are found on their own: inside a ring drawn
+      round a number (a component in another's hole) and beside a fold, a line struck through
+      or a ring's remains (a part over ``HUGE_PART`` digit heights joins none of them);
+    - the flat strokes of a digit over ``HUGE_PART`` times the page's typical digit height
+      are no underlines (see :func:`remove_underlines`).
 
     A blank page gives no boxes. Never raises for a valid RGB array.
     """
+    enclosed = not v1_crops
     h, w = rgb.shape[:2]
     # an integer factor: exact box mapping, and OpenCV's area resize is fast for it
     factor = -(-max(h, w) // WORK_MAX_SIDE)
@@ -149,7 +152,7 @@ def segment(rgb: np.ndarray, *, enclosed: bool = True) -> Segmentation:
     ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True)
     raw = raw_boxes(mask.view(np.uint8), enclosed=enclosed)
-    mask, under = remove_underlines(mask, raw)
+    mask, under = remove_underlines(mask, raw, huge_digits=not v1_crops)
     if line_mask is not None:
         ink[line_mask & ~mask] = 0
     if under is not None:

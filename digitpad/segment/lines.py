@@ -5,7 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitpad.segment.boxes import DASH_MAX_HEIGHT, MIN_HEIGHT, raw_boxes, typical_height
+from digitpad.segment.boxes import (
+    DASH_MAX_HEIGHT,
+    HUGE_PART,
+    MIN_HEIGHT,
+    raw_boxes,
+    typical_height,
+)
 
 LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
 # a piece of ink with no more than this many pixels off the removed rulings is ruling debris
@@ -155,14 +161,17 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
 
 
 def remove_underlines(
-    mask: np.ndarray, raw: list[list[int]] | None = None
+    mask: np.ndarray, raw: list[list[int]] | None = None, *, huge_digits: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove underlines and strike-throughs: thin horizontal runs longer than 2.5 digits.
 
     Too short for a ruling, they still join a whole number into one component. A run that
-    long is no part of a digit (two touching 2s share at most a 1.8-digit bottom bar).
-    Returns the cleaned mask and the removed pixels (None when nothing was removed; the mask
-    is then returned as it was). ``raw`` is ``raw_boxes(mask)`` when the caller has it.
+    long is no part of a digit of the page's size (two touching 2s share at most a 1.8-digit
+    bottom bar). With ``huge_digits`` it may be part of a digit many times that size: the runs
+    of a component over ``HUGE_PART`` typical digit heights tall stay (the bar of a 7 half
+    the page high, among small digits, went and left a "1"). Returns the cleaned mask and the
+    removed pixels (None when nothing was removed; the mask is then returned as it was).
+    ``raw`` is ``raw_boxes(mask)`` when the caller has it.
     """
     boxes = raw_boxes(mask.astype(np.uint8)) if raw is None else raw
     if not boxes:
@@ -182,10 +191,24 @@ def remove_underlines(
     if not runs.any():
         return mask, None
     under = cv2.dilate(runs, np.ones((3, 3), np.uint8)).astype(bool) & mask
+    if huge_digits and any(b[3] - b[1] > HUGE_PART * typical for b in boxes):
+        under &= ~_huge_components(mask, HUGE_PART * typical)
+        if not under.any():
+            return mask, None
     cleaned = mask & ~under
     joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((13, 1), np.uint8))
     cleaned |= joined.astype(bool) & under
     return cleaned, under
+
+
+def _huge_components(mask: np.ndarray, taller_than: float) -> np.ndarray:
+    """The pixels of ``mask`` in components (8-connected) taller than ``taller_than``."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    huge = stats[:, cv2.CC_STAT_HEIGHT] > taller_than
+    huge[0] = False
+    return huge[labels]
 
 
 def _open_if_any(m8: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:

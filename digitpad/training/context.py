@@ -75,12 +75,12 @@ def collect(
     boxes on its own readings, so the parts it meets differ: fewer of them, and some from boxes
     the classifier alone would have settled. The unions of fragments of faint digits, and of
     fragments with their specks, are left out (``read_segmented(..., unions=False)``), and
-    pages are segmented without the digits a bigger mark encloses (``segment(...,
-    enclosed=False)``): they came after the shipped stage was trained, and leaving them out
-    keeps ``make model`` building its weights."""
+    pages are segmented as for v1's crops (``segment(..., v1_crops=True)``): they came after
+    the shipped stage was trained, and leaving them out keeps ``make model`` building its
+    weights."""
     rows, labels = [], []
     for k, page in enumerate(pages, start=1):
-        seg = segment(page.image, enclosed=False)
+        seg = segment(page.image, v1_crops=True)
         reader = PageReader(classifier, seg, record=True)
         read_segmented(seg, reader, unions=False)
         h, w = page.image.shape[:2]

@@ -125,8 +125,8 @@ def _one_like(box: Box, marks: Sequence[Annotation]) -> bool:
 
 def page_crops(page: SynthPage) -> tuple[np.ndarray, np.ndarray]:
     """Labelled crops of every box the recogniser would classify on ``page``, segmented as the
-    shipped weights' crops were (``enclosed=False``: see :func:`digitpad.segment.segment`)."""
-    seg = segment(page.image, enclosed=False)
+    shipped weights' crops were (``v1_crops``: see :func:`digitpad.segment.segment`)."""
+    seg = segment(page.image, v1_crops=True)
     h, w = page.image.shape[:2]
     boxes = candidate_boxes(seg)
     labels = label_boxes([seg.to_page(b, w, h) for b in boxes], page.annotations)
