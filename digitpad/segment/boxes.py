@@ -23,10 +23,12 @@ DASH_MAX_HEIGHT = 0.45
 FLAT_WIDER = 1.25
 # the stem of a 9 drawn apart from its loop stands at most this much of its height clear of it
 STEM_GAP = 0.08
-# A part spanning more than HUGE_PART typical digit heights is no stroke of a digit on its
-# page: a fold or a streak, what the ruling finder leaves of a ring drawn round a number, a
-# line struck through one. A digit-sized part inside its box joined it and went with it when
-# the whole was dropped as no digit (a ringed "31415" read "141"; see _enclosed_digit).
+# A part spanning more than HUGE_PART typical digit heights is no stroke of a digit of the
+# page's size: a fold or a streak, what the ruling finder leaves of a ring drawn round a number,
+# a line struck through one, or a digit written huge among small ones. A digit-sized part inside
+# its box joined it and went with it when the whole was dropped as no digit (a ringed "31415"
+# read "141"; see _enclosed_digit), and the underline remover took a huge digit's flat strokes
+# (see digitpad.segment.lines.remove_underlines).
 HUGE_PART = 3.0
 # A component whose hole holds another at least this share of its height (and a digit's least
 # height) is a ring drawn round it: no digit's loop holds a digit, only specks and grain.
