@@ -13,6 +13,7 @@ from digitpad.classifier import Classifier
 from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
 from digitpad.segment import raw_boxes, segment
+from digitpad.synth.pages import PageConfig, generate_pages
 from digitpad.training.data import synth_glyph
 from digitpad.types import Box
 
@@ -138,3 +139,46 @@ def test_huge_digit_among_small_ones_is_read(recogniser: Recogniser) -> None:
     # each of these was misread or lost while its flat strokes were taken for underlines
     for big, seed in (("2", 1), ("3", 0), ("4", 1), ("5", 3), ("7", 0), ("7", 2)):
         assert recogniser.recognise(_glyph_page(big, seed)).text == "3816\n" + big, (big, seed)
+
+
+def test_huge_nine_drawn_as_loop_and_stem_apart_stays_one_box() -> None:
+    img = np.full((700, 900, 3), 255, np.uint8)
+    for i, d in enumerate("1234"):
+        cv2.putText(img, d, (250 + 45 * i, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 3)
+    # the loop is no digit of the page's size: over five of its digits high
+    cv2.ellipse(img, (470, 320), (60, 70), 0, 0, 360, (0, 0, 0), 12)
+    cv2.line(img, (545, 260), (545, 640), (0, 0, 0), 12)
+    nine = [b for b in segment(img).boxes if b.y0 > 200]
+    assert nine == [Box(404, 244, 552, 644)]
+
+
+def test_small_zero_with_a_sliver_in_its_loop_is_no_ring() -> None:
+    img = np.full((120, 400, 3), 255, np.uint8)
+    for i, d in enumerate("1234"):
+        cv2.putText(img, d, (40 + 30 * i, 70), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
+    cv2.ellipse(img, (200, 60), (8, 11), 0, 0, 360, (0, 0, 0), 2)
+    cv2.line(img, (200, 55), (200, 65), (0, 0, 0), 1)  # grain: one pixel wide, 11 high
+    zero = [b for b in segment(img).boxes if b.x0 > 170]
+    assert zero == [b for b in segment(img, v1_crops=True).boxes if b.x0 > 170]
+    assert len(zero) == 1 and zero[0].height >= 20
+
+
+def test_underline_crossed_by_a_tall_stroke_is_still_removed() -> None:
+    img = _number_page(w=1400)  # wide enough that the underline is no ruling
+    for i, d in enumerate("2718"):  # a number apart, for the page's typical digit height
+        cv2.putText(img, d, (DIGIT_X0 + STEP * i, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 5)
+    cv2.line(img, (190, 272), (560, 272), (0, 0, 0), 3)  # touching the number's feet
+    ys = np.arange(150, 480)
+    xs = 540 + 12 * np.sin(ys / 25.0)  # a wavy stroke eight digits tall crossing it
+    cv2.polylines(img, [np.stack([xs, ys], 1).astype(np.int32)], False, (0, 0, 0), 3)
+    assert len(_digit_boxes(segment(img).boxes)) == len(DIGITS)
+
+
+def test_noisy_page_gives_no_flood_of_boxes() -> None:
+    # heavy grain joins into blobs far larger than a digit; they are no lines, so they keep
+    # taking the grain inside their boxes as before, not thousands of boxes (and seconds)
+    page = list(generate_pages(3, 777, PageConfig(width=1600, height=1200)))[2]
+    noise = np.random.default_rng(0).normal(0, 45, page.image.shape[:2])[..., None]
+    img = np.clip(page.image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    now, before = len(segment(img).boxes), len(segment(img, v1_crops=True).boxes)
+    assert now <= before + 10

@@ -30,8 +30,14 @@ STEM_GAP = 0.08
 # read "141"; see _enclosed_digit), and the underline remover took a huge digit's flat strokes
 # (see digitpad.segment.lines.remove_underlines).
 HUGE_PART = 3.0
+INSIDE = 0.5  # share of a digit's box within a huge part's box for it to lie in it
+# ...and that part is a line (a fold, a ring, a stroke): its ink in the box, per pixel of its
+# long side, is at most LINE_INK typical digit heights (a fold 0.2, a ring round a number with
+# the number's own ink counted 0.6; a noisy page's blob of grain 5, a huge 9's loop 1)
+LINE_INK = 0.75
 # A component whose hole holds another at least this share of its height (and a digit's least
-# height) is a ring drawn round it: no digit's loop holds a digit, only specks and grain.
+# height, and more than a pixel wide) is a ring drawn round it: no digit's loop holds a digit,
+# only specks, grain and slivers.
 RING_HOLDS = 0.3
 
 
@@ -122,8 +128,9 @@ def raw_boxes(m8: np.ndarray, *, enclosed: bool = True) -> list[list[int]]:
     """``[x0, y0, x1, y1, ink pixels in the box]`` of every component larger than a speck.
 
     With ``enclosed`` that includes the components inside another's hole, and a component
-    whose hole holds one at least ``RING_HOLDS`` of its height is left out: a ring drawn round
-    a number or a digit. Without, only the outermost components, and a ring hides what it holds.
+    whose hole holds one at least ``RING_HOLDS`` of its height (and ``MIN_HEIGHT``, and more
+    than a pixel wide) is left out: a ring drawn round a number or a digit. Without, only the
+    outermost components, and a ring hides what it holds.
     """
     # outer contours give the components' boxes far faster than labelling every pixel
     if not enclosed:
@@ -145,23 +152,21 @@ def raw_boxes(m8: np.ndarray, *, enclosed: bool = True) -> list[list[int]]:
     rings = set()
     for i in outer[depth[outer] >= 2]:
         ring = int(parent[parent[i]])
-        if rects[int(i)][3] >= max(MIN_HEIGHT, RING_HOLDS * rects[ring][3]):
+        _, _, held_w, held_h = rects[int(i)]
+        # one pixel thin is a sliver of grain, as for _plausible, not a digit held
+        if held_w > 1 and held_h >= max(MIN_HEIGHT, RING_HOLDS * rects[ring][3]):
             rings.add(ring)
     return _component_boxes(m8, [r for i, r in rects.items() if i not in rings])
 
 
 def _depths(parent: np.ndarray) -> np.ndarray:
-    """The depth of every contour in a ``RETR_TREE`` hierarchy given by its ``parent`` column."""
-    depth = np.full(len(parent), -1, np.int64)
-    for i in range(len(parent)):
-        chain, j = [], i
-        while j >= 0 and depth[j] < 0:
-            chain.append(j)
-            j = parent[j]
-        d = depth[j] if j >= 0 else -1
-        for k in reversed(chain):
-            d += 1
-            depth[k] = d
+    """The depth of every contour in a ``RETR_TREE`` hierarchy given by its ``parent`` column:
+    all contours climb one level per step, as many steps as the tree is deep."""
+    depth = np.zeros(len(parent), np.int64)
+    up = parent.copy()
+    while (climbing := up >= 0).any():
+        depth[climbing] += 1
+        up[climbing] = parent[up[climbing]]
     return depth
 
 
@@ -249,19 +254,22 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
 
 
 def _enclosed_digit(big: list[int], small: list[int], typical: float) -> bool:
-    """``big`` spans over ``HUGE_PART`` typical digit heights and ``small`` is a digit of its
-    own: at least half a typical height tall, not flat, under half as tall as ``big``. The
-    flag of a 5 half the page high is flat, and the two strokes of such a 4 are about as tall
-    as each other, so a huge digit among small ones still joins its parts."""
+    """``big`` is a line (see ``LINE_INK``) spanning over ``HUGE_PART`` typical digit heights
+    and ``small`` is a digit of the page's size lying inside its box: half to twice a typical
+    height tall, not flat, at least ``INSIDE`` of it within ``big``'s box. The parts of a digit
+    written huge among small ones (the loop of its 9, the flag of its 5) are far taller or
+    flat, and still join it, and so does the grain of a noisy page."""
     bw, bh = big[2] - big[0], big[3] - big[1]
     sw, sh = small[2] - small[0], small[3] - small[1]
-    return (
-        typical > 0
-        and max(bw, bh) > HUGE_PART * typical
-        and sh >= 0.5 * typical
-        and sw < 2 * sh
-        and sh < 0.5 * bh
-    )
+    if typical <= 0 or max(bw, bh) <= HUGE_PART * typical:
+        return False
+    if big[4] > LINE_INK * typical * max(bw, bh):
+        return False  # a blob or texture (grain, noise, a huge digit's part), not a line
+    if not 0.5 * typical <= sh <= 2.0 * typical or sw >= 2 * sh:
+        return False
+    inside_w = min(big[2], small[2]) - max(big[0], small[0])
+    inside_h = min(big[3], small[3]) - max(big[1], small[1])
+    return inside_w > 0 and inside_h > 0 and inside_w * inside_h >= INSIDE * sw * sh
 
 
 def _flat_and_wider(w: int, h: int, w_other: int) -> bool:

@@ -192,7 +192,7 @@ def remove_underlines(
         return mask, None
     under = cv2.dilate(runs, np.ones((3, 3), np.uint8)).astype(bool) & mask
     if huge_digits and any(b[3] - b[1] > HUGE_PART * typical for b in boxes):
-        under &= ~_huge_components(mask, HUGE_PART * typical)
+        under &= ~_strokes_of_huge_digits(mask, under, typical)
         if not under.any():
             return mask, None
     cleaned = mask & ~under
@@ -201,14 +201,34 @@ def remove_underlines(
     return cleaned, under
 
 
-def _huge_components(mask: np.ndarray, taller_than: float) -> np.ndarray:
-    """The pixels of ``mask`` in components (8-connected) taller than ``taller_than``."""
+def _strokes_of_huge_digits(mask: np.ndarray, under: np.ndarray, typical: float) -> np.ndarray:
+    """The pieces of ``under`` that, taken out of ``mask``, touch a component over
+    ``HUGE_PART`` typical heights tall and no digit of the page's size (half to twice a
+    typical height; crumbs and the huge digit's other pieces do not count). The bar of a 4
+    written huge among small digits touches only its own pieces; an underline touches the
+    digits it runs under, even where a tall stroke crosses it."""
+    rest = mask & ~under
     _, labels, stats, _ = cv2.connectedComponentsWithStats(
-        mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        rest.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
     )
-    huge = stats[:, cv2.CC_STAT_HEIGHT] > taller_than
-    huge[0] = False
-    return huge[labels]
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    tall = heights > HUGE_PART * typical
+    page_sized = (heights >= 0.5 * typical) & (heights <= 2.0 * typical)
+    keep = np.zeros_like(under)
+    n, pieces, box, _ = cv2.connectedComponentsWithStats(
+        under.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    h, w = under.shape
+    grow = np.ones((3, 3), np.uint8)
+    for k in range(1, n):
+        x, y, bw, bh = (int(v) for v in box[k, :4])
+        x0, y0, x1, y1 = max(0, x - 1), max(0, y - 1), min(w, x + bw + 1), min(h, y + bh + 1)
+        piece = pieces[y0:y1, x0:x1] == k
+        near = cv2.dilate(piece.view(np.uint8), grow).view(bool) & rest[y0:y1, x0:x1]
+        touched = np.unique(labels[y0:y1, x0:x1][near])
+        if tall[touched].any() and not page_sized[touched].any():
+            keep[y0:y1, x0:x1] |= piece
+    return keep
 
 
 def _open_if_any(m8: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:
