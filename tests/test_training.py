@@ -18,7 +18,7 @@ from digitpad.training.data import (
     crops_from_pages,
     label_boxes,
 )
-from digitpad.training.drawn import draw_page
+from digitpad.training.drawn import SYMBOLS, draw_page, draw_symbol
 from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
 from digitpad.training.model import ModelConfig
 from digitpad.training.train import TrainConfig, predict_proba, train
@@ -295,3 +295,12 @@ def test_build_is_deterministic(tmp_path, capsys) -> None:
     assert np.array_equal(ca.predict(x), cb.predict(x))
     rows = np.random.default_rng(1).random((5, CONTEXT_WIDTH), dtype=np.float32)
     assert np.array_equal(ca.rerank(rows), cb.rerank(rows))
+
+
+def test_symbol_pages_label_every_printed_symbol_not_a_digit() -> None:
+    page = draw_page(5, n_digits=6, distractors=8, mark=draw_symbol)
+    marks = [a for a in page.annotations if not a.is_digit]
+    assert marks and all(a.kind == "symbol" and a.label == NOT_DIGIT for a in marks)
+    assert not set(SYMBOLS) & set("/|!()[]1")  # no mark a crop cannot tell from a 1
+    default = draw_page(5, n_digits=6, distractors=8)
+    assert {a.kind for a in default.annotations if not a.is_digit} <= {"letter", "dot", "dash"}

@@ -46,8 +46,17 @@ _CHECKPOINT = f"digitpad-{VERSION}.pt"
 CONTEXT_PAGES = 18000
 
 
+# the symbol pages' seeds: build seed plus this, apart from every other source's
+SYMBOL_SEED_OFFSET = 7_000_000
+
+
 def build_data(
-    pages: int, seed: int, progress: ProgressSink, *, digit_variants: int = 6
+    pages: int,
+    seed: int,
+    progress: ProgressSink,
+    *,
+    digit_variants: int = 6,
+    symbol_pages: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """The training crops and labels, and how many came from each source.
 
@@ -55,15 +64,19 @@ def build_data(
     pages of the generator's glyphs (30%: more touching pairs, sizes 12-120 px), Hershey-font
     pages (10%), and scikit-learn's bundled 8x8 digits, ``digit_variants`` seeded renderings of
     each (the only real handwriting we may train on: with more pages, more variants keep its
-    share of the data).
+    share of the data). With ``symbol_pages``, a tenth as many pages again of the generator's
+    glyphs beside printed symbols (``drawn.SYMBOLS``: "%", "&", "?"... read as digits by the
+    shipped model), every symbol "not a digit"; not in the shipped recipe (HISTORY,
+    2026-12-06).
     """
     from digitpad.training.data import (
         crops_from_pages,
         glyph_pages,
         sklearn_digit_crops,
+        synth_glyph,
         synthetic_crops,
     )
-    from digitpad.training.drawn import draw_page
+    from digitpad.training.drawn import draw_page, draw_symbol
 
     n_synth, n_glyph = int(pages * 0.6), int(pages * 0.3)
     n_font = max(10, pages - n_synth - n_glyph)
@@ -81,6 +94,23 @@ def build_data(
             lambda: _stack(sklearn_digit_crops(seed + k) for k in range(digit_variants)),
         ),
     ]
+    if symbol_pages:
+        first = seed + SYMBOL_SEED_OFFSET
+        sources.append(
+            (
+                "symbol_pages",
+                lambda: crops_from_pages(
+                    draw_page(
+                        first + i,
+                        distractors=8,
+                        touching_rate=0.1,
+                        glyph=synth_glyph,
+                        mark=draw_symbol,
+                    )
+                    for i in range(max(10, pages // 10))
+                ),
+            )
+        )
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
         progress(ProgressEvent("data", step=k, total=len(sources), message=name))
@@ -117,6 +147,7 @@ def build(
     convs: tuple[int, int, int] | None = None,
     context_pages: int = CONTEXT_PAGES,
     classifier: Path | None = None,
+    symbol_pages: bool = False,
     progress: ProgressSink | None = None,
 ) -> dict:
     """Build data, train, validate on held-out generated pages, train the context stage on
@@ -125,7 +156,7 @@ def build(
     ``convs`` is the network's convolutions per stage (see
     :class:`~digitpad.training.model.ModelConfig`; None: its default). ``classifier`` is a
     checkpoint whose classifier is used instead of building data and training one (its
-    context stage, if any, is replaced).
+    context stage, if any, is replaced). ``symbol_pages`` as for :func:`build_data`.
 
     Raises:
         ModelError: ``classifier`` is not a readable checkpoint.
@@ -138,7 +169,7 @@ def build(
     t0 = time.monotonic()
     if classifier is None:
         ckpt, counts, n_train = _train_classifier(
-            pages, epochs, threads, seed, digit_variants, convs, progress
+            pages, epochs, threads, seed, digit_variants, convs, progress, symbol_pages
         )
     else:
         ckpt, counts, n_train = load_checkpoint(classifier), {}, 0
@@ -192,13 +223,16 @@ def _train_classifier(
     digit_variants: int,
     convs: tuple[int, int, int] | None,
     progress: ProgressSink,
+    symbol_pages: bool = False,
 ) -> tuple[dict, dict[str, int], int]:
     """Data, then the classifier trained on it: its checkpoint, the crops per source, and how
     many crops it trained on."""
     from digitpad.training.model import ModelConfig
     from digitpad.training.train import TrainConfig, train
 
-    X, y, counts = build_data(pages, seed, progress, digit_variants=digit_variants)
+    X, y, counts = build_data(
+        pages, seed, progress, digit_variants=digit_variants, symbol_pages=symbol_pages
+    )
     # validation: held-out seeds of the generated pages, never real data
     X_val, y_val = validation_data(max(20, pages // 20), seed)
     model = ModelConfig(convs=convs) if convs else ModelConfig()
@@ -266,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         help="generated pages read to train the context stage (0: no context stage)",
     )
     parser.add_argument(
+        "--symbol-pages",
+        action="store_true",
+        help="add a tenth as many pages of printed symbols as 'not a digit' (not in the "
+        "shipped recipe)",
+    )
+    parser.add_argument(
         "--classifier",
         type=Path,
         default=None,
@@ -290,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         convs=args.convs,
         context_pages=args.context_pages,
         classifier=args.classifier,
+        symbol_pages=args.symbol_pages,
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))

@@ -14,6 +14,13 @@ import numpy as np
 from digitpad.types import NOT_DIGIT, Annotation, Box, SynthPage
 
 GlyphFn = Callable[[str, int, np.random.Generator], np.ndarray]
+# a non-digit mark ``height`` px tall: (ink, kind)
+MarkFn = Callable[[int, np.random.Generator], tuple[np.ndarray, str]]
+
+# Printed symbols that sit beside numbers on forms and notes and that the generator draws no
+# kin of; the ones a crop cannot tell from a digit ("/", "|", "!", brackets: a leaning or
+# curved 1) are left out, so no real 1 is taught as "not a digit".
+SYMBOLS = "%&?$#+=@*<>~"
 
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -56,10 +63,12 @@ def draw_page(
     ink_rgb: tuple[int, int, int] = (20, 20, 30),
     paper_rgb: tuple[int, int, int] = (255, 255, 255),
     glyph: GlyphFn | None = None,
+    mark: MarkFn | None = None,
 ) -> SynthPage:
     """A page of ``n_digits`` digits laid out in rows (plus optional letters, dots, dashes).
 
-    ``glyph(label, height, rng)`` draws one digit as float ink (default: a Hershey font glyph).
+    ``glyph(label, height, rng)`` draws one digit as float ink (default: a Hershey font glyph),
+    ``mark(height, rng)`` one distractor (default: a letter, a dot or a dash).
     With ``touching_rate`` a digit is pushed against the previous one until their ink touches.
     Ground truth boxes are the tight boxes of each glyph's ink. Deterministic per ``seed``.
     """
@@ -81,7 +90,7 @@ def draw_page(
             what = "digit"
             touching = prev is not None and prev.is_digit and rng.uniform() < touching_rate
         else:
-            g, what = _distractor(h, rng)
+            g, what = (mark or _distractor)(h, rng)
             label = NOT_DIGIT
         gh, gw = g.shape
         if touching and prev is not None:
@@ -112,6 +121,11 @@ def draw_page(
     rgb = paper * (1.0 - ink[:, :, None]) + pen * ink[:, :, None]
     image = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
     return SynthPage(image, tuple(anns), seed, {"source": "drawn"})
+
+
+def draw_symbol(h: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """One of ``SYMBOLS`` in a random Hershey font, ``h`` px high: a ``mark`` for draw_page."""
+    return draw_glyph(SYMBOLS[int(rng.integers(len(SYMBOLS)))], h, rng), "symbol"
 
 
 def _distractor(h: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
