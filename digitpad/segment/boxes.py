@@ -30,6 +30,8 @@ STEM_GAP = 0.08
 # read "141"; see _enclosed_digit), and the underline remover took a huge digit's flat strokes
 # (see digitpad.segment.lines.remove_underlines).
 HUGE_PART = 3.0
+# a digit of the page's size is this many typical heights tall, from the least to the most
+PAGE_SIZED = (0.5, 2.0)
 INSIDE = 0.5  # share of a digit's box within a huge part's box for it to lie in it
 # ...and that part is a line (a fold, a ring, a stroke): its ink in the box, per pixel of its
 # long side, is at most LINE_INK typical digit heights (a fold 0.2, a ring round a number with
@@ -265,7 +267,7 @@ def _enclosed_digit(big: list[int], small: list[int], typical: float) -> bool:
         return False
     if big[4] > LINE_INK * typical * max(bw, bh):
         return False  # a blob or texture (grain, noise, a huge digit's part), not a line
-    if not 0.5 * typical <= sh <= 2.0 * typical or sw >= 2 * sh:
+    if not PAGE_SIZED[0] * typical <= sh <= PAGE_SIZED[1] * typical or sw >= 2 * sh:
         return False
     inside_w = min(big[2], small[2]) - max(big[0], small[0])
     inside_h = min(big[3], small[3]) - max(big[1], small[1])

@@ -9,6 +9,7 @@ from digitpad.segment.boxes import (
     DASH_MAX_HEIGHT,
     HUGE_PART,
     MIN_HEIGHT,
+    PAGE_SIZED,
     raw_boxes,
     typical_height,
 )
@@ -213,7 +214,7 @@ def _strokes_of_huge_digits(mask: np.ndarray, under: np.ndarray, typical: float)
     )
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = heights > HUGE_PART * typical
-    page_sized = (heights >= 0.5 * typical) & (heights <= 2.0 * typical)
+    page_sized = (heights >= PAGE_SIZED[0] * typical) & (heights <= PAGE_SIZED[1] * typical)
     keep = np.zeros_like(under)
     n, pieces, box, _ = cv2.connectedComponentsWithStats(
         under.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
