@@ -69,9 +69,9 @@ def test_census_counts_add_up_and_match_the_benchmark(tmp_path: Path) -> None:
     assert sum(result["lost_by_mistakes"].values()) == lost
     assert result["lost_by_mistakes"]["1"] <= sum(result["lost_to_one_kind"].values()) <= lost
     assert set(result["lost_to_one_kind"]) == set(MISTAKES)
+    # how many misreadings the app flags is the model's, measured over 1,600 pages by the
+    # benchmark (76 % against 3 % of right digits); ten pages hold two or so, too few to say
     assert all(0.0 <= v <= 1.0 for v in result["shown_unsure"].values())
-    if result["mistakes"]["misread"]:  # the app flags its misreadings far more than its right ones
-        assert result["shown_unsure"]["misread"] > result["shown_unsure"]["right"]
 
 
 def test_census_bad_model_is_one_line(tmp_path: Path, capsys) -> None:

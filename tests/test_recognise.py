@@ -22,7 +22,6 @@ from digitpad.recognise_service import (
     Candidate,
     Recogniser,
     decide,
-    plan_candidates,
     read_crops,
     recognise,
     settled_boxes,
@@ -291,18 +290,18 @@ def test_settled_boxes_are_those_no_split_can_beat() -> None:
     assert [b for b, _ in decide([cand], [sure, *cand.readings[1]], full)] == [sure]
 
 
-def test_two_pass_reads_as_trying_every_split(recogniser: Recogniser) -> None:
-    from digitpad.preprocess import preprocess_boxes
-    from digitpad.segment import segment
+def test_two_pass_reads_as_trying_every_split(
+    recogniser: Recogniser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digitpad.recognise_service as service
 
     page = draw_page(21, width=700, height=160, n_digits=7, touching_rate=0.6)
-    seg = segment(page.image)
-    cands = plan_candidates(seg)  # every split tried, one batch: the reference
-    boxes = list(dict.fromkeys(b for c in cands for r in c.readings for b in r))
-    probs = recogniser.classifier.predict(preprocess_boxes(seg.ink_u8, boxes))
-    ref = {(b, str(int(np.argmax(p[:10])))) for b, p in decide(cands, boxes, probs) if p[10] < 0.5}
     got = recogniser.recognise(page.image)
-    assert ref and {(d.box, d.label) for d in got.digits} == ref
+    # the reference: no box settled, so every split of every box is read and may win
+    monkeypatch.setattr(service, "settled_boxes", lambda boxes, probs: frozenset())
+    ref = recogniser.recognise(page.image)
+    assert len(ref.digits) >= 7
+    assert [(d.box, d.label) for d in got.digits] == [(d.box, d.label) for d in ref.digits]
 
 
 def test_reading_rows_and_gaps() -> None:
