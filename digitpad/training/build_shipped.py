@@ -11,11 +11,12 @@ is never read here.
 Run: ``make model`` (``--out build/model --compare models/digitpad-v1.pt``: build beside the
 shipped model, then say whether it is the same, weight for weight) or ``nice -n 5
 .venv/bin/python -m digitpad.training.build_shipped`` (writes over models/).
-Measured with the default single training thread on 2026-12-05: 30.6 minutes wall (18.0 min
-for the classifier, 12.6 min for the context stage read from 18,000 pages) on the 2-core
-machine, shared most of the time with benchmarks; 50 minutes for the classifier alone on a slow
-day while a second training shared it. One thread because threaded
-kernels add nondeterminism: the shipped weights are this build's, bit for bit.
+Measured with the default single training thread on 2026-12-06: 45.9 minutes wall (30.1 min
+for the classifier, 15.8 min for the context stage read from 18,000 pages) on the 2-core
+machine (AMD EPYC, AVX2), shared about half the time with tests and benchmarks, and it
+rebuilt the shipped weights bit for bit. One thread because threaded kernels add
+nondeterminism. The symbol pages are part of the recipe since then (``--no-symbol-pages``:
+the recipe before).
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
 new context stage on that checkpoint's classifier (``--context-pages 0``: none); ``--pages 5200
 --digit-variants 12 --convs 1,2,2 --context-pages 0`` is the larger build the README compares
@@ -65,9 +66,9 @@ def build_data(
     pages (10%), and scikit-learn's bundled 8x8 digits, ``digit_variants`` seeded renderings of
     each (the only real handwriting we may train on: with more pages, more variants keep its
     share of the data). With ``symbol_pages``, a tenth as many pages again of the generator's
-    glyphs beside printed symbols (``drawn.SYMBOLS``: "%", "&", "?"... read as digits by the
-    shipped model), every symbol "not a digit"; not in the shipped recipe (HISTORY,
-    2026-12-06).
+    glyphs beside printed symbols (``drawn.SYMBOLS``: "%", "&", "?"... which a model without
+    them reads as digits), every symbol "not a digit"; :func:`build` (the shipped recipe) asks
+    for them, this function's default leaves them out (HISTORY, 2026-12-06).
     """
     from digitpad.training.data import (
         crops_from_pages,
@@ -147,7 +148,7 @@ def build(
     convs: tuple[int, int, int] | None = None,
     context_pages: int = CONTEXT_PAGES,
     classifier: Path | None = None,
-    symbol_pages: bool = False,
+    symbol_pages: bool = True,
     progress: ProgressSink | None = None,
 ) -> dict:
     """Build data, train, validate on held-out generated pages, train the context stage on
@@ -223,7 +224,7 @@ def _train_classifier(
     digit_variants: int,
     convs: tuple[int, int, int] | None,
     progress: ProgressSink,
-    symbol_pages: bool = False,
+    symbol_pages: bool = True,
 ) -> tuple[dict, dict[str, int], int]:
     """Data, then the classifier trained on it: its checkpoint, the crops per source, and how
     many crops it trained on."""
@@ -301,9 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--symbol-pages",
-        action="store_true",
-        help="add a tenth as many pages of printed symbols as 'not a digit' (not in the "
-        "shipped recipe)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add a tenth as many pages of printed symbols as 'not a digit' (the shipped "
+        "recipe; --no-symbol-pages: the v1 recipe of 2026-12-05)",
     )
     parser.add_argument(
         "--classifier",
