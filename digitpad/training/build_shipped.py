@@ -15,12 +15,13 @@ Measured with the default single training thread on 2026-12-06: 45.9 minutes wal
 for the classifier, 15.8 min for the context stage read from 18,000 pages) on the 2-core
 machine (AMD EPYC, AVX2), shared about half the time with tests and benchmarks, and it
 rebuilt the shipped weights bit for bit. One thread because threaded kernels add
-nondeterminism. The symbol pages are part of the recipe since then (``--no-symbol-pages``:
-the recipe before).
+nondeterminism. The symbol pages are part of the recipe since 2026-12-06
+(``--no-symbol-pages``: the recipe before).
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
-new context stage on that checkpoint's classifier (``--context-pages 0``: none); ``--pages 5200
---digit-variants 12 --convs 1,2,2 --context-pages 0`` is the larger build the README compares
-(49-53 minutes with the machine shared). Same code + same synthetic generator = same data.
+new context stage on that checkpoint's classifier (``--context-pages 0``: none);
+``--no-symbol-pages --pages 5200 --digit-variants 12 --convs 1,2,2 --context-pages 0`` is the
+larger build the README compares (49-53 minutes with the machine shared). Same code + same
+synthetic generator = same data.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def _train_classifier(
     digit_variants: int,
     convs: tuple[int, int, int] | None,
     progress: ProgressSink,
-    symbol_pages: bool = True,
+    symbol_pages: bool,
 ) -> tuple[dict, dict[str, int], int]:
     """Data, then the classifier trained on it: its checkpoint, the crops per source, and how
     many crops it trained on."""
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="add a tenth as many pages of printed symbols as 'not a digit' (the shipped "
-        "recipe; --no-symbol-pages: the v1 recipe of 2026-12-05)",
+        "recipe; --no-symbol-pages: the recipe of the model shipped before 2026-12-06)",
     )
     parser.add_argument(
         "--classifier",
