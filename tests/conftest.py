@@ -28,6 +28,17 @@ def home(_isolated_home):
     return resolve_home(_isolated_home)
 
 
+@pytest.fixture(scope="session")
+def recogniser():
+    """A recogniser with the shipped model, loaded once for the whole run (it keeps no state
+    between pages)."""
+    from digitpad.classifier import Classifier
+    from digitpad.home import shipped_model_path
+    from digitpad.recognise_service import Recogniser
+
+    return Recogniser(Classifier.load(shipped_model_path()))
+
+
 @pytest.fixture
 def run_python() -> Callable[[str], str]:
     """Runs ``python -c CODE`` in a fresh process in the checkout (the test's data home in its

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.classifier import Classifier
 from digitpad.cli import main
 from digitpad.errors import ImageError
 from digitpad.home import shipped_model_path
@@ -30,11 +29,6 @@ from digitpad.recognise_service import (
 from digitpad.segment import Segmentation
 from digitpad.training.drawn import draw_page
 from digitpad.types import Box, Digit
-
-
-@pytest.fixture(scope="module")
-def recogniser() -> Recogniser:
-    return Recogniser(Classifier.load(shipped_model_path()))
 
 
 def _score(result, page) -> float:

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
-from digitpad.classifier import Classifier
-from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
 from digitpad.segment import raw_boxes, segment
 from digitpad.synth.pages import PageConfig, generate_pages
@@ -95,11 +92,6 @@ def test_raw_boxes_ring_left_out_only_when_it_holds_a_digit_sized_component() ->
     # the "1", the second ring and its speck (for merge_strokes to join); the first ring left out
     assert [b[:4] for b in boxes] == [[98, 68, 103, 133], [238, 38, 363, 163], [297, 97, 304, 104]]
     assert len(raw_boxes(m, enclosed=False)) == 2  # the two rings, what they hold hidden
-
-
-@pytest.fixture(scope="module")
-def recogniser() -> Recogniser:
-    return Recogniser(Classifier.load(shipped_model_path()))
 
 
 def test_ringed_and_circled_numbers_read_whole(recogniser: Recogniser) -> None:

@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from digitpad.classifier import Classifier
-from digitpad.home import shipped_model_path
 from digitpad.recognise_service import Recogniser
 from digitpad.training.data import synth_glyph
 from digitpad.training.drawn import FONTS, SYMBOLS
@@ -24,11 +22,6 @@ from digitpad.training.drawn import FONTS, SYMBOLS
 HEIGHT = 48
 
 Printer = Callable[[str, int], np.ndarray]
-
-
-@pytest.fixture(scope="module")
-def recogniser() -> Recogniser:
-    return Recogniser(Classifier.load(shipped_model_path()))
 
 
 def _tight(a: np.ndarray) -> np.ndarray:
