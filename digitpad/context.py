@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from digitpad.preprocess import U8_INK_MIN
+from digitpad.segment.boxes import SMALL_DIGIT_PX
 from digitpad.types import CLASSES, CONTEXT_WIDTH, NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
 
 # a whole box whose best digit reaches SURE (and that is more digit than not) sets the scale
@@ -42,6 +43,17 @@ FEATURES = (
 )
 N_FEATURES = len(FEATURES)
 WIDTH = CONTEXT_WIDTH  # one row of the context stage's input
+# A small digit written beside big ones ("2026" at 300 px and a "5" at 48): the stage never met
+# a digit under a third of its row's height (the segmenter dropped those as specks before it was
+# trained) and reads it "not a digit". The classifier's sure reading stands for a whole box of
+# at least SMALL_DIGIT_PX under SMALL_SHARE of its row's height, clear of its nearest neighbour
+# by SMALL_GAP of its own height and standing on the row's baseline (within SMALL_BASE of the
+# row's height): a letter in a word has a neighbour close by, a quote mark or an apostrophe
+# hangs at the top (benchmarks/HISTORY.md, 2026-12-06 evening).
+SMALL_SURE = 0.9
+SMALL_SHARE = 0.5
+SMALL_GAP = 0.3
+SMALL_BASE = 0.15
 
 
 def _xyxy(boxes: Sequence[Box]) -> np.ndarray:
@@ -167,3 +179,28 @@ def context_input(probs: np.ndarray, features: np.ndarray) -> np.ndarray:
     """The context stage's input (N, WIDTH) float32: the classifier's probabilities (N, 11)
     beside the box features (N, N_FEATURES)."""
     return np.ascontiguousarray(np.hstack([probs, features]), dtype=np.float32)
+
+
+def small_digits(rows: np.ndarray, staged: np.ndarray) -> np.ndarray:
+    """Which of M boxes (a bool mask (M,)) are small digits beside big ones that the stage
+    turned down (see ``SMALL_SHARE``): their classifier rows ``rows`` (M, WIDTH) of
+    :func:`context_input` read a sure digit, the stage's readings ``staged`` (M, 11) read "not
+    a digit". Pure; never raises for matching shapes.
+    """
+    k = len(CLASSES)
+    col = FEATURES.index
+    # the cheap tests first: most boxes the stage turns down are parts of cuts, and on most
+    # pages it turns down none of the page's own boxes (a row of ten digits: 40 us less)
+    small = (staged[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL) & (rows[:, k + col("is_part")] == 0)
+    if not small.any():
+        return small
+    probs, f = rows[:, :k], rows[:, k:]
+    return (
+        small
+        & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) >= SMALL_SURE)
+        & (probs[:, NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL)
+        & (f[:, col("log_height_px")] >= np.log(SMALL_DIGIT_PX))
+        & (f[:, col("log_height_vs_row")] < np.log(SMALL_SHARE))
+        & (f[:, col("neighbour_gap")] >= SMALL_GAP)
+        & (np.abs(f[:, col("bottom_vs_row")]) <= SMALL_BASE)
+    )

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from digitpad.classifier import Classifier
-from digitpad.context import box_features, context_input, ink_integrals
+from digitpad.context import box_features, context_input, ink_integrals, small_digits
 from digitpad.errors import ModelError
 from digitpad.fragments import join_fragments, join_specks
 from digitpad.home import Home, resolve_home
@@ -118,8 +118,10 @@ class PageReader:
     (``is_part``): the parts of cuts, and the unions of fragments and the fragments read with
     their specks, which the stage never met in training and reads as boxes the segmenter did
     not propose (the levels a union and a fragment with its specks must reach were chosen
-    reading them so). With ``record``, every call's context rows and boxes are kept in
-    ``rows`` (training collects them; see ``digitpad.training.context``).
+    reading them so). A small digit beside big ones that the stage turns down keeps the
+    classifier's reading (:func:`~digitpad.context.small_digits`). With ``record``, every
+    call's context rows and boxes are kept in ``rows`` (training collects them; see
+    ``digitpad.training.context``).
 
     Raises:
         ValueError: the first call is not the page's own boxes (``seg.ink_boxes``, once each).
@@ -152,7 +154,10 @@ class PageReader:
         rows = context_input(probs, features)
         if self.record:
             self.rows.append((boxes, rows))
-        return clf.rerank(rows)
+        staged = clf.rerank(rows)
+        small = small_digits(rows, staged)
+        staged[small] = probs[small]
+        return staged
 
 
 def plan_candidates(

@@ -31,6 +31,7 @@ from digitpad.segment.boxes import (
     HUGE_PART,
     MIN_AREA,
     MIN_HEIGHT,
+    SMALL_DIGIT_PX,
     find_boxes,
     loose_boxes,
     merge_strokes,
@@ -64,6 +65,7 @@ __all__ = [
     "MASK_U8",
     "MIN_AREA",
     "MIN_HEIGHT",
+    "SMALL_DIGIT_PX",
     "SPLIT_ASPECT",
     "WORK_MAX_SIDE",
     "Segmentation",
@@ -131,7 +133,9 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
       round a number (a component in another's hole) and beside a fold, a line struck through
       or a ring's remains (a part over ``HUGE_PART`` digit heights joins none of them);
     - the flat strokes of a digit over ``HUGE_PART`` times the page's typical digit height
-      are no underlines (see :func:`remove_underlines`).
+      are no underlines (see :func:`remove_underlines`);
+    - a component of ``SMALL_DIGIT_PX`` or more is no speck, however big the page's digits
+      (a small digit beside big ones).
 
     A blank page gives no boxes. Never raises for a valid RGB array.
     """
@@ -158,7 +162,9 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     if under is not None:
         ink[under & ~mask] = 0
     # the components found for the underline test are still those of the mask if none went
-    ink_boxes = find_boxes(mask, raw if under is None else None, enclosed=enclosed)
+    ink_boxes = find_boxes(
+        mask, raw if under is None else None, enclosed=enclosed, small_digits=not v1_crops
+    )
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]
     return Segmentation(

@@ -41,17 +41,28 @@ LINE_INK = 0.75
 # height, and more than a pixel wide) is a ring drawn round it: no digit's loop holds a digit,
 # only specks, grain and slivers.
 RING_HOLDS = 0.3
+# A component at least this tall or wide (work pixels) is never a speck, however big the page's
+# other digits: a small digit written beside big ones ("2026" at 300 px, a "5" at 48 px) is
+# under SPECK of their typical height, and a pen's speck is a few pixels at any size.
+SMALL_DIGIT_PX = 24
+SPECK = 0.18  # ...a component under this share of the typical height otherwise is one
 
 
 def find_boxes(
-    mask: np.ndarray, raw: list[list[int]] | None = None, *, enclosed: bool = True
+    mask: np.ndarray,
+    raw: list[list[int]] | None = None,
+    *,
+    enclosed: bool = True,
+    small_digits: bool = True,
 ) -> list[Box]:
     """Digit candidate boxes (in ``mask`` pixels) from a binary ink mask: components, strokes
     of one digit merged, specks, dots, dashes, underlines and the sticks of a fold dropped
     (see :func:`digitpad.segment.creases.drop_crease_sticks`).
 
     ``raw`` is ``raw_boxes(mask, enclosed=enclosed)`` when the caller already has it (it is
-    not modified). ``enclosed`` as for :func:`digitpad.segment.segment`.
+    not modified). ``enclosed`` as for :func:`digitpad.segment.segment`. With
+    ``small_digits``, components of ``SMALL_DIGIT_PX`` or more are no specks (see
+    :func:`_plausible`).
     """
     h, w = mask.shape
     if raw is None:
@@ -61,7 +72,8 @@ def find_boxes(
         return []
     boxes = merge_strokes(boxes, typical_height(boxes), enclosed=enclosed)
     typical = typical_height(boxes)
-    out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical)]
+    least = SMALL_DIGIT_PX if small_digits else None
+    out = [Box(b[0], b[1], b[2], b[3]) for b in boxes if _plausible(b, typical, least)]
     out.sort(key=lambda b: (b.y0, b.x0))
     return drop_crease_sticks(mask, out, typical)
 
@@ -304,15 +316,17 @@ def typical_height(boxes: list[list[int]]) -> float:
     return float(percentile_sorted(np.array(hs, np.float32), 60.0))
 
 
-def _plausible(b: list[int], typical: float) -> bool:
-    """Reject specks, dots, dashes and underlines; keep anything digit-like for the classifier."""
+def _plausible(b: list[int], typical: float, least: int | None = None) -> bool:
+    """Reject specks, dots, dashes and underlines; keep anything digit-like for the classifier.
+    A component ``least`` pixels tall or wide is no speck (None: any size can be one)."""
     w, h = b[2] - b[0], b[3] - b[1]
     if h < MIN_HEIGHT and w < MIN_HEIGHT * 2:
         return False
     if min(w, h) <= 1:
         return False  # one pixel thin: a sliver of a ruling, not a pen stroke
     fill = b[4] / max(1, w * h)
-    if max(w, h) < 0.18 * typical or (max(w, h) < 0.3 * typical and fill > 0.65):
+    speck = max(w, h) < SPECK * typical and (least is None or max(w, h) < least)
+    if speck or (max(w, h) < 0.3 * typical and fill > 0.65):
         return False  # a dot or speck beside digits of normal size (solid, unlike strokes)
     if w > DASH_ASPECT * h and h < DASH_MAX_HEIGHT * typical:
         return False  # dash or underline
