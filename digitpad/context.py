@@ -43,17 +43,24 @@ FEATURES = (
 )
 N_FEATURES = len(FEATURES)
 WIDTH = CONTEXT_WIDTH  # one row of the context stage's input
-# A small digit written beside big ones ("2026" at 300 px and a "5" at 48): the stage never met
-# a digit under a third of its row's height (the segmenter dropped those as specks before it was
-# trained) and reads it "not a digit". The classifier's sure reading stands for a whole box of
-# at least SMALL_DIGIT_PX under SMALL_SHARE of its row's height, clear of its nearest neighbour
-# by SMALL_GAP of its own height and standing on the row's baseline (within SMALL_BASE of the
-# row's height): a letter in a word has a neighbour close by, a quote mark or an apostrophe
-# hangs at the top (benchmarks/HISTORY.md, 2026-12-06 evening).
-SMALL_SURE = 0.9
+# A small digit written beside big ones ("2026" at 300 px and a "5" at 48): generated pages keep
+# one size within a row, so the stage reads a digit far smaller than its row's as "not a digit".
+# The classifier's sure reading (SURE) stands for a whole box of at least SMALL_DIGIT_PX and
+# under SMALL_SHARE of its row's height, clear of its nearest neighbour by SMALL_GAP of its own
+# height and standing on the row's baseline: its bottom at most SMALL_ABOVE of the row's height
+# above the row's bottom and SMALL_BELOW below it. A letter in a word has a neighbour close by,
+# a quote mark hangs at the top, a comma below the line (benchmarks/HISTORY.md, 2026-12-06
+# evening).
 SMALL_SHARE = 0.5
 SMALL_GAP = 0.3
-SMALL_BASE = 0.15
+SMALL_ABOVE = 0.15
+SMALL_BELOW = 0.05
+# A mark under HANG_SHARE of its row's height whose bottom stands more than HANG_ABOVE of the
+# row's height above the row's baseline hangs from the top of the line: a quote mark, an
+# apostrophe (a thousands separator: 1'250), a tick. The stage reads a straight one as a "1"
+# (generated pages hang few quote marks, and no digit); it is "not a digit".
+HANG_SHARE = 0.5
+HANG_ABOVE = 0.5
 
 
 def _xyxy(boxes: Sequence[Box]) -> np.ndarray:
@@ -197,10 +204,28 @@ def small_digits(rows: np.ndarray, staged: np.ndarray) -> np.ndarray:
     probs, f = rows[:, :k], rows[:, k:]
     return (
         small
-        & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) >= SMALL_SURE)
+        & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) >= SURE)
         & (probs[:, NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL)
         & (f[:, col("log_height_px")] >= np.log(SMALL_DIGIT_PX))
         & (f[:, col("log_height_vs_row")] < np.log(SMALL_SHARE))
         & (f[:, col("neighbour_gap")] >= SMALL_GAP)
-        & (np.abs(f[:, col("bottom_vs_row")]) <= SMALL_BASE)
+        & (f[:, col("bottom_vs_row")] >= -SMALL_ABOVE)
+        & (f[:, col("bottom_vs_row")] <= SMALL_BELOW)
+    )
+
+
+def hanging_marks(rows: np.ndarray, staged: np.ndarray) -> np.ndarray:
+    """Which of M boxes (a bool mask (M,)) are marks hanging from the top of their row that the
+    stage reads as digits (see ``HANG_SHARE``), from their classifier rows ``rows`` (M, WIDTH)
+    of :func:`context_input` and the stage's readings ``staged`` (M, 11). Pure; never raises
+    for matching shapes.
+    """
+    k = len(CLASSES)
+    f = rows[:, k:]
+    col = FEATURES.index
+    return (
+        (f[:, col("bottom_vs_row")] < -HANG_ABOVE)
+        & (f[:, col("is_part")] == 0)
+        & (f[:, col("log_height_vs_row")] < np.log(HANG_SHARE))
+        & (staged[:, :NOT_DIGIT_INDEX].max(axis=1) > staged[:, NOT_DIGIT_INDEX])
     )

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from digitpad.classifier import Classifier
-from digitpad.context import box_features, context_input, ink_integrals, small_digits
+from digitpad.context import (
+    box_features,
+    context_input,
+    hanging_marks,
+    ink_integrals,
+    small_digits,
+)
 from digitpad.errors import ModelError
 from digitpad.fragments import join_fragments, join_specks
 from digitpad.home import Home, resolve_home
@@ -119,8 +125,9 @@ class PageReader:
     their specks, which the stage never met in training and reads as boxes the segmenter did
     not propose (the levels a union and a fragment with its specks must reach were chosen
     reading them so). A small digit beside big ones that the stage turns down keeps the
-    classifier's reading (:func:`~digitpad.context.small_digits`). With ``record``, every
-    call's context rows and boxes are kept in ``rows`` (training collects them; see
+    classifier's reading (:func:`~digitpad.context.small_digits`), and a mark hanging from the
+    top of its row is "not a digit" (:func:`~digitpad.context.hanging_marks`). With ``record``,
+    every call's context rows and boxes are kept in ``rows`` (training collects them; see
     ``digitpad.training.context``).
 
     Raises:
@@ -154,9 +161,16 @@ class PageReader:
         rows = context_input(probs, features)
         if self.record:
             self.rows.append((boxes, rows))
+        if not clf.has_context:
+            # training reads through the bare classifier: it must meet the pages as it did
+            # when the shipped stage was trained, or make model builds other weights
+            return clf.rerank(rows)
         staged = clf.rerank(rows)
         small = small_digits(rows, staged)
         staged[small] = probs[small]
+        hanging = hanging_marks(rows, staged)
+        staged[hanging] = 0.0
+        staged[hanging, NOT_DIGIT_INDEX] = 1.0
         return staged
 
 

@@ -134,8 +134,8 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
       or a ring's remains (a part over ``HUGE_PART`` digit heights joins none of them);
     - the flat strokes of a digit over ``HUGE_PART`` times the page's typical digit height
       are no underlines (see :func:`remove_underlines`);
-    - a component of ``SMALL_DIGIT_PX`` or more is no speck, however big the page's digits
-      (a small digit beside big ones).
+    - a component of ``SMALL_DIGIT_PX`` or more is not dropped as a speck, however big the
+      page's digits (a small digit beside big ones; a solid dot is still a dot).
 
     A blank page gives no boxes. Never raises for a valid RGB array.
     """

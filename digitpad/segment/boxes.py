@@ -41,9 +41,10 @@ LINE_INK = 0.75
 # height, and more than a pixel wide) is a ring drawn round it: no digit's loop holds a digit,
 # only specks, grain and slivers.
 RING_HOLDS = 0.3
-# A component at least this tall or wide (work pixels) is never a speck, however big the page's
-# other digits: a small digit written beside big ones ("2026" at 300 px, a "5" at 48 px) is
-# under SPECK of their typical height, and a pen's speck is a few pixels at any size.
+# A component at least this tall or wide (work pixels) is not dropped as a speck, however big
+# the page's other digits (a solid dot still is a dot): a small digit written beside big ones
+# ("2026" at 300 px, a "5" at 48 px) is under SPECK of their typical height, and a pen's speck
+# is a few pixels at any size.
 SMALL_DIGIT_PX = 24
 SPECK = 0.18  # ...a component under this share of the typical height otherwise is one
 
@@ -61,7 +62,7 @@ def find_boxes(
 
     ``raw`` is ``raw_boxes(mask, enclosed=enclosed)`` when the caller already has it (it is
     not modified). ``enclosed`` as for :func:`digitpad.segment.segment`. With
-    ``small_digits``, components of ``SMALL_DIGIT_PX`` or more are no specks (see
+    ``small_digits``, components of ``SMALL_DIGIT_PX`` or more are not dropped as specks (see
     :func:`_plausible`).
     """
     h, w = mask.shape
@@ -318,7 +319,8 @@ def typical_height(boxes: list[list[int]]) -> float:
 
 def _plausible(b: list[int], typical: float, least: int | None = None) -> bool:
     """Reject specks, dots, dashes and underlines; keep anything digit-like for the classifier.
-    A component ``least`` pixels tall or wide is no speck (None: any size can be one)."""
+    A component ``least`` pixels tall or wide is not dropped as a speck, only as a solid dot
+    (None: any size can be a speck)."""
     w, h = b[2] - b[0], b[3] - b[1]
     if h < MIN_HEIGHT and w < MIN_HEIGHT * 2:
         return False
