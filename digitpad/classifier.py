@@ -21,9 +21,10 @@ from digitpad.errors import ModelError
 from digitpad.types import CLASSES, CONTEXT_WIDTH, CROP_SIZE
 
 # Two threads halve the inference time of a page's batch (10 crops: 2.0 -> 1.1 ms, 42 crops:
-# 8.2 -> 4.4 ms on the 2-core machine). Idle workers sleep instead of spinning, so the UI
-# thread and a retrain running beside us get the core back as soon as a batch is done; that
-# costs a few tenths of a millisecond on a 10-digit row and is faster on big pages.
+# 8.2 -> 4.4 ms on the 2-core machine). Within a run the workers spin between the graph's
+# nodes: woken from sleep at every node, a 10-digit row took 5.3 ms against 4.6 (median of 6
+# interleaved rounds, 2026-12-06). Between runs they stop spinning and sleep, so the UI thread
+# and a retrain running beside us get the core back as soon as a batch is done.
 INTRA_OP_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
@@ -69,7 +70,8 @@ class Classifier:
         opts.intra_op_num_threads = INTRA_OP_THREADS
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1")
+        opts.add_session_config_entry("session.force_spinning_stop", "1")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # no warnings on stderr for the user
         try:
