@@ -49,8 +49,8 @@ WIDTH = CONTEXT_WIDTH  # one row of the context stage's input
 # under SMALL_SHARE of its row's height, clear of its nearest neighbour by SMALL_GAP of its own
 # height and standing on the row's baseline: its bottom at most SMALL_ABOVE of the row's height
 # above the row's bottom and SMALL_BELOW below it. A letter in a word has a neighbour close by,
-# a quote mark hangs at the top, a comma below the line (benchmarks/HISTORY.md, 2026-12-06
-# evening).
+# a quote mark hangs at the top, a comma below the line (benchmarks/HISTORY.md: small digits
+# beside big ones read, marks hanging from the top not).
 SMALL_SHARE = 0.5
 SMALL_GAP = 0.3
 SMALL_ABOVE = 0.15
