@@ -56,11 +56,15 @@ SMALL_GAP = 0.3
 SMALL_ABOVE = 0.15
 SMALL_BELOW = 0.05
 # A mark under HANG_SHARE of its row's height whose bottom stands more than HANG_ABOVE of the
-# row's height above the row's baseline hangs from the top of the line: a quote mark, an
-# apostrophe (a thousands separator: 1'250), a tick. The stage reads a straight one as a "1"
-# (generated pages hang few quote marks, and no digit); it is "not a digit".
+# row's height above the row's baseline, beside a neighbour on the line at least 1 / HANG_SHARE
+# times its height and within HANG_NEAR of its own height, hangs from the top of that
+# neighbour's line: a quote mark, an apostrophe (a thousands separator: 1'250), a tick. The
+# stage reads a straight one as a "1" (generated pages hang few quote marks, and no digit); it
+# is "not a digit". The neighbour test spares a smaller number written higher than a bigger
+# one further along: a box's row is every sure digit level with it, however far.
 HANG_SHARE = 0.5
 HANG_ABOVE = 0.5
+HANG_NEAR = 1.5
 
 
 def _xyxy(boxes: Sequence[Box]) -> np.ndarray:
@@ -227,5 +231,7 @@ def hanging_marks(rows: np.ndarray, staged: np.ndarray) -> np.ndarray:
         (f[:, col("bottom_vs_row")] < -HANG_ABOVE)
         & (f[:, col("is_part")] == 0)
         & (f[:, col("log_height_vs_row")] < np.log(HANG_SHARE))
+        & (f[:, col("neighbour_height")] >= 1 / HANG_SHARE)
+        & (f[:, col("neighbour_gap")] <= HANG_NEAR)
         & (staged[:, :NOT_DIGIT_INDEX].max(axis=1) > staged[:, NOT_DIGIT_INDEX])
     )

@@ -63,9 +63,9 @@ def test_loading_a_model_imports_neither_opencv_nor_torch(run_python) -> None:
     assert run_python(code) == "[]"
 
 
-def test_session_uses_two_sleeping_threads_and_a_batch_reads_like_single_crops() -> None:
-    # two threads halve a page's inference; idle workers must sleep, not spin, so the UI thread
-    # and a retrain beside us keep the other core
+def test_session_uses_two_threads_idle_between_calls_and_a_batch_reads_like_single_crops() -> None:
+    # two threads halve a page's inference; between calls the workers must sleep, not spin, so
+    # the UI thread and a retrain beside us keep the other core
     clf = Classifier.load(shipped_model_path())
     opts = clf._session.get_session_options()
     assert opts.intra_op_num_threads == min(2, os.cpu_count() or 1)
