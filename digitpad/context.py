@@ -201,7 +201,7 @@ def small_digits(rows: np.ndarray, staged: np.ndarray) -> np.ndarray:
     k = len(CLASSES)
     col = FEATURES.index
     # the cheap tests first: most boxes the stage turns down are parts of cuts, and on most
-    # pages it turns down none of the page's own boxes (a row of ten digits: 40 us less)
+    # pages it turns down none of the page's own boxes (the rule costs a row about 27 us)
     small = (staged[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL) & (rows[:, k + col("is_part")] == 0)
     if not small.any():
         return small
