@@ -161,11 +161,11 @@ class PageReader:
         rows = context_input(probs, features)
         if self.record:
             self.rows.append((boxes, rows))
+        staged = clf.rerank(rows)
         if not clf.has_context:
             # training reads through the bare classifier: it must meet the pages as it did
             # when the shipped stage was trained, or make model builds other weights
-            return clf.rerank(rows)
-        staged = clf.rerank(rows)
+            return staged
         small = small_digits(rows, staged)
         staged[small] = probs[small]
         hanging = hanging_marks(rows, staged)
