@@ -30,7 +30,7 @@ from digitpad.context import (
     small_digits,
 )
 from digitpad.errors import ModelError
-from digitpad.fragments import join_fragments, join_specks
+from digitpad.fragments import join_arms, join_fragments, join_specks
 from digitpad.home import Home, resolve_home
 from digitpad.imageio import load_image
 from digitpad.line_rules import drop_letters_in_words, keep_digits_in_numbers
@@ -327,9 +327,10 @@ def read_segmented(
     each with its class probabilities.
 
     ``read(boxes)`` gives the (N, 11) probabilities of ink-map boxes; it is called once for
-    the whole boxes; with ``unions``, once more for the unions of fragments and once more for
-    the fragments with their specks, each only when there are any (see
-    :func:`~digitpad.fragments.join_fragments` and ``join_specks``); then at most once more
+    the whole boxes; with ``unions``, once more for the unions of fragments, once more for
+    the fragments with their specks and once more for arms beside their stems, each only when
+    there are any (see :func:`~digitpad.fragments.join_fragments`, ``join_specks`` and
+    ``join_arms``); then at most once more
     for the parts of the splits that could still win (a box read surely whole needs none).
     Without ``unions`` the page is read as the shipped context stage's training rows were
     collected. The recogniser reads through its classifier; the ceiling benchmark reads some
@@ -341,7 +342,8 @@ def read_segmented(
     if unions:
         whole, probs, joined = join_fragments(whole, probs, read)
         whole, probs, specks = join_specks(whole, probs, read, partial(loose_boxes, seg.ink_u8))
-        joined |= specks
+        whole, probs, arms = join_arms(whole, probs, read)
+        joined |= specks | arms
     # a union was taken as one digit: cutting it again would undo that
     candidates = plan_candidates(seg, settled_boxes(whole, probs) | joined, whole)
     known = set(whole)
