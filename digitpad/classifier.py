@@ -59,7 +59,7 @@ class Classifier:
 
         Raises:
             ModelError: the file is missing, is not a valid ONNX model, or has the wrong input or
-                output shape or class list.
+                output shape (a fixed batch size included), type or class list.
         """
         import onnxruntime as ort
 
@@ -93,6 +93,14 @@ class Classifier:
         in_shape = list(inputs[0].shape)
         if len(in_shape) != 4 or in_shape[1:] != [1, CROP_SIZE, CROP_SIZE]:
             raise ModelError(f"{self.path.name}: input shape {in_shape}, expected [N, 1, 28, 28]")
+        for put in (*inputs, *outputs):
+            # a page's crops go in one call of any size (a fixed batch of 1 is what an export
+            # without dynamic axes gives), and the preprocessing makes float32
+            if isinstance(put.shape[0], int) or put.type != "tensor(float)":
+                raise ModelError(
+                    f"{self.path.name}: {put.name} is {put.type} {list(put.shape)}, "
+                    "expected float32 with a free batch size"
+                )
         if self.has_context and list(inputs[1].shape)[1:] != [CONTEXT_WIDTH]:
             raise ModelError(
                 f"{self.path.name}: context shape {list(inputs[1].shape)}, "
@@ -109,6 +117,9 @@ class Classifier:
         """Class probabilities (N, 11) float32 for a (N, 1, 28, 28) float32 batch, in one call.
 
         An empty batch gives an empty (0, 11) array without running the model.
+
+        Raises:
+            ModelError: the model fails to run, or gives values that are no probabilities.
         """
         if batch.shape[0] == 0:
             return np.zeros((0, len(CLASSES)), np.float32)
@@ -119,6 +130,9 @@ class Classifier:
         """Probabilities (M, 11) float32 of M boxes read again by the context stage, from their
         rows (M, CONTEXT_WIDTH) of :func:`digitpad.context.context_input`. A model without a context
         stage returns the probabilities in the rows unchanged; no rows give (0, 11).
+
+        Raises:
+            ModelError: the model fails to run, or gives values that are no probabilities.
         """
         rows = np.ascontiguousarray(rows, dtype=np.float32)
         if not self.has_context or rows.shape[0] == 0:
@@ -129,8 +143,15 @@ class Classifier:
         feed = {self._input: crops}
         if self.has_context:
             feed[self._context] = context
-        out = self._session.run([self._outputs[output]], feed)  # type: ignore[attr-defined]
-        return np.asarray(out[0], dtype=np.float32)
+        try:
+            out = self._session.run([self._outputs[output]], feed)  # type: ignore[attr-defined]
+        except Exception as exc:  # onnxruntime's errors share no base class but Exception
+            raise ModelError(f"{self.path.name}: inference failed ({_first_line(exc)})") from None
+        probs = np.asarray(out[0], dtype=np.float32)
+        # a broken model's NaN would pass every threshold test unseen and end in the JSON
+        if not np.isfinite(probs).all() or probs.min() < 0.0 or probs.max() > 1.0 + 1e-3:
+            raise ModelError(f"{self.path.name}: gave values that are no probabilities")
+        return probs
 
     def __repr__(self) -> str:
         return f"Classifier({self.path.name!r}, version={self.version!r})"

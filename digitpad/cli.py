@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from digitpad import __version__
 from digitpad.errors import DigitpadError
 
+_PYTHON_SHOW = warnings.showwarning
 # Subcommand name -> module under digitpad.commands. Order is the order in --help.
 COMMANDS: dict[str, str] = {
     "app": "app",
@@ -81,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         args = parser.parse_args([*(argv or sys.argv[1:]), "app"])
+    warnings.showwarning = _show_warning
     try:
         return int(args._run(args) or 0)
     except DigitpadError as exc:
@@ -89,6 +92,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("digitpad: interrupted\n")
         return 130
+    finally:
+        warnings.showwarning = _PYTHON_SHOW
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """digitpad's own warnings (a model fallen back to another) as one line on stderr, like its
+    errors; any other library's as Python shows them."""
+    if category.__module__.split(".")[0] == "digitpad":
+        sys.stderr.write(f"digitpad: warning: {' '.join(str(message).split())}\n")
+    else:
+        _PYTHON_SHOW(message, category, filename, lineno, file, line)
 
 
 def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:

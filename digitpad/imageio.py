@@ -28,26 +28,48 @@ def load_image(source: Any) -> np.ndarray:
     """Return ``source`` as an upright RGB uint8 array of shape (H, W, 3).
 
     ``source`` may be a path (str or PathLike), a PIL image, or a numpy array of shape (H, W),
-    (H, W, 3) or (H, W, 4) in any integer or float dtype (floats are taken to be in [0, 1]).
+    (H, W, 1), (H, W, 3) or (H, W, 4) of booleans, integers or floats. Levels are judged by
+    the values, as for 16-bit and float files: floats up to 1 are in [0, 1], integers 0 and 1
+    are a bilevel mask, values up to 255 are 8-bit, up to 65535 16-bit, anything higher is
+    scaled by its maximum. A broken EXIF block is ignored, as if the image had none.
 
     Raises:
-        ImageError: the file is missing, unreadable, not an image, empty or too large.
+        ImageError: the file is missing, unreadable, not an image, empty or too large, or the
+            object is no image (another type, a closed PIL image, an array of text).
     """
     if isinstance(source, np.ndarray):
-        return _array_to_rgb(source)
+        return _array_to_rgb(np.asarray(source))  # a subclass (np.matrix) as a plain array
     if isinstance(source, Image.Image):
-        return _pil_to_rgb(ImageOps.exif_transpose(source) or source)
+        try:
+            return _pil_to_rgb(_upright(source))
+        except ValueError as exc:  # a closed image, a mode PIL cannot convert
+            raise ImageError(f"cannot read the image ({_one_line(exc)})") from None
     if isinstance(source, (str, os.PathLike)):
         return _load_path(Path(source))
     raise ImageError(f"cannot read an image from a {type(source).__name__}")
 
 
+def _upright(img: Image.Image) -> Image.Image:
+    """``img`` turned upright by its EXIF orientation; as it is when its EXIF is unreadable."""
+    try:
+        return ImageOps.exif_transpose(img) or img
+    except Exception:
+        # PIL's EXIF parser raises struct.error, SyntaxError, KeyError, TypeError and more on
+        # a broken block: the metadata must never cost the pixels
+        return img
+
+
 def _load_path(path: Path) -> np.ndarray:
-    name = path.name
-    if not path.exists():
-        raise ImageError(f"{name}: no such file")
-    if path.is_dir():
-        raise ImageError(f"{name}: is a folder, not an image")
+    name = path.name or str(path)  # "." or "/" have no name
+    try:
+        if not path.exists():
+            raise ImageError(f"{name}: no such file")
+        if path.is_dir():
+            raise ImageError(f"{name}: is a folder, not an image")
+        if not path.is_file():  # a pipe would block the read, a device never ends
+            raise ImageError(f"{name}: not a regular file")
+    except OSError as exc:  # a name too long, a folder on the way that cannot be entered
+        raise ImageError(f"{name}: cannot open ({_one_line(exc)})") from None
     try:
         with warnings.catch_warnings():
             # PIL warns (not raises) between MAX_IMAGE_PIXELS and twice that; treat both as bombs.
@@ -55,8 +77,7 @@ def _load_path(path: Path) -> np.ndarray:
             with Image.open(path) as img:
                 _check_size(name, img.size)
                 img.load()
-                upright = ImageOps.exif_transpose(img) or img
-                return _pil_to_rgb(upright)
+                return _pil_to_rgb(_upright(img))
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -81,14 +102,12 @@ def _pil_to_rgb(img: Image.Image) -> np.ndarray:
     _check_size("image", img.size)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        # Files written by real 16-bit scanners use the full range; 8-bit data widened to 16
-        # bits by other tools does not. Judge by the values, not the mode.
-        peak = float(arr.max()) if arr.size else 0.0
-        hi = 65535.0 if peak > 255 else (1.0 if mode == "F" and peak <= 1.0 else 255.0)
-        grey = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        grey = _to_u8(np.asarray(img))
         return np.repeat(grey[:, :, None], 3, axis=2)
-    if mode in ("P", "LA", "La", "PA", "RGBa"):
+    if mode == "La":  # grey premultiplied by its alpha, which PIL cannot convert
+        la = np.asarray(img).astype(np.int32)
+        return _array_to_rgb(np.clip(la[:, :, 0] + 255 - la[:, :, 1], 0, 255).astype(np.uint8))
+    if mode in ("P", "LA", "PA", "RGBa") or (mode in ("L", "RGB") and "transparency" in img.info):
         img = img.convert("RGBA")
     if img.mode == "RGBA":
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -103,17 +122,7 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
         raise ImageError(f"expected 1, 3 or 4 channels, got {arr.shape[2]}")
     _check_size("array", (arr.shape[1], arr.shape[0]))
-    a = arr
-    if a.dtype == np.uint8:
-        pass
-    elif np.issubdtype(a.dtype, np.floating):
-        a = np.clip(np.nan_to_num(a) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    elif a.dtype == np.uint16:
-        a = (a.astype(np.uint32) * 255 // 65535).astype(np.uint8)
-    elif a.dtype == np.bool_:
-        a = a.astype(np.uint8) * 255
-    else:
-        a = np.clip(a, 0, 255).astype(np.uint8)
+    a = _to_u8(arr)
     if a.ndim == 2:
         return np.repeat(a[:, :, None], 3, axis=2)
     if a.shape[2] == 1:
@@ -123,6 +132,28 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
         rgb = a[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
         return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(a)
+
+
+def _to_u8(a: np.ndarray) -> np.ndarray:
+    """Levels of any numeric array as uint8, judged by its values (see :func:`load_image`):
+    the same 8-bit data reads the same whether it came as uint8, uint16, int32 or float.
+
+    Raises:
+        ImageError: the array holds no numbers (text, dates, records, complex numbers).
+    """
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8) * 255
+    floating = np.issubdtype(a.dtype, np.floating)
+    if not (floating or np.issubdtype(a.dtype, np.integer)):
+        raise ImageError(f"cannot read an image from an array of {a.dtype}")
+    # float32 halves the memory of a 100-megapixel scan against float64, and holds 16 bits
+    f = np.nan_to_num(a.astype(np.float32), posinf=0.0, neginf=0.0)
+    peak = float(f.max())
+    # [0, 1] floats or a mask of 0 and 1; 8-bit; 16-bit; anything else by its own maximum
+    top = next((t for t in (1.0, 255.0, 65535.0) if peak <= t), peak)
+    return np.clip(f * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
 
 
 def to_grey(rgb: np.ndarray) -> np.ndarray:

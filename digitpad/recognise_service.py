@@ -11,6 +11,7 @@ Never imports torch.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -440,12 +441,14 @@ def recognise(image: Any, *, model: Classifier | Path | str | None = None) -> Pa
 
     Raises:
         ImageError: the image cannot be read or is too large.
-        ModelError: the model cannot be loaded.
+        ModelError: the model cannot be loaded (or ``model`` is neither a model nor a path).
     """
     if isinstance(model, Classifier):
         clf = model
     elif model is None:
         clf = load_default_classifier()
-    else:
+    elif isinstance(model, (str, os.PathLike)):
         clf = load_classifier(model)
+    else:
+        raise ModelError(f"model must be a Classifier or a path, not a {type(model).__name__}")
     return Recogniser(clf).recognise(image)

@@ -57,6 +57,25 @@ def records(doc: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return recs
 
 
+def _check_document(doc: Any) -> None:
+    """Raise ValueError or KeyError unless every field the registry reads as a number is a
+    whole number: a hand-edited file must fall back, not crash each command."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("versions"), list):
+        raise ValueError("not a registry document")
+    if not isinstance(doc.get("history", []), list):
+        raise ValueError("its history is not a list")
+    numbers = [doc.get("format", FORMAT), doc.get("active", SHIPPED_VERSION)]
+    numbers += doc.get("history", [])
+    for rec in doc["versions"]:
+        if not isinstance(rec, dict):
+            raise ValueError("a version record is not an object")
+        numbers.append(rec["version"])
+    for n in numbers:
+        whole = isinstance(n, int) or (isinstance(n, float) and n.is_integer())
+        if isinstance(n, bool) or not whole:  # 1e400 is an infinite float, not a whole one
+            raise ValueError(f"{n!r} is not a version number")
+
+
 class RegistryFile:
     """The ``registry.json`` of one models folder and its writer lock."""
 
@@ -77,15 +96,16 @@ class RegistryFile:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return empty_document()
+        except OSError as exc:  # a folder in its place, no permission to read it
+            raw = exc
         try:
+            if isinstance(raw, OSError):
+                raise ValueError(raw.strerror or type(raw).__name__)
             doc = json.loads(raw)
-            if not isinstance(doc, dict) or not isinstance(doc.get("versions"), list):
-                raise ValueError("not a registry document")
+            _check_document(doc)
             if int(doc.get("format", FORMAT)) > FORMAT:
                 raise ModelError(f"{self.path} was written by a newer digitpad; upgrade to use it")
-            for rec in doc["versions"]:
-                int(rec["version"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
             warnings.warn(
                 f"model registry {self.path} is unreadable ({exc}); "
                 "using the model files found beside it",

@@ -1,0 +1,175 @@
+"""Hostile and unusual input never ends in a traceback: broken metadata costs nothing, unusual
+arrays read as their values say, broken models and registries give one clear line."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import digitpad
+from digitpad.cli import main
+from digitpad.errors import ImageError, ModelError
+from digitpad.imageio import load_image
+
+
+@pytest.fixture(scope="module")
+def page() -> np.ndarray:
+    """A white page with "47" drawn on it, 8-bit RGB."""
+    img = np.full((120, 200, 3), 255, np.uint8)
+    cv2.polylines(img, [np.array([[60, 20], [35, 75], [90, 75]])], False, (0, 0, 0), 6)
+    cv2.line(img, (75, 45), (75, 105), (0, 0, 0), 6)
+    cv2.polylines(img, [np.array([[110, 22], [160, 22], [128, 105]])], False, (0, 0, 0), 6)
+    return img
+
+
+@pytest.mark.parametrize("exif", [b"II*\x00", bytes(range(8))])
+def test_a_broken_exif_block_costs_nothing(tmp_path, page, exif, capsys) -> None:
+    broken, good = tmp_path / "broken.png", tmp_path / "good.png"
+    Image.fromarray(page).save(broken, exif=exif)
+    Image.fromarray(page).save(good)
+    assert np.array_equal(load_image(broken), page)
+    with Image.open(broken) as im:
+        assert np.array_equal(load_image(im), page)
+    assert main(["recognise", "--json", str(broken), str(good)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [e["text"] for e in out] == [out[1]["text"]] * 2 and "error" not in out[0]
+
+
+def test_a_name_too_long_and_a_pipe_are_one_line_errors(tmp_path, page, capsys) -> None:
+    good = tmp_path / "good.png"
+    Image.fromarray(page).save(good)
+    long_name = str(tmp_path / ("x" * 300 + ".png"))
+    with pytest.raises(ImageError, match="cannot open"):
+        load_image(long_name)
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def read_pipe() -> None:  # a read that blocks would never set it
+        with pytest.raises(ImageError, match="not a regular file"):
+            load_image(fifo)
+        done.set()
+
+    threading.Thread(target=read_pipe, daemon=True).start()
+    assert done.wait(10)
+    assert main(["recognise", "--json", long_name, str(good)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert "\n" not in out[0]["error"] and "text" in out[1]
+
+
+def test_unusual_pil_images_read_or_fail_clearly(page) -> None:
+    im = Image.fromarray(page)
+    im.close()
+    with pytest.raises(ImageError, match="cannot read"):
+        load_image(im)
+    # grey premultiplied by alpha ("La"): opaque ink, transparent paper composited on white
+    ink = page[:, :, 0] < 128
+    la = np.stack([np.zeros_like(ink, np.uint8), np.where(ink, 255, 0).astype(np.uint8)], -1)
+    grey = load_image(Image.fromarray(la, "LA").convert("La"))[:, :, 0]
+    assert (grey[ink] == 0).all() and (grey[~ink] == 255).all()
+    # a greyscale PNG whose paper is its transparent colour reads white paper
+    keyed = Image.fromarray(np.where(ink, 0, 7).astype(np.uint8), "L")
+    keyed.info["transparency"] = 7
+    assert (load_image(keyed)[~ink] == 255).all()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.asmatrix's own
+def test_arrays_read_by_their_values(page) -> None:
+    want = load_image(page)
+    grey = page[:, :, 0]
+    assert np.array_equal(load_image(grey.astype(np.uint16)), want)  # 8-bit data in 16 bits
+    assert np.array_equal(load_image(grey.astype(np.float64)), want)  # 0-255 floats
+    assert np.array_equal(load_image(grey.astype(np.int32) * 257), want)  # full 16-bit range
+    assert np.array_equal(load_image(grey / 255.0), want)  # [0, 1] floats
+    assert np.array_equal(load_image((grey > 128).astype(np.int64)), want)  # a 0/1 mask
+    assert np.array_equal(load_image(np.asmatrix(grey)), want)  # a subclass of ndarray
+    for bad in (grey.astype(str), grey.astype("datetime64[s]"), grey.astype(complex)):
+        with pytest.raises(ImageError, match="array of"):
+            load_image(bad)
+    with pytest.raises(ModelError, match="not a int"):
+        digitpad.recognise(page, model=123)  # type: ignore[arg-type]
+
+
+def _model(path: Path, batch: int | str = "n", dtype: int | None = None, nan: bool = False):
+    """A tiny ONNX model of the right shape: crops -> 11 probabilities (softmax, or NaN)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    dtype = TensorProto.FLOAT if dtype is None else dtype
+    np_type = np.float64 if dtype == TensorProto.DOUBLE else np.float32
+    w = numpy_helper.from_array(np.full((784, 11), 0.01, np_type), "W")
+    shape = numpy_helper.from_array(np.array([-1, 784], np.int64), "shape")
+    nodes = [
+        helper.make_node("Reshape", ["crops", "shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "W"], ["z"]),
+        helper.make_node("Softmax", ["z"], ["soft"], axis=1),
+    ]
+    inits = [w, shape]
+    if nan:
+        inits.append(numpy_helper.from_array(np.array([np.nan], np_type), "nan"))
+        nodes.append(helper.make_node("Mul", ["soft", "nan"], ["probs"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["soft"], ["probs"]))
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("crops", dtype, [batch, 1, 28, 28])],
+        [helper.make_tensor_value_info("probs", dtype, [batch, 11])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    prop = model.metadata_props.add()
+    prop.key, prop.value = "classes", ",".join(digitpad.types.CLASSES)
+    onnx.save(model, path)
+    return path
+
+
+def test_models_that_cannot_read_a_page_fail_clearly(tmp_path, page, capsys) -> None:
+    from onnx import TensorProto  # _model skips the test when onnx is missing
+
+    digitpad.recognise(page, model=_model(tmp_path / "fine.onnx"))
+    with pytest.raises(ModelError, match="free batch size"):
+        digitpad.recognise(page, model=_model(tmp_path / "batch1.onnx", batch=1))
+    with pytest.raises(ModelError, match="float32"):
+        digitpad.recognise(page, model=_model(tmp_path / "double.onnx", dtype=TensorProto.DOUBLE))
+    nan = _model(tmp_path / "nan.onnx", nan=True)
+    with pytest.raises(ModelError, match="no probabilities"):
+        digitpad.recognise(page, model=nan)
+    good = tmp_path / "good.png"
+    Image.fromarray(page).save(good)
+    assert main(["recognise", "--json", "--model", str(nan), str(good)]) == 1
+    out = json.loads(capsys.readouterr().out)  # valid JSON: no NaN reached it
+    assert "no probabilities" in out[0]["error"]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"versions": [], "active": None},
+        {"versions": [], "active": "abc"},
+        {"versions": [], "history": ["x"]},
+        {"versions": [], "history": 3},
+        {"versions": [{"version": 1e400}]},
+        {"versions": [], "format": 1e400},
+        {"versions": [7]},
+    ],
+)
+def test_a_damaged_registry_falls_back_with_one_line(tmp_path, page, doc, capsys) -> None:
+    models = tmp_path / "home" / "models"
+    models.mkdir(parents=True)
+    # json.dumps writes 1e400 as Infinity, which json.loads reads back as a float
+    (models / "registry.json").write_text(json.dumps(doc))
+    good = tmp_path / "good.png"
+    Image.fromarray(page).save(good)
+    assert main(["--home", str(tmp_path / "home"), "recognise", str(good)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(str(good)) and err.count("\n") == 1
+    assert err.startswith("digitpad: warning: model registry") and "unreadable" in err
