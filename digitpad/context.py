@@ -43,6 +43,7 @@ FEATURES = (
 )
 N_FEATURES = len(FEATURES)
 WIDTH = CONTEXT_WIDTH  # one row of the context stage's input
+FEATURE_CHUNK = 512  # boxes whose features are computed at once (see box_features)
 # A small digit written beside big ones ("2026" at 300 px and a "5" at 48): generated pages keep
 # one size within a row, so the stage reads a digit far smaller than its row's as "not a digit".
 # The classifier's sure reading (SURE) stands for a whole box of at least SMALL_DIGIT_PX and
@@ -111,10 +112,27 @@ def box_features(
     are parts of cuts. ``integrals`` are :func:`ink_integrals` of ``ink_u8`` (None: computed
     here). Never raises for boxes inside ``ink_u8``; no boxes give (0, N_FEATURES).
     """
-    b = _xyxy(boxes)
-    n = len(b)
+    n = len(boxes)
     if n == 0:
         return np.zeros((0, N_FEATURES), np.float32)
+    if n > FEATURE_CHUNK:
+        # each box is compared with every whole box: in parts, a page of thousands of marks
+        # needs megabytes, not gigabytes; a box's features do not depend on the other boxes
+        integrals = integrals or ink_integrals(ink_u8)
+        return np.concatenate(
+            [
+                box_features(
+                    ink_u8,
+                    boxes[lo : lo + FEATURE_CHUNK],
+                    whole,
+                    whole_probs,
+                    None if whole_mask is None else whole_mask[lo : lo + FEATURE_CHUNK],
+                    integrals,
+                )
+                for lo in range(0, n, FEATURE_CHUNK)
+            ]
+        )
+    b = _xyxy(boxes)
     w = _xyxy(whole)
     h = np.maximum(b[:, 3] - b[:, 1], 1.0)
     wd = np.maximum(b[:, 2] - b[:, 0], 1.0)

@@ -165,9 +165,14 @@ def _neighbour_groups(xy: np.ndarray, reach: float) -> list[np.ndarray]:
     """Indices (ascending) of the boxes ``xy`` (N, 4) chained by neighbours, two or more to a
     group: boxes whose gap, across and down, is at most ``reach``. Every pair is compared at
     once: a page of text has hundreds of fragments."""
-    gap_x = np.maximum(xy[None, :, 0] - xy[:, None, 2], xy[:, None, 0] - xy[None, :, 2])
-    gap_y = np.maximum(xy[None, :, 1] - xy[:, None, 3], xy[:, None, 1] - xy[None, :, 3])
-    near = (gap_x <= reach) & (gap_y <= reach)  # a box is its own neighbour (negative gaps)
+    # 512 rows at a time: the float gaps of every pair at once would need gigabytes on a page
+    # of thousands of marks
+    near = np.zeros((len(xy), len(xy)), bool)
+    for lo in range(0, len(xy), 512):
+        a = xy[lo : lo + 512, None]
+        gap_x = np.maximum(xy[None, :, 0] - a[..., 2], a[..., 0] - xy[None, :, 2])
+        gap_y = np.maximum(xy[None, :, 1] - a[..., 3], a[..., 1] - xy[None, :, 3])
+        near[lo : lo + 512] = (gap_x <= reach) & (gap_y <= reach)  # a box neighbours itself
     linked = np.flatnonzero(near.sum(axis=1) > 1)
     groups = connected_groups(near[np.ix_(linked, linked)])
     return [np.sort(linked[g]) for g in groups]

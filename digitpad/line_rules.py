@@ -93,7 +93,11 @@ def _line_chains(parts: list[tuple[Box, np.ndarray]]) -> list[np.ndarray]:
     letter-sized neighbour of the other: a digit is letter-sized for the dot of "7.43" beside
     it, but the dot is no letter of its number."""
     xy = np.array([(b.x0, b.y0, b.x1, b.y1) for b, _ in parts], np.float32)
-    close = _close_on_line(xy[:, None], xy[None, :])  # every pair at once: (N, N)
+    # every pair, 512 rows at a time: the float arrays of all pairs at once would need
+    # gigabytes on a page of thousands of digits
+    close = np.zeros((len(xy), len(xy)), bool)
+    for lo in range(0, len(xy), 512):
+        close[lo : lo + 512] = _close_on_line(xy[lo : lo + 512, None], xy[None, :])
     np.fill_diagonal(close, False)
     return connected_groups(close & close.T)
 
