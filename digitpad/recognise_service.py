@@ -409,6 +409,8 @@ def load_classifier(path: Path | str) -> Classifier:
     Raises:
         ModelError: the file is missing or not a usable model.
     """
+    if not str(path).strip():  # Path("") is the current folder, a confusing "not found"
+        raise ModelError("no model file named (the path is empty)")
     p = Path(path).resolve()
     try:
         key = (str(p), p.stat().st_mtime)

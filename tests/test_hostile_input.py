@@ -136,6 +136,8 @@ def test_models_that_cannot_read_a_page_fail_clearly(tmp_path, page, capsys) -> 
     from onnx import TensorProto  # _model skips the test when onnx is missing
 
     digitpad.recognise(page, model=_model(tmp_path / "fine.onnx"))
+    with pytest.raises(ModelError, match="path is empty"):
+        digitpad.recognise(page, model="")
     with pytest.raises(ModelError, match="free batch size"):
         digitpad.recognise(page, model=_model(tmp_path / "batch1.onnx", batch=1))
     with pytest.raises(ModelError, match="float32"):

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.min_confidence <= 1.0:
         raise UsageError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
-    if args.model:
+    if args.model is not None:  # "" is a bad path, not "the default model"
         clf = load_classifier(args.model)
     else:
         clf = load_default_classifier(resolve_home(getattr(args, "home", None)))
