@@ -319,13 +319,15 @@ def arm_unions(boxes: list[Box], probs: np.ndarray) -> list[tuple[Box, tuple[int
     """
     if len(boxes) != len(probs):
         raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
-    xy = np.array([b.as_tuple() for b in boxes], np.float32).reshape(-1, 4)
-    w, h = xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1]
-    stems = np.flatnonzero(w <= 0.4 * h)
     arms = (probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL) | (
         probs[:, :NOT_DIGIT_INDEX].max(axis=1) < SURE
     )
-    if stems.size == 0 or not arms.any():
+    if not arms.any():  # most pages: every box a sure digit
+        return []
+    xy = np.array([b.as_tuple() for b in boxes], np.float32).reshape(-1, 4)
+    w, h = xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1]
+    stems = np.flatnonzero(w <= 0.4 * h)
+    if stems.size == 0:
         return []
     best: dict[int, tuple[float, int]] = {}  # arm -> (gap, stem)
     for s in stems.tolist():
