@@ -73,9 +73,12 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Home:
     """Resolve the data home and create its folders.
 
     Raises:
-        UsageError: the chosen directory exists but is not a directory, or cannot be created.
+        UsageError: the chosen directory is an empty path, exists but is not a directory, or
+            cannot be created.
     """
     if explicit is not None:
+        if not str(explicit).strip():  # Path("") is the current folder: never a silent choice
+            raise UsageError("the data home is an empty path")
         root = Path(explicit)
     elif os.environ.get("DIGITPAD_HOME"):
         root = Path(os.environ["DIGITPAD_HOME"])

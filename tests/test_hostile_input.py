@@ -175,3 +175,39 @@ def test_a_damaged_registry_falls_back_with_one_line(tmp_path, page, doc, capsys
     out, err = capsys.readouterr()
     assert out.startswith(str(good)) and err.count("\n") == 1
     assert err.startswith("digitpad: warning: model registry") and "unreadable" in err
+
+
+@pytest.mark.parametrize(
+    "record", [{"metrics": [1]}, {"created": 5}, {"data_counts": "x"}, {"parent": "v1"}]
+)
+def test_a_version_record_of_the_wrong_shape_falls_back(tmp_path, record, capsys) -> None:
+    models = tmp_path / "home" / "models"
+    models.mkdir(parents=True)
+    (models / "registry.json").write_text(json.dumps({"versions": [{"version": 2, **record}]}))
+    assert main(["--home", str(tmp_path / "home"), "models"]) == 0
+    out, err = capsys.readouterr()
+    assert "v1" in out and "unreadable" in err and "Traceback" not in err
+
+
+def test_an_active_model_the_registry_does_not_list_falls_back(tmp_path, page, capsys) -> None:
+    models = tmp_path / "home" / "models"
+    models.mkdir(parents=True)
+    doc = {"format": 1, "active": 7, "history": [1], "versions": []}
+    (models / "registry.json").write_text(json.dumps(doc))
+    good = tmp_path / "good.png"
+    Image.fromarray(page).save(good)
+    assert main(["--home", str(tmp_path / "home"), "recognise", str(good)]) == 0
+    err = capsys.readouterr().err
+    assert err == "digitpad: warning: model v7 cannot be used (it is not in the registry); " + (
+        "using v1 instead\n"
+    )
+
+
+def test_command_line_numbers_and_paths_out_of_range(tmp_path, capsys) -> None:
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "stats", "--last", "9" * 30]) == 0  # the whole store
+    assert main(["--home", "", "stats"]) == 2
+    assert capsys.readouterr().err.endswith("error: the data home is an empty path\n")
+    assert main(["--home", home, "models", "use", "9" * 5000]) == 1
+    err = capsys.readouterr().err
+    assert "is not a model version" in err and len(err) < 200

@@ -24,9 +24,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.last < 1:
         raise UsageError("--last must be at least 1")
+    # a window past the store is the whole store; SQLite takes no integer past 2**63
+    last = min(args.last, 2**62)
     home = resolve_home(getattr(args, "home", None))
     with CorrectionStore.open(home) as store:
-        stats = store.stats(last=args.last)
+        stats = store.stats(last=last)
     if args.json:
         sys.stdout.write(json.dumps(stats.to_dict(), indent=2) + "\n")
     else:

@@ -134,7 +134,8 @@ class ModelRegistry:
             if v != active and recs[v].get("status") == "broken":
                 continue
             order.append(v)
-        problems: list[str] = []
+        # a hand-edited file may name an active model it does not list
+        problems: list[str] = [] if active in recs else ["it is not in the registry"]
         for v in order:
             entry = self._entry(recs[v], active)
             why = self.problem(entry)

@@ -57,6 +57,17 @@ def records(doc: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return recs
 
 
+# the fields of a version record the registry reads, and what each must be
+_RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "status": str,
+    "created": str,
+    "message": str,
+    "metrics": dict,
+    "data_counts": dict,
+    "parent": (int, type(None)),
+}
+
+
 def _check_document(doc: Any) -> None:
     """Raise ValueError or KeyError unless every field the registry reads as a number is a
     whole number: a hand-edited file must fall back, not crash each command."""
@@ -70,6 +81,9 @@ def _check_document(doc: Any) -> None:
         if not isinstance(rec, dict):
             raise ValueError("a version record is not an object")
         numbers.append(rec["version"])
+        for key, kind in _RECORD_FIELDS.items():
+            if key in rec and not isinstance(rec[key], kind):
+                raise ValueError(f"the {key} of version {rec['version']!r} is {rec[key]!r}")
     for n in numbers:
         whole = isinstance(n, int) or (isinstance(n, float) and n.is_integer())
         if isinstance(n, bool) or not whole:  # 1e400 is an infinite float, not a whole one

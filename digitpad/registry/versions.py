@@ -31,9 +31,11 @@ def parse_version(text: str | int) -> int:
     if isinstance(text, int):
         number = text
     else:
-        m = re.fullmatch(r"\s*[vV]?(\d+)\s*", str(text))
+        # nine digits at most: a billion versions is plenty, and int() refuses 4,300 digits
+        m = re.fullmatch(r"\s*[vV]?(\d{1,9})\s*", str(text))
         if not m:
-            raise ModelError(f"{text!r} is not a model version (expected e.g. v2 or 2)")
+            shown = str(text) if len(str(text)) <= 24 else f"{str(text)[:20]}..."
+            raise ModelError(f"{shown!r} is not a model version (expected e.g. v2 or 2)")
         number = int(m.group(1))
     if number < 1:
         raise ModelError(f"{text!r} is not a model version (versions start at v1)")
