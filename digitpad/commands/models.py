@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             if args.version:
                 raise UsageError("models list takes no VERSION")
             print(json.dumps(rows, indent=2) if args.json else _table(rows))
-    for w in caught:
-        sys.stderr.write(f"digitpad: warning: {w.message}\n")
+    # listing reads the registry twice (the active model, then every model): warn once
+    for text in dict.fromkeys(str(w.message) for w in caught):
+        sys.stderr.write(f"digitpad: warning: {text}\n")
     return 0
