@@ -33,6 +33,7 @@ from digitpad.formats import (
     write_folders,
     write_yolo,
 )
+from digitpad.formats.base import printable
 from digitpad.store import CorrectionStore, ImportedPage, PageTruth
 
 _READERS: dict[str, Callable[[Path], list[LabelledImage]]] = {
@@ -106,11 +107,15 @@ def _add_page_file(
     store: CorrectionStore, item: LabelledImage, fmt: str, created: list[str]
 ) -> ImportedPage:
     path = Path(item.path)
-    origin = f"{path.parent.name}/{path.name}" if fmt == "folders" else path.name
+    origin = printable(f"{path.parent.name}/{path.name}" if fmt == "folders" else path.name)
     try:
         page_hash, width, height, new = store.pages.put_file(path)
     except ImageError as exc:
         raise ImportFormatError(f"{origin}: {exc}") from None
+    except OSError as exc:  # the pages folder cannot be made or written (a file in its place)
+        raise StoreError(
+            f"cannot write page files to {store.pages.root}: {exc.strerror or exc}"
+        ) from None
     if new:
         created.append(page_hash)
     if (width, height) != (item.width, item.height):

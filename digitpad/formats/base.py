@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,16 @@ class LabelledImage:
     def file_name(self) -> str:
         """The image's file name inside a written dataset."""
         return self.name or Path(self.path).name
+
+
+def printable(name: str) -> str:
+    """``name`` as text any terminal, dialog or SQLite accepts: bytes of a file name that are not
+    UTF-8 (which Python keeps as lone surrogates) become ``\\xff`` escapes, as do surrogates from
+    JSON ``\\ud800`` escapes. Valid text is returned unchanged."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name gave
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def check_label(label: str, where: str) -> str:
@@ -114,18 +125,35 @@ def image_size(path: Path, where: str) -> tuple[int, int]:
     """(width, height) of the upright image at ``path``, reading only its header.
 
     Raises:
-        ImportFormatError: the file is missing or not an image (message names ``where``).
+        ImportFormatError: the file is missing or not an image, or it declares more than
+            :data:`digitpad.imageio.MAX_PIXELS` pixels (a decompression bomb); the message
+            names ``where``.
     """
     from PIL import Image, UnidentifiedImageError
 
+    # imageio sets PIL's pixel limit to ours on import; the same refusal as when pages load
+    from digitpad.imageio import MAX_PIXELS
+
+    where, name = printable(where), printable(path.name)
     if not path.is_file():
-        raise ImportFormatError(f"{where}: image file {path.name} not found")
+        raise ImportFormatError(f"{where}: image file {name} not found")
     try:
-        with Image.open(path) as img:
-            w, h = img.size
-            orientation = _orientation(img)
+        with warnings.catch_warnings():
+            # PIL only warns between its limit and twice that, in several lines on stderr
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                w, h = img.size
+                orientation = _orientation(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImportFormatError(
+            f"{where}: {name} refused, too many pixels (decompression bomb?)"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImportFormatError(f"{where}: {path.name} is not a readable image ({exc})") from None
+        raise ImportFormatError(f"{where}: {name} is not a readable image ({exc})") from None
+    if w * h > MAX_PIXELS:
+        raise ImportFormatError(
+            f"{where}: {name} refused, {w}x{h} is more than {MAX_PIXELS // 1_000_000} megapixels"
+        )
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 

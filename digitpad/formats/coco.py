@@ -22,6 +22,7 @@ from digitpad.formats.base import (
     check_unique_names,
     image_size,
     place_image,
+    printable,
 )
 from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
@@ -32,6 +33,9 @@ CATEGORIES: tuple[dict[str, Any], ...] = tuple(
 )
 # Pixels a float box may stick out of the image before we call it outside (rounding in tools).
 _SLACK = 1.0
+# Sizes and coordinates are compared as floats; a JSON integer beyond this has no exact float
+# (and past 1e308 none at all), so it is refused as out of range before any arithmetic.
+_MAX_NUMBER = 2**53
 
 
 def write_coco(images: Iterable[LabelledImage], out_dir: Path) -> Path:
@@ -89,7 +93,7 @@ def read_coco(path: Path) -> list[LabelledImage]:
             file and the entry.
     """
     json_path = _find_json(Path(path))
-    name = json_path.name
+    name = printable(json_path.name)
     doc = _load_json(json_path)
     problems = coco_schema_errors(doc, strict=False)
     if problems:
@@ -108,13 +112,20 @@ def read_coco(path: Path) -> list[LabelledImage]:
 
 
 def _load_json(json_path: Path) -> Any:
-    name = json_path.name
+    name = printable(json_path.name)
     try:
         return json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFormatError(f"{name}: cannot read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ImportFormatError(f"{name}: broken JSON at line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:
+        # Python refuses to parse an integer of more than 4300 digits (a guard against slow
+        # int conversion); its message ends with advice for programmers, which we drop.
+        reason = str(exc).split(";")[0]
+        raise ImportFormatError(f"{name}: unreadable JSON ({reason})") from None
+    except RecursionError:
+        raise ImportFormatError(f"{name}: unreadable JSON (nested too deeply)") from None
 
 
 def _annotation(
@@ -141,10 +152,11 @@ def _find_json(path: Path) -> Path:
         if len(found) == 1:
             return found[0]
         raise ImportFormatError(
-            f"{path.name}: expected {ANNOTATIONS_NAME} (or exactly one .json file) in the folder"
+            f"{printable(path.name)}: expected {ANNOTATIONS_NAME} (or exactly one .json file) "
+            "in the folder"
         )
     if not path.is_file():
-        raise ImportFormatError(f"{path.name}: no such file")
+        raise ImportFormatError(f"{printable(path.name)}: no such file")
     return path
 
 
@@ -176,7 +188,7 @@ def _hi(v: float) -> int:
 def _image_entry(
     json_path: Path, img: dict[str, Any], index: int, anns: list[Annotation]
 ) -> LabelledImage:
-    where = f"{json_path.name}: image id {img['id']} (entry {index}, {img['file_name']})"
+    where = printable(f"{json_path.name}: image id {img['id']} (entry {index}, {img['file_name']})")
     base = json_path.parent
     rel = Path(img["file_name"])
     candidates = [base / rel, base / "images" / rel, base.parent / "images" / rel]
@@ -210,9 +222,10 @@ def coco_schema_errors(doc: Any, *, strict: bool = True) -> list[str]:
     """Every way ``doc`` breaks the COCO detection schema, first problem first ([] if valid).
 
     Checks the top-level lists, required fields and their JSON types, bbox shape (4 numbers,
-    non-negative width/height), unique ids, and that annotations point at known images and
-    categories. ``strict`` also requires the fields standard tools expect (area, iscrowd,
-    segmentation, supercategory) - use it to validate what we export.
+    non-negative width/height), that sizes and bbox integers fit a float exactly, unique ids,
+    and that annotations point at known images and categories. ``strict`` also requires the
+    fields standard tools expect (area, iscrowd, segmentation, supercategory) - use it to
+    validate what we export.
     """
     if not isinstance(doc, dict):
         return ["the top level is not a JSON object"]
@@ -246,9 +259,15 @@ def _entry_errors(key: str, entries: list[Any], need: dict[str, tuple[type, ...]
             if value is None or isinstance(value, bool) or not isinstance(value, types):
                 names = "/".join(t.__name__ for t in types)
                 errors.append(f"{label}: field {fname!r} missing or not {names}")
-        if entry.get("id") in ids:
-            errors.append(f"{label}: duplicate id {entry.get('id')}")
-        ids.add(entry.get("id"))
+            elif fname in ("width", "height") and value > _MAX_NUMBER:
+                errors.append(f"{label}: field {fname!r} is out of range")
+        entry_id = entry.get("id")
+        # Only a well-typed id takes part: a list or dict id is already reported above and
+        # cannot go into a set.
+        if isinstance(entry_id, int) and not isinstance(entry_id, bool):
+            if entry_id in ids:
+                errors.append(f"{label}: duplicate id {entry_id}")
+            ids.add(entry_id)
         if key == "annotations" and isinstance(entry.get("bbox"), list):
             errors.extend(_bbox_errors(label, entry["bbox"]))
         if key == "images" and _non_positive_size(entry):
@@ -265,6 +284,8 @@ def _bbox_errors(label: str, bbox: list[Any]) -> list[str]:
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox)
     if len(bbox) != 4 or not numeric:
         return [f"{label}: bbox must be 4 numbers [x, y, width, height], got {bbox}"]
+    if any(abs(v) > _MAX_NUMBER for v in bbox if isinstance(v, int)):
+        return [f"{label}: bbox has a number out of range"]
     if bbox[2] < 0 or bbox[3] < 0:
         return [f"{label}: bbox {bbox} has a negative width or height"]
     return []

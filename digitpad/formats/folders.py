@@ -20,6 +20,7 @@ from digitpad.formats.base import (
     image_size,
     is_image_file,
     png_bytes,
+    printable,
 )
 from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
@@ -65,12 +66,12 @@ def read_folders(path: Path) -> list[LabelledImage]:
     """
     root = Path(path)
     if not root.is_dir():
-        raise ImportFormatError(f"{root.name}: not a folder of label folders")
+        raise ImportFormatError(f"{printable(root.name)}: not a folder of label folders")
     out: list[LabelledImage] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        label = check_label(folder.name, f"{root.name}/{folder.name}")
+        label = check_label(folder.name, printable(f"{root.name}/{folder.name}"))
         for file in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
-            where = f"{folder.name}/{file.name}"
+            where = printable(f"{folder.name}/{file.name}")
             if not is_image_file(file):
                 raise ImportFormatError(f"{where}: not an image file")
             width, height = image_size(file, where)
@@ -78,5 +79,7 @@ def read_folders(path: Path) -> list[LabelledImage]:
             ann = Annotation(Box(0, 0, width, height), label, kind=kind)
             out.append(LabelledImage(path=file, width=width, height=height, annotations=(ann,)))
     if not out:
-        raise ImportFormatError(f"{root.name}: no crops found in label folders 0-9/{NOT_DIGIT}")
+        raise ImportFormatError(
+            f"{printable(root.name)}: no crops found in label folders 0-9/{NOT_DIGIT}"
+        )
     return out

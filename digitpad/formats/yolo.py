@@ -10,6 +10,7 @@ so there is no PyYAML dependency.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from digitpad.formats.base import (
     image_size,
     is_image_file,
     place_image,
+    printable,
 )
 from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
@@ -85,7 +87,7 @@ def read_yolo(path: Path) -> list[LabelledImage]:
     yaml_path = _find_yaml(path)
     if yaml_path is None:
         if not path.is_dir():
-            raise ImportFormatError(f"{path.name}: no such file or folder")
+            raise ImportFormatError(f"{printable(path.name)}: no such file or folder")
         root, splits, names = path, ["images"], list(CLASSES)
     else:
         root, splits, names = _parse_yaml(yaml_path)
@@ -114,7 +116,7 @@ def _find_yaml(path: Path) -> Path | None:
 
 def _parse_yaml(yaml_path: Path) -> tuple[Path, list[str], list[str]]:
     """(dataset root, image folders, class names) from the simple yaml YOLO tools write."""
-    name = yaml_path.name
+    name = printable(yaml_path.name)
     try:
         text = yaml_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -189,9 +191,17 @@ def _split_images(root: Path, split: str, source: Path) -> list[Path]:
     if target.is_dir():
         return sorted(p for p in target.iterdir() if is_image_file(p))
     if target.is_file() and target.suffix == ".txt":  # a list of image paths
-        lines = target.read_text(encoding="utf-8").splitlines()
+        try:
+            raw = target.read_bytes()
+        except OSError as exc:
+            raise ImportFormatError(
+                f"{printable(split)}: cannot read ({exc.strerror or exc})"
+            ) from None
+        # The lines are file names, and a file name need not be UTF-8: decoded as the OS
+        # decodes names, each maps back to the same bytes (a garbage line is then not found).
+        lines = os.fsdecode(raw).splitlines()
         return [(root / ln.strip()) for ln in lines if ln.strip()]
-    raise ImportFormatError(f"{source.name}: image folder {split!r} not found")
+    raise ImportFormatError(f"{printable(source.name)}: image folder {split!r} not found")
 
 
 def _label_path(image_path: Path) -> Path:
@@ -205,14 +215,14 @@ def _label_path(image_path: Path) -> Path:
 
 
 def _read_image(image_path: Path, labels: dict[int, str | None]) -> LabelledImage:
-    width, height = image_size(image_path, f"{image_path.name}")
+    width, height = image_size(image_path, image_path.name)
     label_path = _label_path(image_path)
     anns: list[Annotation] = []
     if label_path.is_file():
         text = label_path.read_text(encoding="utf-8", errors="replace")
         for lineno, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                where = f"labels/{label_path.name}: line {lineno}"
+                where = f"labels/{printable(label_path.name)}: line {lineno}"
                 anns.append(_parse_line(line, labels, width, height, where))
     return LabelledImage(path=image_path, width=width, height=height, annotations=tuple(anns))
 
@@ -262,5 +272,6 @@ def _check_orphan_labels(root: Path, splits: list[str], images: set[Path]) -> No
         for label_file in sorted(labels_dir.glob("*.txt")):
             if (images_dir.resolve(), label_file.stem) not in stems:
                 raise ImportFormatError(
-                    f"labels/{label_file.name}: no image file for it in {split}/"
+                    f"labels/{printable(label_file.name)}: no image file for it in "
+                    f"{printable(split)}/"
                 )

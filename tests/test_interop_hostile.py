@@ -1,0 +1,228 @@
+"""Hostile datasets and export destinations: one clear error line, never a traceback, and the
+store (or DEST) as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad import cli
+from digitpad.errors import ImportFormatError, StoreError
+from digitpad.formats import LabelledImage, read_coco, read_folders, write_coco, write_yolo
+from digitpad.interop import import_dataset
+from digitpad.store import CorrectionStore
+from digitpad.types import Annotation, Box
+
+
+def _items(tmp_path: Path, n: int = 2) -> list[LabelledImage]:
+    rng = np.random.default_rng(7)
+    return [
+        LabelledImage(
+            tmp_path / f"page_{i}.png",
+            40,
+            30,
+            (Annotation(Box(2, 2, 12, 20), str(i)), Annotation(Box(20, 2, 30, 20), "7")),
+            pixels=rng.integers(0, 256, size=(30, 40, 3), dtype=np.uint8),
+        )
+        for i in range(n)
+    ]
+
+
+def _coco(tmp_path: Path) -> tuple[Path, dict]:
+    path = write_coco(_items(tmp_path), tmp_path / "coco")
+    return path, json.loads(path.read_text())
+
+
+def _crop(path: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, size=(20, 16, 3), dtype=np.uint8)).save(path)
+
+
+def _png_header_only(path: Path, width: int, height: int) -> None:
+    """A tiny PNG whose IHDR declares ``width`` x ``height`` (the pixels are not there)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+
+
+def _state(home) -> tuple[tuple[int, int, int], list[str]]:
+    with CorrectionStore.open(home) as store:
+        s = store.stats()
+        files = sorted(p.name for p in store.pages.root.glob("*"))
+    return (s.pages, s.imports, s.boxes), files
+
+
+def _cli_error(capsys, argv: list[str]) -> str:
+    """Runs the CLI expecting a failure; returns its stderr, checked to be one error line."""
+    assert cli.main(argv) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("digitpad: error: ") and err.count("\n") == 1, err
+    return err
+
+
+# --- COCO -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["images", "annotations", "categories"])
+@pytest.mark.parametrize("bad_id", [[1], {"a": 1}])
+def test_coco_id_that_is_a_list_or_object_is_a_format_error(tmp_path, key, bad_id):
+    path, doc = _coco(tmp_path)
+    doc[key][0]["id"] = bad_id
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ImportFormatError, match=f"{key} entry 0: field 'id' missing or not int"):
+        read_coco(path)
+
+
+@pytest.mark.parametrize(
+    "where", [("annotations", "bbox", [10**400, 1, 2, 3]), ("images", "width", 10**400)]
+)
+def test_coco_integer_too_big_for_a_float_is_a_format_error(tmp_path, where):
+    key, field, value = where
+    path, doc = _coco(tmp_path)
+    doc[key][0][field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ImportFormatError, match="out of range"):
+        read_coco(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 5000,
+        '{"images": [], "annotations": [], "categories": [], "info": ' + "1" * 5000 + "}",
+    ],
+)
+def test_coco_integer_of_thousands_of_digits_is_a_format_error(tmp_path, text):
+    path = tmp_path / "annotations.json"
+    path.write_text(text)
+    with pytest.raises(ImportFormatError, match=r"unreadable JSON .*4300 digits"):
+        read_coco(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 200_000 + "]" * 200_000,
+        '{"images": [], "annotations": [], "categories": [], "info": '
+        + "[" * 100_000
+        + "]" * 100_000
+        + "}",
+    ],
+)
+def test_coco_deeply_nested_json_is_a_format_error(tmp_path, text):
+    path = tmp_path / "annotations.json"
+    path.write_text(text)
+    with pytest.raises(ImportFormatError, match="nested too deeply"):
+        read_coco(path)
+
+
+def test_cli_coco_with_a_list_id_is_one_line_and_keeps_the_store(home, tmp_path, capsys):
+    path, doc = _coco(tmp_path)
+    doc["images"][0]["id"] = [1]
+    path.write_text(json.dumps(doc))
+    before = _state(home)
+    _cli_error(capsys, ["import", str(path), "--format", "coco"])
+    assert _state(home) == before
+
+
+# --- YOLO -----------------------------------------------------------------------------------
+
+
+def _yolo_with_list(tmp_path: Path, listing: bytes) -> Path:
+    root = write_yolo(_items(tmp_path), tmp_path / "yolo").parent
+    (root / "data.yaml").write_text("path: .\ntrain: list.txt\n")
+    (root / "list.txt").write_bytes(listing)
+    return root
+
+
+def test_yolo_list_file_with_bytes_that_are_not_utf8_is_a_format_error(home, tmp_path, capsys):
+    root = _yolo_with_list(tmp_path, b"images/page_0.png\n\xff\xfe\n")
+    before = _state(home)
+    err = _cli_error(capsys, ["import", str(root), "--format", "yolo"])
+    assert "not found" in err
+    assert _state(home) == before
+
+
+def test_yolo_list_file_naming_a_file_whose_name_is_not_utf8_imports(home, tmp_path):
+    root = _yolo_with_list(tmp_path, b"images/page_0.png\nimages/p\xe9ge.png\n")
+    try:
+        os.rename(root / "images" / "page_1.png", os.fsencode(root / "images") + b"/p\xe9ge.png")
+        os.rename(root / "labels" / "page_1.txt", os.fsencode(root / "labels") + b"/p\xe9ge.txt")
+    except OSError:
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, root, "yolo")
+        origins = sorted(t.origin for t in store.page_truths())
+    assert (report.pages_added, report.boxes_added) == (2, 4)
+    assert origins == ["p\\xe9ge.png", "page_0.png"]
+
+
+# --- folders --------------------------------------------------------------------------------
+
+
+def test_folders_file_name_that_is_not_utf8_imports_with_an_escaped_origin(home, tmp_path):
+    src = tmp_path / "crops"
+    (src / "7").mkdir(parents=True)
+    _crop(src / "7" / "ok.png", 1)
+    try:
+        _crop(Path(os.fsdecode(os.fsencode(src / "7") + b"/bad\xff.png")), 2)
+    except OSError:
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, src, "folders")
+        origins = sorted(t.origin for t in store.page_truths())
+    assert (report.pages_added, report.boxes_added) == (2, 2)
+    assert origins == ["7/bad\\xff.png", "7/ok.png"]
+
+
+@pytest.mark.parametrize("side", [15_000, 20_000, 30_000])
+def test_folders_crop_declaring_too_many_pixels_is_refused_in_one_line(tmp_path, side):
+    # 15000^2 and 20000^2 are where PIL only warns (in several lines); 30000^2 where it raises
+    src = tmp_path / "crops"
+    (src / "7").mkdir(parents=True)
+    _crop(src / "7" / "ok.png", 1)
+    _png_header_only(src / "7" / "bomb.png", side, side)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping would fail the test here
+        with pytest.raises(ImportFormatError, match=r"7/bomb\.png: .*refused"):
+            read_folders(src)
+
+
+def test_cli_folders_bomb_is_one_line_and_keeps_the_store(home, tmp_path, capsys):
+    src = tmp_path / "crops"
+    (src / "7").mkdir(parents=True)
+    _png_header_only(src / "7" / "bomb.png", 20_000, 20_000)
+    before = _state(home)
+    err = _cli_error(capsys, ["import", str(src), "--format", "folders"])
+    assert "decompression bomb" in err
+    assert _state(home) == before
+
+
+def test_pages_folder_that_is_a_file_is_a_store_error_and_keeps_the_store(home, tmp_path):
+    src = tmp_path / "crops"
+    (src / "3").mkdir(parents=True)
+    _crop(src / "3" / "a.png", 3)
+    pages = home.corrections_dir / "pages"
+    with CorrectionStore.open(home) as store:
+        assert store.stats().pages == 0
+    if pages.is_dir():
+        pages.rmdir()
+    pages.write_text("not a folder")
+    with CorrectionStore.open(home) as store:
+        with pytest.raises(StoreError, match="cannot write page files"):
+            import_dataset(store, src, "folders")
+        assert store.stats().pages == 0
+    assert pages.read_text() == "not a folder"
