@@ -15,9 +15,11 @@ into a temporary folder next to DEST and renames it into place, so DEST is compl
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
-import tempfile
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,28 +143,99 @@ def _discard_unreferenced(store: CorrectionStore, hashes: list[str]) -> None:
 def export_dataset(store: CorrectionStore, dest: Path, fmt: str) -> ExportReport:
     """Write every page's current boxes to ``dest`` as a ``fmt`` dataset.
 
+    The new folder gets the permissions a plain mkdir gives (an existing empty ``dest`` keeps
+    its own). On any failure ``dest`` is as it was and nothing else is left behind: no
+    temporary folder, no parent folder this export created.
+
     Raises:
-        UsageError: ``dest`` exists and is not an empty folder.
+        UsageError: ``dest`` exists and is not an empty folder, is a symbolic link, or cannot
+            be written (a file where a parent folder should be, a name too long, no permission,
+            a full disk...).
         StoreError: a page file is missing.
     """
-    dest = Path(dest)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} already exists and is not empty; export into a new folder")
+    writer = _writer(fmt)
+    target = Path(os.path.abspath(dest))  # "." and "x/.." have no name to build a sibling from
+    try:
+        kept_mode = _check_dest(target)
+    except OSError as exc:  # a name too long to even look up
+        raise UsageError(f"cannot export to {dest}: {exc.strerror or exc}") from None
     truths = store.page_truths()
     items = _labelled(store, truths)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    created: list[Path] = []
+    tmp: Path | None = None
     try:
-        written = _writer(fmt)(items, tmp)
-        if dest.exists():
-            dest.rmdir()
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    path = dest / written.relative_to(tmp) if written != tmp else dest
+        try:
+            _make_folders(target.parent, created)
+            tmp = _make_temp_folder(target)
+            written = writer(items, tmp)
+            if kept_mode is not None:
+                os.chmod(tmp, kept_mode)
+            _move_into_place(tmp, target, replacing=kept_mode is not None)
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+    except OSError as exc:
+        raise UsageError(f"cannot export to {dest}: {exc.strerror or exc}") from None
+    path = Path(dest) / written.relative_to(tmp) if written != tmp else Path(dest)
     boxes = sum(len(t.annotations) for t in truths)
     return ExportReport(len(truths), boxes, path)
+
+
+def _check_dest(dest: Path) -> int | None:
+    """None when ``dest`` is free; the permission bits of ``dest`` when it is an empty folder.
+
+    Raises:
+        UsageError: ``dest`` is a symbolic link (renaming onto it would not write where it
+            points) or exists and is not an empty folder.
+        OSError: ``dest`` cannot be looked up.
+    """
+    if dest.is_symlink():
+        raise UsageError(f"{dest} is a symbolic link; export into a new folder")
+    if not dest.exists():
+        return None
+    if not dest.is_dir() or any(dest.iterdir()):
+        raise UsageError(f"{dest} already exists and is not empty; export into a new folder")
+    return stat.S_IMODE(dest.stat().st_mode)
+
+
+def _make_folders(folder: Path, created: list[Path]) -> None:
+    """Create ``folder`` and its missing parents, appending each one made to ``created``."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+        created.append(path)
+
+
+def _make_temp_folder(dest: Path) -> Path:
+    """A new hidden folder beside ``dest`` (made by mkdir, so the umask sets its permissions,
+    unlike mkdtemp's private 0700). Its name takes at most 32 characters of ``dest``'s, so any
+    ``dest`` whose own name is legal gets a legal sibling."""
+    for _ in range(16):
+        tmp = dest.with_name(f".{dest.name[:32]}.{secrets.token_hex(4)}.tmp")
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue  # 32 random bits collided: pick another name
+        return tmp
+    raise FileExistsError(f"cannot make a temporary folder beside {dest}")
+
+
+def _move_into_place(tmp: Path, dest: Path, *, replacing: bool) -> None:
+    """Rename ``tmp`` to ``dest``: POSIX replaces an empty folder in one atomic rename."""
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        if not replacing or os.name != "nt":
+            raise
+        dest.rmdir()  # Windows cannot rename over a folder, even an empty one
+        os.replace(tmp, dest)
 
 
 def _labelled(store: CorrectionStore, truths: list[PageTruth]) -> list[LabelledImage]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 import warnings
 import zlib
@@ -15,9 +16,9 @@ import pytest
 from PIL import Image
 
 from digitpad import cli
-from digitpad.errors import ImportFormatError, StoreError
+from digitpad.errors import ImportFormatError, StoreError, UsageError
 from digitpad.formats import LabelledImage, read_coco, read_folders, write_coco, write_yolo
-from digitpad.interop import import_dataset
+from digitpad.interop import export_dataset, import_dataset
 from digitpad.store import CorrectionStore
 from digitpad.types import Annotation, Box
 
@@ -226,3 +227,98 @@ def test_pages_folder_that_is_a_file_is_a_store_error_and_keeps_the_store(home, 
             import_dataset(store, src, "folders")
         assert store.stats().pages == 0
     assert pages.read_text() == "not a folder"
+
+
+# --- export destinations --------------------------------------------------------------------
+
+
+def _store_with_pages(home, tmp_path: Path) -> None:
+    with CorrectionStore.open(home) as store:
+        import_dataset(store, write_coco(_items(tmp_path), tmp_path / "src"), "coco")
+
+
+def _export(home, dest: Path, fmt: str = "coco"):
+    with CorrectionStore.open(home) as store:
+        return export_dataset(store, dest, fmt)
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_export_whose_parent_is_a_file_is_a_usage_error_and_leaves_nothing(home, tmp_path):
+    _store_with_pages(home, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "afile").write_text("data")
+    with pytest.raises(UsageError, match="cannot export to"):
+        _export(home, out / "afile" / "sub")
+    assert _tree(out) == ["afile"] and (out / "afile").read_text() == "data"
+
+
+def test_export_to_a_long_but_legal_name_works(home, tmp_path):
+    _store_with_pages(home, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    report = _export(home, out / ("x" * 250))
+    assert report.pages == 2 and report.path.is_file()
+    assert [p.name for p in out.iterdir()] == ["x" * 250]
+
+
+def test_export_to_a_name_too_long_leaves_no_folder_behind(home, tmp_path):
+    _store_with_pages(home, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(UsageError, match="cannot export to"):
+        _export(home, out / ("x" * 300))
+    with pytest.raises(UsageError, match="cannot export to"):
+        _export(home, out / "new" / "parents" / ("x" * 300))
+    assert _tree(out) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_export_under_proc_is_a_usage_error(home, tmp_path):
+    _store_with_pages(home, tmp_path)
+    with pytest.raises(UsageError, match="cannot export to"):
+        _export(home, Path("/proc/digitpad_export_test"))
+
+
+@pytest.mark.parametrize("points_at", ["nowhere", "empty"])
+def test_export_to_a_symlink_is_a_usage_error_and_leaves_it(home, tmp_path, points_at):
+    _store_with_pages(home, tmp_path)
+    out = tmp_path / "out"
+    (out / "empty").mkdir(parents=True)
+    (out / "link").symlink_to(out / points_at)
+    with pytest.raises(UsageError, match="symbolic link"):
+        _export(home, out / "link")
+    assert _tree(out) == ["empty", "link"] and os.readlink(out / "link") == str(out / points_at)
+
+
+def test_cli_export_path_failure_is_one_line(home, tmp_path, capsys):
+    _store_with_pages(home, tmp_path)
+    (tmp_path / "afile").write_text("data")
+    _cli_error(capsys, ["export", str(tmp_path / "afile" / "sub"), "--format", "yolo"])
+    _cli_error(capsys, ["export", str(tmp_path / ("y" * 300))])
+
+
+@pytest.mark.parametrize("fmt", ["coco", "yolo", "folders"])
+def test_exported_folder_gets_the_permissions_of_a_plain_mkdir(home, tmp_path, umask_022, fmt):
+    _store_with_pages(home, tmp_path)
+    _export(home, tmp_path / "out", fmt)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+
+
+def test_export_into_an_empty_folder_keeps_its_permissions(home, tmp_path, umask_022):
+    _store_with_pages(home, tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out").chmod(0o750)
+    _export(home, tmp_path / "out")
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o750
+    assert (tmp_path / "out" / "annotations.json").is_file()
