@@ -11,6 +11,7 @@ made no prediction, so they would be neither right nor missed) but they are trai
 
 Export writes each page's current boxes (its latest review; deleted predictions as not_digit)
 into a temporary folder next to DEST and renames it into place, so DEST is complete or absent.
+Each page file is checked against its hash as it is copied: a damaged page stops the export.
 """
 
 from __future__ import annotations
@@ -143,15 +144,17 @@ def _discard_unreferenced(store: CorrectionStore, hashes: list[str]) -> None:
 def export_dataset(store: CorrectionStore, dest: Path, fmt: str) -> ExportReport:
     """Write every page's current boxes to ``dest`` as a ``fmt`` dataset.
 
-    The new folder gets the permissions a plain mkdir gives (an existing empty ``dest`` keeps
-    its own). On any failure ``dest`` is as it was and nothing else is left behind: no
-    temporary folder, no parent folder this export created.
+    Every page file is checked against the hash it was saved under as it is written. The new
+    folder gets the permissions a plain mkdir gives (an existing empty ``dest`` keeps its own).
+    On any failure ``dest`` is as it was and nothing else is left behind: no temporary folder,
+    no parent folder this export created.
 
     Raises:
         UsageError: ``dest`` exists and is not an empty folder, is a symbolic link, or cannot
             be written (a file where a parent folder should be, a name too long, no permission,
             a full disk...).
-        StoreError: a page file is missing.
+        StoreError: a page file is missing, unreadable or damaged (its bytes no longer match
+            their hash); nothing is exported.
     """
     writer = _writer(fmt)
     target = Path(os.path.abspath(dest))  # "." and "x/.." have no name to build a sibling from
@@ -180,6 +183,8 @@ def export_dataset(store: CorrectionStore, dest: Path, fmt: str) -> ExportReport
             raise
     except OSError as exc:
         raise UsageError(f"cannot export to {dest}: {exc.strerror or exc}") from None
+    except ImageError as exc:
+        raise StoreError(f"nothing exported: page file {exc}") from None
     path = Path(dest) / written.relative_to(tmp) if written != tmp else Path(dest)
     boxes = sum(len(t.annotations) for t in truths)
     return ExportReport(len(truths), boxes, path)
@@ -251,7 +256,16 @@ def _labelled(store: CorrectionStore, truths: list[PageTruth]) -> list[LabelledI
             raise StoreError(f"page {truth.page_hash[:12]} is missing from {store.pages.root}")
         unique = stem is not None and counts[stem] == 1
         name = f"{stem if unique else truth.page_hash[:16]}.png"  # stored pages are PNG
-        items.append(LabelledImage(path, truth.width, truth.height, truth.annotations, name=name))
+        items.append(
+            LabelledImage(
+                path,
+                truth.width,
+                truth.height,
+                truth.annotations,
+                name=name,
+                sha256=truth.page_hash,
+            )
+        )
     return items
 
 

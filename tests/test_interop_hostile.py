@@ -322,3 +322,34 @@ def test_export_into_an_empty_folder_keeps_its_permissions(home, tmp_path, umask
     _export(home, tmp_path / "out")
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o750
     assert (tmp_path / "out" / "annotations.json").is_file()
+
+
+# --- export integrity -----------------------------------------------------------------------
+
+
+def _page_files(home) -> list[Path]:
+    return sorted((home.corrections_dir / "pages").glob("*.png"))
+
+
+@pytest.mark.parametrize("fmt", ["coco", "yolo", "folders"])
+@pytest.mark.parametrize("damage", ["truncated", "swapped"])
+def test_export_refuses_a_damaged_page_file_and_writes_nothing(home, tmp_path, fmt, damage):
+    _store_with_pages(home, tmp_path)
+    first, second = _page_files(home)
+    if damage == "truncated":
+        os.truncate(first, 300)
+    else:  # page B's file under page A's name: A's boxes would ship on B's image
+        first.write_bytes(second.read_bytes())
+    with pytest.raises(StoreError, match=rf"{first.stem}\.png is damaged"):
+        _export(home, tmp_path / "out", fmt)
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_export_refusing_a_damaged_page_leaves_an_empty_dest_as_it_was(home, tmp_path, capsys):
+    _store_with_pages(home, tmp_path)
+    os.truncate(_page_files(home)[0], 300)
+    (tmp_path / "out").mkdir()
+    err = _cli_error(capsys, ["export", str(tmp_path / "out")])
+    assert "damaged" in err
+    assert (tmp_path / "out").is_dir() and _tree(tmp_path / "out") == []

@@ -7,6 +7,7 @@ never leaves a half-written annotation file behind.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import warnings
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from digitpad import fsutil
-from digitpad.errors import ImportFormatError
+from digitpad.errors import ImageError, ImportFormatError
 from digitpad.types import CLASSES, Annotation, Box
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -33,7 +34,9 @@ class LabelledImage:
     ``path`` is where the image file is (reading) or where it comes from (writing).
     ``width``/``height`` are of the upright image, boxes are in its pixels (x1/y1 exclusive).
     Optional, for writers: ``pixels`` (RGB uint8 array) is encoded as PNG instead of copying
-    ``path``; ``name`` is the file name to use inside the written dataset (default ``path.name``).
+    ``path``; ``name`` is the file name to use inside the written dataset (default ``path.name``);
+    ``sha256`` is the hex SHA-256 ``path``'s bytes must have: writers then write only the bytes
+    they checked and refuse a file that no longer matches (a damaged store page).
     """
 
     path: Path
@@ -42,6 +45,7 @@ class LabelledImage:
     annotations: tuple[Annotation, ...]
     pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: str | None = None
+    sha256: str | None = None
 
     @property
     def file_name(self) -> str:
@@ -80,17 +84,70 @@ def check_unique_names(images: Iterable[LabelledImage]) -> list[LabelledImage]:
 def place_image(item: LabelledImage, images_dir: Path) -> Path:
     """Put ``item``'s image at ``images_dir/<file_name>`` and return that path.
 
-    Writes ``pixels`` as PNG when given; otherwise copies ``path`` unless it already is there.
+    Writes ``pixels`` as PNG when given; otherwise the bytes of ``path`` checked against
+    ``sha256`` when that is given; otherwise copies ``path`` unless it already is there.
+
+    Raises:
+        ImageError: ``path`` cannot be read or does not match ``sha256``.
+        OSError: the image cannot be written.
     """
     dest = images_dir / item.file_name
+    # An image is cheap to write again, so no fsync: the rename alone keeps it whole.
     if item.pixels is not None:
-        # An image is cheap to write again, so no fsync: the rename alone keeps it whole.
         fsutil.atomic_write_bytes(dest, png_bytes(item.pixels), sync=False, sync_dir=False)
+        return dest
+    if item.sha256 is not None:
+        fsutil.atomic_write_bytes(dest, source_bytes(item), sync=False, sync_dir=False)
         return dest
     src = Path(item.path)
     if src.resolve() != dest.resolve():
         shutil.copyfile(src, dest)
     return dest
+
+
+def source_bytes(item: LabelledImage) -> bytes:
+    """The bytes of ``item.path``, checked against ``item.sha256`` when that is given.
+
+    Read once, so what the caller writes or decodes is exactly what was checked.
+
+    Raises:
+        ImageError: the file cannot be read, or its bytes do not match ``item.sha256``.
+    """
+    src = Path(item.path)
+    name = printable(src.name)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if item.sha256 is not None and hashlib.sha256(data).hexdigest() != item.sha256:
+        raise ImageError(f"{name} is damaged on disk (its bytes no longer match their SHA-256)")
+    return data
+
+
+def decode_bytes(data: bytes, name: str) -> np.ndarray:
+    """Image file bytes as an upright RGB uint8 array, refused as :mod:`digitpad.imageio` refuses
+    a file (too many pixels, a decompression bomb, a damaged stream).
+
+    Raises:
+        ImageError: the bytes are not an image digitpad can read (message names ``name``).
+    """
+    from PIL import Image
+
+    from digitpad.imageio import load_image
+
+    name = printable(name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                return load_image(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: refused, too many pixels (decompression bomb?)") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged stream
+        raise ImageError(f"{name}: cannot read image ({exc})") from None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

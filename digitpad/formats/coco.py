@@ -42,6 +42,7 @@ def write_coco(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     """Write ``images`` as a COCO dataset under ``out_dir`` and return the annotations JSON path.
 
     Raises:
+        ImageError: a source image cannot be read or does not match its ``sha256``.
         ValueError: two images would get the same file name.
         OSError: a file cannot be written.
     """

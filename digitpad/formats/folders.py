@@ -17,10 +17,12 @@ from digitpad.errors import ImportFormatError
 from digitpad.formats.base import (
     LabelledImage,
     check_label,
+    decode_bytes,
     image_size,
     is_image_file,
     png_bytes,
     printable,
+    source_bytes,
 )
 from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
@@ -31,7 +33,7 @@ def write_folders(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     Crops are named ``<image stem>_<index>.png``. Returns ``out_dir``.
 
     Raises:
-        ImageError: a source image cannot be read.
+        ImageError: a source image cannot be read or does not match its ``sha256``.
         OSError: a file cannot be written.
     """
     from digitpad.imageio import load_image
@@ -42,7 +44,12 @@ def write_folders(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     for item in images:
         if not item.annotations:
             continue
-        rgb = item.pixels if item.pixels is not None else load_image(item.path)
+        if item.pixels is not None:
+            rgb = item.pixels
+        elif item.sha256 is not None:  # crop the very bytes that were checked
+            rgb = decode_bytes(source_bytes(item), Path(item.path).name)
+        else:
+            rgb = load_image(item.path)
         stem = Path(item.file_name).stem
         for index, ann in enumerate(item.annotations):
             b = ann.box.clip(rgb.shape[1], rgb.shape[0])

@@ -37,6 +37,7 @@ def write_yolo(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     """Write ``images`` as a YOLO dataset under ``out_dir``; return the dataset yaml's path.
 
     Raises:
+        ImageError: a source image cannot be read or does not match its ``sha256``.
         ValueError: two images would get the same file name (or label file stem).
         OSError: a file cannot be written.
     """
