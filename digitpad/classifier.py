@@ -96,7 +96,7 @@ class Classifier:
         for put in (*inputs, *outputs):
             # a page's crops go in one call of any size (a fixed batch of 1 is what an export
             # without dynamic axes gives), and the preprocessing makes float32
-            if isinstance(put.shape[0], int) or put.type != "tensor(float)":
+            if put.shape[:1] == [] or isinstance(put.shape[0], int) or put.type != "tensor(float)":
                 raise ModelError(
                     f"{self.path.name}: {put.name} is {put.type} {list(put.shape)}, "
                     "expected float32 with a free batch size"
@@ -143,8 +143,9 @@ class Classifier:
         feed = {self._input: crops}
         if self.has_context:
             feed[self._context] = context
+        wanted = [self._outputs[output]]
         try:
-            out = self._session.run([self._outputs[output]], feed)  # type: ignore[attr-defined]
+            out = self._session.run(wanted, feed)  # type: ignore[attr-defined]
         except Exception as exc:  # onnxruntime's errors share no base class but Exception
             raise ModelError(f"{self.path.name}: inference failed ({_first_line(exc)})") from None
         probs = np.asarray(out[0], dtype=np.float32)

@@ -115,9 +115,10 @@ def box_features(
     n = len(boxes)
     if n == 0:
         return np.zeros((0, N_FEATURES), np.float32)
-    if n > FEATURE_CHUNK:
+    if n > FEATURE_CHUNK and len(whole):
         # each box is compared with every whole box: in parts, a page of thousands of marks
-        # needs megabytes, not gigabytes; a box's features do not depend on the other boxes
+        # needs megabytes, not gigabytes; given whole boxes, a box's features do not depend on
+        # the other boxes (without any, the scale is the boxes' own median: one part at once)
         integrals = integrals or ink_integrals(ink_u8)
         return np.concatenate(
             [

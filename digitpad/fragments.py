@@ -164,8 +164,8 @@ def _holds_another(xy: np.ndarray, union: Box, members: np.ndarray) -> bool:
 
 def _neighbour_groups(xy: np.ndarray, reach: float) -> list[np.ndarray]:
     """Indices (ascending) of the boxes ``xy`` (N, 4) chained by neighbours, two or more to a
-    group: boxes whose gap, across and down, is at most ``reach``. Every pair is compared at
-    once: a page of text has hundreds of fragments."""
+    group: boxes whose gap, across and down, is at most ``reach``. Every pair is compared, 512
+    rows at a time: a page of text has hundreds of fragments, a hatched page thousands."""
     # 512 rows at a time: the float gaps of every pair at once would need gigabytes on a page
     # of thousands of marks
     near = np.zeros((len(xy), len(xy)), bool)
@@ -313,53 +313,53 @@ def arm_unions(boxes: list[Box], probs: np.ndarray) -> list[tuple[Box, tuple[int
     """The unions of an arm and the upright stem at its right worth reading as one digit (see
     ``ARM_GAP`` and the constants beside it), each with the indices into ``boxes`` of its arm
     and its stem. A stem (at most 0.4 of its height wide) takes the nearest arm; an arm two
-    stems would take goes to the nearer; no union holds half of another box.
+    stems would take goes to the nearer; a stem that is itself some stem's arm takes none; no
+    union holds half of another box.
 
     Raises:
         ValueError: ``boxes`` and ``probs`` differ in length.
     """
     if len(boxes) != len(probs):
         raise ValueError(f"{len(boxes)} boxes but {len(probs)} rows of probabilities")
-    arms = (probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL) | (
-        probs[:, :NOT_DIGIT_INDEX].max(axis=1) < SURE
+    arms = np.flatnonzero(
+        (probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL)
+        | (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < SURE)
     )
-    if not arms.any():  # most pages: every box a sure digit
+    if arms.size == 0:  # most pages: every box a sure digit
         return []
     xy = np.array([b.as_tuple() for b in boxes], np.float32).reshape(-1, 4)
-    w, h = xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1]
-    stems = np.flatnonzero(w <= 0.4 * h)
+    stems = np.flatnonzero(xy[:, 2] - xy[:, 0] <= 0.4 * (xy[:, 3] - xy[:, 1]))
     if stems.size == 0:
         return []
+    a, s = xy[arms][None, :, :], xy[stems][:, None, :]  # (stems, arms) pairs at once
+    tall = np.maximum(a[..., 3], s[..., 3]) - np.minimum(a[..., 1], s[..., 1])  # the union's
+    gap = s[..., 0] - a[..., 2]
+    ok = (
+        (a[..., 0] < s[..., 0])
+        & (a[..., 2] <= s[..., 2])
+        & (gap <= ARM_GAP * tall)
+        & (a[..., 3] - a[..., 1] >= ARM_MIN_HEIGHT * tall)
+        & (s[..., 3] - a[..., 3] >= ARM_ABOVE * tall)
+        & (a[..., 3] >= s[..., 1] + 0.2 * (s[..., 3] - s[..., 1]))
+        & (s[..., 2] - a[..., 0] <= tall)  # a digit's union is no wider than tall
+        & (stems[:, None] != arms[None, :])
+    )
     best: dict[int, tuple[float, int]] = {}  # arm -> (gap, stem)
-    for s in stems.tolist():
-        x0, y0, x1, y1 = xy[s]
-        tall = np.maximum(xy[:, 3], y1) - np.minimum(xy[:, 1], y0)  # the union's height
-        gap = x0 - xy[:, 2]
-        ok = (
-            arms
-            & (xy[:, 0] < x0)
-            & (xy[:, 2] <= x1)
-            & (gap <= ARM_GAP * tall)
-            & (h >= ARM_MIN_HEIGHT * tall)
-            & (y1 - xy[:, 3] >= ARM_ABOVE * tall)
-            & (xy[:, 3] >= y0 + 0.2 * (y1 - y0))
-            & (x1 - xy[:, 0] <= tall)  # a digit's union is no wider than tall
-        )
-        ok[s] = False
-        if ok.any():
-            a = int(np.flatnonzero(ok)[np.argmin(gap[ok])])
-            if a not in best or gap[a] < best[a][0]:
-                best[a] = (float(gap[a]), s)
+    for i, j in zip(*np.nonzero(ok), strict=True):
+        arm, stem, g = int(arms[j]), int(stems[i]), float(gap[i, j])
+        if arm not in best or g < best[arm][0]:
+            best[arm] = (g, stem)
+    nearest: dict[int, tuple[float, int]] = {}  # stem -> (gap, arm): its nearest free arm
+    for arm, (g, stem) in best.items():
+        if stem not in best and (stem not in nearest or g < nearest[stem][0]):
+            nearest[stem] = (g, arm)
     out = []
-    taken_stems: set[int] = set()
-    for a, (_, s) in sorted(best.items()):
-        if s in taken_stems or s in best:  # a stem that is some other stem's arm stays out
-            continue
-        members = np.array([a, s])
-        union = Box(*(int(v) for v in (*xy[members, :2].min(axis=0), *xy[members, 2:].max(axis=0))))
+    for stem, (_, arm) in sorted(nearest.items(), key=lambda kv: kv[1][1]):
+        members = np.array([arm, stem])
+        lo, hi = xy[members, :2].min(axis=0), xy[members, 2:].max(axis=0)
+        union = Box(int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
         if not _holds_another(xy, union, members):
-            out.append((union, (a, s)))
-            taken_stems.add(s)
+            out.append((union, (arm, stem)))
     return out
 
 

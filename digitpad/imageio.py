@@ -7,10 +7,12 @@ bilevel and float images are all converted. Decompression bombs are refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,6 +24,9 @@ MAX_PIXELS = 200_000_000
 # PIL's own guard, aligned with ours: it warns above this and raises above twice this.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+EXIF_ORIENTATION = 0x0112  # the EXIF tag of the orientation
+# a float image may overshoot 1 a little (a cubic resize rings): up to this it is still [0, 1]
+FLOAT_TOP = 2.0
 
 
 def load_image(source: Any) -> np.ndarray:
@@ -29,9 +34,11 @@ def load_image(source: Any) -> np.ndarray:
 
     ``source`` may be a path (str or PathLike), a PIL image, or a numpy array of shape (H, W),
     (H, W, 1), (H, W, 3) or (H, W, 4) of booleans, integers or floats. Levels are judged by
-    the values, as for 16-bit and float files: floats up to 1 are in [0, 1], integers 0 and 1
-    are a bilevel mask, values up to 255 are 8-bit, up to 65535 16-bit, anything higher is
-    scaled by its maximum. A broken EXIF block is ignored, as if the image had none.
+    the values, as for 16-bit and float files: floats up to ``FLOAT_TOP`` are in [0, 1] (a
+    resize overshoots 1 a little), integers 0 and 1 in a type wider than uint8 are a bilevel
+    mask, values up to 255 are 8-bit, up to 65535 16-bit, anything higher is scaled by its
+    maximum; an alpha channel is levelled apart. A broken EXIF block is ignored, as if the
+    image had none.
 
     Raises:
         ImageError: the file is missing, unreadable, not an image, empty or too large, or the
@@ -59,6 +66,52 @@ def _upright(img: Image.Image) -> Image.Image:
         return img
 
 
+@contextlib.contextmanager
+def open_image(source: Path | IO[bytes], name: str) -> Iterator[Image.Image]:
+    """PIL's ``Image.open`` of a file or a binary stream, refusing what :func:`load_image`
+    refuses: more than ``MAX_PIXELS`` pixels (PIL's own bomb warning made an error), a file
+    that is no image, a damaged one (also when the body of the ``with`` reads its pixels).
+
+    Raises:
+        ImageError: one of those, in one line naming ``name``.
+    """
+    try:
+        with warnings.catch_warnings():
+            # PIL warns (not raises) between MAX_IMAGE_PIXELS and twice that; treat both as bombs.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source) as img:
+                _check_size(name, img.size)
+                yield img
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: refused, too many pixels (decompression bomb?)") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image digitpad can read") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"{name}: cannot read image ({_one_line(exc)})") from None
+
+
+def exif_orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1-8) of an open image without decoding its pixels (PIL's PNG
+    ``getexif()`` decodes the whole image); 1 when it has none or its EXIF block is broken."""
+    try:
+        if img.format == "PNG":
+            raw = img.info.get("exif")
+            if not raw:
+                return 1
+            exif = Image.Exif()
+            exif.load(raw)
+        else:
+            exif = img.getexif()
+        value = int(exif.get(EXIF_ORIENTATION, 1))
+    except Exception:
+        # PIL's EXIF parser raises struct.error, SyntaxError, KeyError, TypeError and more on
+        # a broken block: the metadata must never cost the pixels
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
 def _load_path(path: Path) -> np.ndarray:
     name = path.name or str(path)  # "." or "/" have no name
     try:
@@ -70,22 +123,9 @@ def _load_path(path: Path) -> np.ndarray:
             raise ImageError(f"{name}: not a regular file")
     except OSError as exc:  # a name too long, a folder on the way that cannot be entered
         raise ImageError(f"{name}: cannot open ({_one_line(exc)})") from None
-    try:
-        with warnings.catch_warnings():
-            # PIL warns (not raises) between MAX_IMAGE_PIXELS and twice that; treat both as bombs.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                _check_size(name, img.size)
-                img.load()
-                return _pil_to_rgb(_upright(img))
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: refused, too many pixels (decompression bomb?)") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image digitpad can read") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"{name}: cannot read image ({_one_line(exc)})") from None
+    with open_image(path, name) as img:
+        img.load()
+        return _pil_to_rgb(_upright(img))
 
 
 def _check_size(name: str, size: tuple[int, int]) -> None:
@@ -122,7 +162,10 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
         raise ImageError(f"expected 1, 3 or 4 channels, got {arr.shape[2]}")
     _check_size("array", (arr.shape[1], arr.shape[0]))
-    a = _to_u8(arr)
+    if arr.ndim == 3 and arr.shape[2] == 4:  # alpha is levelled apart: 8-bit alpha on 16-bit ink
+        a = np.concatenate([_to_u8(arr[:, :, :3]), _to_u8(arr[:, :, 3:])], axis=2)
+    else:
+        a = _to_u8(arr)
     if a.ndim == 2:
         return np.repeat(a[:, :, None], 3, axis=2)
     if a.shape[2] == 1:
@@ -136,7 +179,8 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
 
 def _to_u8(a: np.ndarray) -> np.ndarray:
     """Levels of any numeric array as uint8, judged by its values (see :func:`load_image`):
-    the same 8-bit data reads the same whether it came as uint8, uint16, int32 or float.
+    the same 8-bit levels read the same whether they came as uint8, uint16, int32 or float.
+    NaN is ink (0), +inf paper (255).
 
     Raises:
         ImageError: the array holds no numbers (text, dates, records, complex numbers).
@@ -149,13 +193,19 @@ def _to_u8(a: np.ndarray) -> np.ndarray:
     if not (floating or np.issubdtype(a.dtype, np.integer)):
         raise ImageError(f"cannot read an image from an array of {a.dtype}")
     # one float32 copy, worked on in place: a 100-megapixel scan needs 400 MB, not gigabytes
-    f = a.astype(np.float32)
-    np.nan_to_num(f, copy=False, posinf=0.0, neginf=0.0)
+    with np.errstate(over="ignore"):  # float64 past float32's range is +inf: paper
+        f = a.astype(np.float32)
+    paper = np.isposinf(f) if floating else None
+    np.nan_to_num(f, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     peak = float(f.max())
-    # [0, 1] floats or a mask of 0 and 1; 8-bit; 16-bit; anything else by its own maximum
-    top = next((t for t in (1.0, 255.0, 65535.0) if peak <= t), peak)
+    if floating and peak <= FLOAT_TOP:
+        top = 1.0
+    else:  # a mask of 0 and 1; 8-bit; 16-bit; anything else by its own maximum
+        top = next((t for t in (1.0, 255.0, 65535.0) if peak <= t), peak)
     f *= 255.0 / top
     f += 0.5
+    if paper is not None:
+        f[paper] = 255.0
     return np.clip(f, 0, 255, out=f).astype(np.uint8)
 
 

@@ -42,6 +42,16 @@ def test_a_broken_exif_block_costs_nothing(tmp_path, page, exif, capsys) -> None
     assert [e["text"] for e in out] == [out[1]["text"]] * 2 and "error" not in out[0]
 
 
+def test_a_broken_exif_block_in_a_dataset_costs_nothing(tmp_path, page, capsys) -> None:
+    crops = tmp_path / "crops" / "3"
+    crops.mkdir(parents=True)
+    Image.fromarray(page).save(crops / "a.png", exif=b"II*\x00")  # stored as it is: a PNG
+    Image.fromarray(page).save(crops / "b.jpg", exif=bytes(range(8)))  # decoded, stored as PNG
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "import", str(tmp_path / "crops"), "--format", "folders"]) == 0
+    assert "imported 2 pages" in capsys.readouterr().out
+
+
 def test_a_name_too_long_and_a_pipe_are_one_line_errors(tmp_path, page, capsys) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(page).save(good)
@@ -90,6 +100,14 @@ def test_arrays_read_by_their_values(page) -> None:
     assert np.array_equal(load_image(grey / 255.0), want)  # [0, 1] floats
     assert np.array_equal(load_image((grey > 128).astype(np.int64)), want)  # a 0/1 mask
     assert np.array_equal(load_image(np.asmatrix(grey)), want)  # a subclass of ndarray
+    ringing = grey / 255.0 * 1.02  # a cubic resize overshoots 1 a little: still [0, 1]
+    assert np.abs(load_image(ringing).astype(int) - want).max() <= 1
+    odd = grey / 255.0
+    odd[0, 0], odd[0, 1] = np.inf, np.nan
+    assert load_image(odd)[0, 0, 0] == 255 and load_image(odd)[0, 1, 0] == 0  # paper, ink
+    rgba = np.concatenate([page, np.full((*grey.shape, 1), 255, np.uint8)], -1).astype(np.uint16)
+    rgba[:, :, 3] = 65535  # 8-bit colour, 16-bit alpha: each channel levelled apart
+    assert np.array_equal(load_image(rgba), want)
     for bad in (grey.astype(str), grey.astype("datetime64[s]"), grey.astype(complex)):
         with pytest.raises(ImageError, match="array of"):
             load_image(bad)
@@ -97,8 +115,15 @@ def test_arrays_read_by_their_values(page) -> None:
         digitpad.recognise(page, model=123)  # type: ignore[arg-type]
 
 
-def _model(path: Path, batch: int | str = "n", dtype: int | None = None, nan: bool = False):
-    """A tiny ONNX model of the right shape: crops -> 11 probabilities (softmax, or NaN)."""
+def _model(
+    path: Path,
+    batch: int | str = "n",
+    dtype: int | None = None,
+    nan: bool = False,
+    scalar: bool = False,
+):
+    """A tiny ONNX model of the right shape: crops -> 11 probabilities (softmax, or NaN), or
+    with ``scalar`` one number for the whole batch."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
@@ -115,13 +140,15 @@ def _model(path: Path, batch: int | str = "n", dtype: int | None = None, nan: bo
     if nan:
         inits.append(numpy_helper.from_array(np.array([np.nan], np_type), "nan"))
         nodes.append(helper.make_node("Mul", ["soft", "nan"], ["probs"]))
+    elif scalar:
+        nodes.append(helper.make_node("ReduceSum", ["soft"], ["probs"], keepdims=0))
     else:
         nodes.append(helper.make_node("Identity", ["soft"], ["probs"]))
     graph = helper.make_graph(
         nodes,
         "tiny",
         [helper.make_tensor_value_info("crops", dtype, [batch, 1, 28, 28])],
-        [helper.make_tensor_value_info("probs", dtype, [batch, 11])],
+        [helper.make_tensor_value_info("probs", dtype, [] if scalar else [batch, 11])],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -142,6 +169,8 @@ def test_models_that_cannot_read_a_page_fail_clearly(tmp_path, page, capsys) -> 
         digitpad.recognise(page, model=_model(tmp_path / "batch1.onnx", batch=1))
     with pytest.raises(ModelError, match="float32"):
         digitpad.recognise(page, model=_model(tmp_path / "double.onnx", dtype=TensorProto.DOUBLE))
+    with pytest.raises(ModelError, match="free batch size"):  # one number, no rows at all
+        digitpad.recognise(page, model=_model(tmp_path / "scalar.onnx", scalar=True))
     nan = _model(tmp_path / "nan.onnx", nan=True)
     with pytest.raises(ModelError, match="no probabilities"):
         digitpad.recognise(page, model=nan)
@@ -208,6 +237,8 @@ def test_command_line_numbers_and_paths_out_of_range(tmp_path, capsys) -> None:
     assert main(["--home", home, "stats", "--last", "9" * 30]) == 0  # the whole store
     assert main(["--home", "", "stats"]) == 2
     assert capsys.readouterr().err.endswith("error: the data home is an empty path\n")
+    assert main(["--home", home, "export", ""]) == 2
+    assert capsys.readouterr().err.endswith("error: the export folder is an empty path\n")
     assert main(["--home", home, "models", "use", "9" * 5000]) == 1
     err = capsys.readouterr().err
     assert "is not a model version" in err and len(err) < 200

@@ -55,3 +55,21 @@ def test_box_features_in_parts_are_the_features_of_all_at_once(monkeypatch) -> N
     want = context.box_features(ink, boxes, whole, probs, mask)
     monkeypatch.setattr(context, "FEATURE_CHUNK", 64)
     assert np.array_equal(context.box_features(ink, boxes, whole, probs, mask), want)
+
+
+def test_box_features_with_no_whole_boxes_are_one_part(monkeypatch) -> None:
+    # without whole boxes the page's scale is the boxes' own median: splitting would change it
+    rng = np.random.default_rng(6)
+    ink = np.zeros((400, 600), np.uint8)
+    boxes = [
+        Box(int(x), int(y), int(x) + 12, int(y) + int(h))
+        for x, y, h in zip(
+            rng.integers(0, 580, 100),
+            rng.integers(0, 350, 100),
+            rng.integers(8, 40, 100),
+            strict=True,
+        )
+    ]
+    want = context.box_features(ink, boxes, [], np.zeros((0, 11), np.float32))
+    monkeypatch.setattr(context, "FEATURE_CHUNK", 16)
+    assert np.array_equal(context.box_features(ink, boxes, [], np.zeros((0, 11), np.float32)), want)

@@ -22,10 +22,13 @@ def run(args: argparse.Namespace) -> int:
     """Export the store to DEST. DEST must not hold anything yet (exit 2 otherwise)."""
     from pathlib import Path
 
+    from digitpad.errors import UsageError
     from digitpad.home import resolve_home
     from digitpad.interop import export_dataset
     from digitpad.store import CorrectionStore
 
+    if not args.dest.strip():  # Path("") is the current folder: never a silent choice
+        raise UsageError("the export folder is an empty path")
     home = resolve_home(getattr(args, "home", None))
     with CorrectionStore.open(home) as store:
         report = export_dataset(store, Path(args.dest), args.format)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -24,7 +22,6 @@ from digitpad.types import CLASSES, Annotation, Box
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 # EXIF orientations 5..8 rotate by 90 degrees: the upright image has width and height swapped.
-_EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
@@ -131,23 +128,11 @@ def decode_bytes(data: bytes, name: str) -> np.ndarray:
     Raises:
         ImageError: the bytes are not an image digitpad can read (message names ``name``).
     """
-    from PIL import Image
+    from digitpad.imageio import load_image, open_image
 
-    from digitpad.imageio import load_image
-
-    name = printable(name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-                return load_image(img)
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: refused, too many pixels (decompression bomb?)") from None
-    except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for a damaged stream
-        raise ImageError(f"{name}: cannot read image ({exc})") from None
+    with open_image(io.BytesIO(data), printable(name)) as img:
+        img.load()
+        return load_image(img)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -186,46 +171,18 @@ def image_size(path: Path, where: str) -> tuple[int, int]:
             :data:`digitpad.imageio.MAX_PIXELS` pixels (a decompression bomb); the message
             names ``where``.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    # imageio sets PIL's pixel limit to ours on import; the same refusal as when pages load
-    from digitpad.imageio import MAX_PIXELS
+    from digitpad.imageio import exif_orientation, open_image
 
     where, name = printable(where), printable(path.name)
     if not path.is_file():
         raise ImportFormatError(f"{where}: image file {name} not found")
     try:
-        with warnings.catch_warnings():
-            # PIL only warns between its limit and twice that, in several lines on stderr
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                w, h = img.size
-                orientation = _orientation(img)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImportFormatError(
-            f"{where}: {name} refused, too many pixels (decompression bomb?)"
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImportFormatError(f"{where}: {name} is not a readable image ({exc})") from None
-    if w * h > MAX_PIXELS:
-        raise ImportFormatError(
-            f"{where}: {name} refused, {w}x{h} is more than {MAX_PIXELS // 1_000_000} megapixels"
-        )
+        with open_image(path, name) as img:
+            w, h = img.size
+            orientation = exif_orientation(img)
+    except ImageError as exc:
+        raise ImportFormatError(f"{where}: {exc}") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-
-
-def _orientation(img: Any) -> int:
-    """EXIF orientation without decoding pixels (PIL's PNG getexif() decodes the whole image)."""
-    from PIL import Image
-
-    if img.format == "PNG":
-        raw = img.info.get("exif")
-        if not raw:
-            return 1
-        exif = Image.Exif()
-        exif.load(raw)
-        return int(exif.get(_EXIF_ORIENTATION, 1))
-    return int(img.getexif().get(_EXIF_ORIENTATION, 1))
 
 
 def check_box_inside(box: Box, width: int, height: int, where: str) -> Box:

@@ -30,7 +30,6 @@ from digitpad.errors import ImageError, StoreError
 from digitpad.formats.base import atomic_write_bytes, png_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_EXIF_ORIENTATION = 0x0112
 
 
 def sha256_hex(data: bytes) -> str:
@@ -137,16 +136,13 @@ def _check_png(data: bytes, name: str) -> tuple[int, int]:
     """
     from PIL import Image
 
+    from digitpad.imageio import exif_orientation
+
     try:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
-            exif = img.info.get("exif")  # eXIf before IDAT; no full decode needed to find it
+            orientation = exif_orientation(img)  # eXIf comes before IDAT: no decode needed
             img.verify()
     except Exception as exc:  # PIL raises many types for a corrupt file
         raise ImageError(f"{name}: damaged PNG ({exc})") from None
-    if exif:
-        orientation = Image.Exif()
-        orientation.load(exif)
-        if orientation.get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
-            return height, width
-    return width, height
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
