@@ -149,8 +149,9 @@ class Classifier:
         except Exception as exc:  # onnxruntime's errors share no base class but Exception
             raise ModelError(f"{self.path.name}: inference failed ({_first_line(exc)})") from None
         probs = np.asarray(out[0], dtype=np.float32)
-        # a broken model's NaN would pass every threshold test unseen and end in the JSON
-        if not np.isfinite(probs).all() or probs.min() < 0.0 or probs.max() > 1.0 + 1e-3:
+        # a broken model's NaN would pass every threshold test unseen and end in the JSON; a
+        # NaN makes min and max NaN, and every comparison with NaN is false (two reductions)
+        if probs.size and not (probs.min() >= 0.0 and probs.max() <= 1.0 + 1e-3):
             raise ModelError(f"{self.path.name}: gave values that are no probabilities")
         return probs
 
