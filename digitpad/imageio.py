@@ -8,6 +8,7 @@ bilevel and float images are all converted. Decompression bombs are refused.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import warnings
 from collections.abc import Iterator
@@ -90,6 +91,17 @@ def open_image(source: Path | IO[bytes], name: str) -> Iterator[Image.Image]:
         raise ImageError(f"{name}: not an image digitpad can read") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name}: cannot read image ({_one_line(exc)})") from None
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """Image file bytes as :func:`load_image` reads a file: upright RGB uint8 (H, W, 3).
+
+    Raises:
+        ImageError: the bytes are not an image digitpad can read (the message names ``name``).
+    """
+    with open_image(io.BytesIO(data), name) as img:
+        img.load()
+        return _pil_to_rgb(_upright(img))
 
 
 def exif_orientation(img: Image.Image) -> int:

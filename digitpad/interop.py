@@ -23,6 +23,7 @@ import shutil
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from digitpad.errors import ImageError, ImportFormatError, StoreError, UsageError
@@ -263,7 +264,7 @@ def _labelled(store: CorrectionStore, truths: list[PageTruth]) -> list[LabelledI
                 truth.height,
                 truth.annotations,
                 name=name,
-                sha256=truth.page_hash,
+                read=partial(store.pages.read_bytes, truth.page_hash),
             )
         )
     return items

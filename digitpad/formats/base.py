@@ -7,10 +7,9 @@ never leaves a half-written annotation file behind.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +31,8 @@ class LabelledImage:
     ``width``/``height`` are of the upright image, boxes are in its pixels (x1/y1 exclusive).
     Optional, for writers: ``pixels`` (RGB uint8 array) is encoded as PNG instead of copying
     ``path``; ``name`` is the file name to use inside the written dataset (default ``path.name``);
-    ``sha256`` is the hex SHA-256 ``path``'s bytes must have: writers then write only the bytes
-    they checked and refuse a file that no longer matches (a damaged store page).
+    ``read`` gives the image's bytes instead of reading ``path`` (the store's page read, checked
+    against its hash): writers write or crop exactly those bytes, read once.
     """
 
     path: Path
@@ -42,7 +41,7 @@ class LabelledImage:
     annotations: tuple[Annotation, ...]
     pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: str | None = None
-    sha256: str | None = None
+    read: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
 
     @property
     def file_name(self) -> str:
@@ -81,58 +80,25 @@ def check_unique_names(images: Iterable[LabelledImage]) -> list[LabelledImage]:
 def place_image(item: LabelledImage, images_dir: Path) -> Path:
     """Put ``item``'s image at ``images_dir/<file_name>`` and return that path.
 
-    Writes ``pixels`` as PNG when given; otherwise the bytes of ``path`` checked against
-    ``sha256`` when that is given; otherwise copies ``path`` unless it already is there.
+    Writes ``pixels`` as PNG when given; otherwise the bytes ``read`` gives when that is given;
+    otherwise copies ``path`` unless it already is there.
 
     Raises:
-        ImageError: ``path`` cannot be read or does not match ``sha256``.
-        OSError: the image cannot be written.
+        DigitpadError: ``read`` refuses (a store page missing or damaged).
+        OSError: the image cannot be read or written.
     """
     dest = images_dir / item.file_name
     # An image is cheap to write again, so no fsync: the rename alone keeps it whole.
     if item.pixels is not None:
         fsutil.atomic_write_bytes(dest, png_bytes(item.pixels), sync=False, sync_dir=False)
         return dest
-    if item.sha256 is not None:
-        fsutil.atomic_write_bytes(dest, source_bytes(item), sync=False, sync_dir=False)
+    if item.read is not None:
+        fsutil.atomic_write_bytes(dest, item.read(), sync=False, sync_dir=False)
         return dest
     src = Path(item.path)
     if src.resolve() != dest.resolve():
         shutil.copyfile(src, dest)
     return dest
-
-
-def source_bytes(item: LabelledImage) -> bytes:
-    """The bytes of ``item.path``, checked against ``item.sha256`` when that is given.
-
-    Read once, so what the caller writes or decodes is exactly what was checked.
-
-    Raises:
-        ImageError: the file cannot be read, or its bytes do not match ``item.sha256``.
-    """
-    src = Path(item.path)
-    name = printable(src.name)
-    try:
-        data = src.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    if item.sha256 is not None and hashlib.sha256(data).hexdigest() != item.sha256:
-        raise ImageError(f"{name} is damaged on disk (its bytes no longer match their SHA-256)")
-    return data
-
-
-def decode_bytes(data: bytes, name: str) -> np.ndarray:
-    """Image file bytes as an upright RGB uint8 array, refused as :mod:`digitpad.imageio` refuses
-    a file (too many pixels, a decompression bomb, a damaged stream).
-
-    Raises:
-        ImageError: the bytes are not an image digitpad can read (message names ``name``).
-    """
-    from digitpad.imageio import load_image, open_image
-
-    with open_image(io.BytesIO(data), printable(name)) as img:
-        img.load()
-        return load_image(img)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

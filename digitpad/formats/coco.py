@@ -42,7 +42,8 @@ def write_coco(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     """Write ``images`` as a COCO dataset under ``out_dir`` and return the annotations JSON path.
 
     Raises:
-        ImageError: a source image cannot be read or does not match its ``sha256``.
+        ImageError: a source image cannot be read.
+        DigitpadError: an image's ``read`` refuses (a store page missing or damaged).
         ValueError: two images would get the same file name.
         OSError: a file cannot be written.
     """

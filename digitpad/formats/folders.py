@@ -17,12 +17,10 @@ from digitpad.errors import ImportFormatError
 from digitpad.formats.base import (
     LabelledImage,
     check_label,
-    decode_bytes,
     image_size,
     is_image_file,
     png_bytes,
     printable,
-    source_bytes,
 )
 from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
@@ -33,10 +31,11 @@ def write_folders(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     Crops are named ``<image stem>_<index>.png``. Returns ``out_dir``.
 
     Raises:
-        ImageError: a source image cannot be read or does not match its ``sha256``.
+        ImageError: a source image cannot be read.
+        DigitpadError: ``read`` refuses (a store page missing or damaged).
         OSError: a file cannot be written.
     """
-    from digitpad.imageio import load_image
+    from digitpad.imageio import decode_image, load_image
 
     out_dir = Path(out_dir)
     for label in CLASSES:
@@ -46,8 +45,8 @@ def write_folders(images: Iterable[LabelledImage], out_dir: Path) -> Path:
             continue
         if item.pixels is not None:
             rgb = item.pixels
-        elif item.sha256 is not None:  # crop the very bytes that were checked
-            rgb = decode_bytes(source_bytes(item), Path(item.path).name)
+        elif item.read is not None:  # crop the very bytes that were checked
+            rgb = decode_image(item.read(), printable(Path(item.path).name))
         else:
             rgb = load_image(item.path)
         stem = Path(item.file_name).stem

@@ -37,7 +37,8 @@ def write_yolo(images: Iterable[LabelledImage], out_dir: Path) -> Path:
     """Write ``images`` as a YOLO dataset under ``out_dir``; return the dataset yaml's path.
 
     Raises:
-        ImageError: a source image cannot be read or does not match its ``sha256``.
+        ImageError: a source image cannot be read.
+        DigitpadError: an image's ``read`` refuses (a store page missing or damaged).
         ValueError: two images would get the same file name (or label file stem).
         OSError: a file cannot be written.
     """

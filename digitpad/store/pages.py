@@ -84,16 +84,12 @@ class PageFiles:
         page_hash = sha256_hex(data)
         return page_hash, width, height, self._put(page_hash, data)
 
-    def load(self, page_hash: str) -> np.ndarray:
-        """The RGB uint8 page with ``page_hash``.
+    def read_bytes(self, page_hash: str) -> bytes:
+        """The bytes of the page file with ``page_hash``, checked against it.
 
         Raises:
             StoreError: the file is missing, unreadable, or its bytes no longer match the hash.
         """
-        from PIL import Image
-
-        from digitpad.imageio import load_image
-
         path = self.path_for(page_hash)
         try:
             data = path.read_bytes()
@@ -102,12 +98,24 @@ class PageFiles:
         except OSError as exc:
             raise StoreError(f"page {page_hash[:12]} cannot be read: {exc}") from None
         if sha256_hex(data) != page_hash:
-            raise StoreError(f"page {page_hash[:12]} is damaged on disk (its bytes changed)")
+            raise StoreError(
+                f"page file {path.name} is damaged on disk (its bytes no longer match their hash)"
+            )
+        return data
+
+    def load(self, page_hash: str) -> np.ndarray:
+        """The RGB uint8 page with ``page_hash``.
+
+        Raises:
+            StoreError: the file is missing, unreadable, its bytes no longer match the hash, or
+                they cannot be decoded.
+        """
+        from digitpad.imageio import decode_image
+
+        data = self.read_bytes(page_hash)
         try:
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-                return load_image(img)
-        except (ImageError, OSError, ValueError, SyntaxError) as exc:
+            return decode_image(data, page_hash[:12])
+        except ImageError as exc:
             raise StoreError(f"page {page_hash[:12]} cannot be decoded: {exc}") from None
 
     def flush(self) -> None:
