@@ -19,7 +19,6 @@ from digitpad import __version__
 from digitpad.errors import DigitpadError
 
 _PYTHON_SHOW = warnings.showwarning
-_SHOWN: set[str] = set()  # digitpad's warnings shown by this run of main
 # Subcommand name -> module under digitpad.commands. Order is the order in --help.
 COMMANDS: dict[str, str] = {
     "app": "app",
@@ -84,7 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         args = parser.parse_args([*(argv or sys.argv[1:]), "app"])
-    _SHOWN.clear()
     warnings.showwarning = _show_warning
     try:
         return int(args._run(args) or 0)
@@ -109,10 +107,7 @@ def _show_warning(
     """digitpad's own warnings (a model fallen back to another) as one line on stderr, like its
     errors; any other library's as Python shows them."""
     if category.__module__.split(".")[0] == "digitpad":
-        text = " ".join(str(message).split())
-        if text not in _SHOWN:  # a command may read the registry twice: one warning is enough
-            _SHOWN.add(text)
-            sys.stderr.write(f"digitpad: warning: {text}\n")
+        sys.stderr.write(f"digitpad: warning: {' '.join(str(message).split())}\n")
     else:
         _PYTHON_SHOW(message, category, filename, lineno, file, line)
 
