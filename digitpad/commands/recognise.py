@@ -23,6 +23,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def one_line_name(path: str) -> str:
+    """``path`` as one line of printable text: bytes of the name that are not UTF-8 and control
+    characters (a newline or a tab in a file name) become backslash escapes, so each image keeps
+    its one line of plain output and a script reading it can tell the names apart."""
+    from digitpad.formats.base import printable
+
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        for c in printable(path)
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Recognise every image; an unreadable image is reported and the others still run.
 
@@ -68,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         entries.append(entry)
         if not args.json:
             # one line per image: a multi-row reading is joined with " / "
-            sys.stdout.write(f"{path}: {result.text.replace(chr(10), ' / ')}\n")
+            sys.stdout.write(f"{one_line_name(path)}: {result.text.replace(chr(10), ' / ')}\n")
     if args.json:
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
     return 1 if failed else 0
