@@ -79,6 +79,41 @@ def test_yolo_round_trip_and_normalised_values(tmp_path):
     assert _key(read_yolo(tmp_path / "yolo")) == _key(pages)
 
 
+def test_coco_touching_as_0_or_1_is_read(tmp_path):
+    path, doc = _coco(tmp_path)
+    doc["annotations"][0]["attributes"]["touching"] = 1
+    doc["annotations"][1]["attributes"]["touching"] = 0
+    path.write_text(json.dumps(doc))
+    anns = read_coco(path)[0].annotations
+    assert anns[0].touching is True and anns[1].touching is False
+
+
+def test_files_that_begin_with_a_byte_order_mark_are_read(tmp_path):
+    pages = _pages(tmp_path, 2)
+    bom = "\ufeff"
+    coco = write_coco(pages, tmp_path / "coco")
+    coco.write_text(bom + coco.read_text(), encoding="utf-8")
+    assert _key(read_coco(coco)) == _key(pages)
+    root = tmp_path / "yolo"
+    yaml = write_yolo(pages, root)
+    yaml.write_text(bom + yaml.read_text(), encoding="utf-8")
+    for txt in (root / "labels").glob("*.txt"):
+        txt.write_text(bom + txt.read_text(), encoding="utf-8")
+    assert _key(read_yolo(yaml)) == _key(pages)
+    listing = "".join(f"images/{p.file_name}\n" for p in pages)
+    (root / "list.txt").write_text(bom + listing, encoding="utf-8")
+    yaml.write_text(bom + "train: list.txt\n", encoding="utf-8")
+    assert _key(read_yolo(yaml)) == _key(pages)
+
+
+def test_yolo_yaml_leaves_the_root_to_the_file_s_folder(tmp_path):
+    # Ultralytics reads a relative "path:" against its datasets folder or the working folder,
+    # and train/val against the yaml's own folder only when "path:" is absent
+    yaml = write_yolo(_pages(tmp_path, 1), tmp_path / "yolo")
+    keys = [ln.split(":")[0] for ln in yaml.read_text().splitlines() if not ln.startswith("#")]
+    assert keys == ["train", "val", "nc", "names"]
+
+
 def test_yolo_reads_common_yaml_variants(tmp_path):
     pages = _pages(tmp_path, 1)
     root = tmp_path / "yolo"
@@ -134,6 +169,10 @@ def _coco(tmp_path: Path) -> tuple[Path, dict]:
         (lambda d: d["annotations"][0].update(bbox=[1, 2, 3]), "bbox"),
         (lambda d: d["images"][0].update(width=500), "image id 1"),
         (lambda d: d.pop("categories"), "categories"),
+        (lambda d: d["annotations"][1]["attributes"].update(touching="no"), "touching"),
+        (lambda d: d["annotations"][1]["attributes"].update(touching=None), "entry 1"),
+        (lambda d: d["annotations"][1]["attributes"].update(touching=0.5), "true or false"),
+        (lambda d: d["annotations"][2]["attributes"].update(kind=5), "kind must be a word"),
     ],
 )
 def test_bad_coco_names_file_and_entry(tmp_path, mutate, needle):

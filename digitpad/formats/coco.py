@@ -116,7 +116,8 @@ def read_coco(path: Path) -> list[LabelledImage]:
 def _load_json(json_path: Path) -> Any:
     name = printable(json_path.name)
     try:
-        return json.loads(json_path.read_text(encoding="utf-8"))
+        # "utf-8-sig": files saved by Windows tools often begin with a byte order mark
+        return json.loads(json_path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFormatError(f"{name}: cannot read ({exc})") from None
     except json.JSONDecodeError as exc:
@@ -141,8 +142,17 @@ def _annotation(
         )
     box = _bbox_to_box(ann["bbox"], size[0], size[1], where)
     attrs = ann.get("attributes") if isinstance(ann.get("attributes"), dict) else {}
-    kind = str(attrs.get("kind", "digit" if label != NOT_DIGIT else "other"))
-    return Annotation(box, label, kind=kind, touching=bool(attrs.get("touching", False)))
+    kind = attrs.get("kind", "digit" if label != NOT_DIGIT else "other")
+    touching = attrs.get("touching", False)
+    if not isinstance(kind, str) or not kind.strip():
+        raise ImportFormatError(f"{where}: attributes.kind must be a word, got {kind!r}")
+    # bool("no") is True: only JSON's own booleans (or 0 and 1, as some tools write them) say
+    # which it is, and a mark wrongly flagged touching skews what the touching subset reports
+    if touching not in (True, False) or isinstance(touching, float):
+        raise ImportFormatError(
+            f"{where}: attributes.touching must be true or false, got {touching!r}"
+        )
+    return Annotation(box, label, kind=kind.strip(), touching=bool(touching))
 
 
 def _find_json(path: Path) -> Path:

@@ -9,6 +9,7 @@ so there is no PyYAML dependency.
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 from collections.abc import Iterable
@@ -56,8 +57,9 @@ def write_yolo(images: Iterable[LabelledImage], out_dir: Path) -> Path:
         atomic_write_text(labels_dir / f"{stem}.txt", "".join(lines))
     names = ", ".join(f"'{n}'" for n in CLASSES)
     yaml = (
-        "# digitpad dataset (YOLO detection format)\n"
-        "path: .\n"
+        "# digitpad dataset (YOLO detection format). No 'path:' on purpose: Ultralytics then\n"
+        "# reads train/val relative to this file's folder ('path: .' would be its own folder\n"
+        "# of datasets, or the folder it is run from).\n"
         "train: images\n"
         "val: images\n"
         f"nc: {len(CLASSES)}\n"
@@ -120,7 +122,7 @@ def _parse_yaml(yaml_path: Path) -> tuple[Path, list[str], list[str]]:
     """(dataset root, image folders, class names) from the simple yaml YOLO tools write."""
     name = printable(yaml_path.name)
     try:
-        text = yaml_path.read_text(encoding="utf-8")
+        text = yaml_path.read_text(encoding="utf-8-sig")  # a BOM from Windows tools
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFormatError(f"{name}: cannot read ({exc})") from None
     values: dict[str, str] = {}
@@ -201,7 +203,7 @@ def _split_images(root: Path, split: str, source: Path) -> list[Path]:
             ) from None
         # The lines are file names, and a file name need not be UTF-8: decoded as the OS
         # decodes names, each maps back to the same bytes (a garbage line is then not found).
-        lines = os.fsdecode(raw).splitlines()
+        lines = os.fsdecode(raw.removeprefix(codecs.BOM_UTF8)).splitlines()
         return [(root / ln.strip()) for ln in lines if ln.strip()]
     raise ImportFormatError(f"{printable(source.name)}: image folder {split!r} not found")
 
@@ -221,7 +223,7 @@ def _read_image(image_path: Path, labels: dict[int, str | None]) -> LabelledImag
     label_path = _label_path(image_path)
     anns: list[Annotation] = []
     if label_path.is_file():
-        text = label_path.read_text(encoding="utf-8", errors="replace")
+        text = label_path.read_text(encoding="utf-8-sig", errors="replace")
         for lineno, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 where = f"labels/{printable(label_path.name)}: line {lineno}"
