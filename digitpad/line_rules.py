@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from digitpad.groups import connected_groups
-from digitpad.types import NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
+from digitpad.types import CLASSES, NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
 
 # A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
 # close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
@@ -27,6 +27,15 @@ WORD_KEEP_CONFIDENCE = 0.9
 # letter (fresh pages 9.6-10.3 M: 78.19 -> 78.75 %, 9 pages more and none fewer, when a tie
 # became a number; the held-out pages 74.5 -> 75.5 %).
 NUMBER_KEEP_DIGIT = 0.15
+# The sticks of l, I and i read as sure 1s, so "Hello" held as many sure digits as letters and
+# kept "11", and printed labels beside a number ("Total: 125") read "1 125". A chain with at
+# least WORD_MIN_LETTERS "not a digit" parts, one of them at least WORD_SURE_LETTER, and no sure
+# digit but 1s is a word: its 1s go with its unsure parts. A number beside a word keeps its 1s
+# when another sure digit is in the chain ("15kg"); "1kg" is read "lkg". The sure letter spares
+# a 1 between two doubted digits of a faint number (read "not a digit" at 0.62 and 0.75).
+WORD_MIN_LETTERS = 2
+WORD_SURE_LETTER = 0.8
+_ONE = CLASSES.index("1")
 
 
 def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box, np.ndarray]]:
@@ -40,20 +49,31 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     A sure digit keeps its number whole when another digit is misread as "not a digit"; a
     number of nothing but unsure digits beside a letter-like part is taken for a word, the
     price of dropping letters that lean on each other ("cm": a "c" read as 0, the first stroke
-    of the "m" as 1). Pure; keeps the order of ``parts``.
+    of the "m" as 1). A group with ``WORD_MIN_LETTERS`` "not a digit" parts, one of them
+    ``WORD_SURE_LETTER`` sure, and no sure digit but 1s is a word whose 1s are letters (l, I, i)
+    and go too. Pure; keeps the order of ``parts``.
     """
     if not parts:
         return parts
     probs = np.stack([p for _, p in parts])
     is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
     unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
-    if not is_letter.any() or not unsure.any():
+    stick = ~is_letter & ~unsure & (probs[:, :NOT_DIGIT_INDEX].argmax(axis=1) == _ONE)
+    if not is_letter.any() or not (unsure.any() or stick.any()):
         return parts
     sure = ~is_letter & ~unsure
+    sure_letter = probs[:, NOT_DIGIT_INDEX] >= WORD_SURE_LETTER
     drop: set[int] = set()
     for group in _line_chains(parts):
-        if np.count_nonzero(is_letter[group]) > np.count_nonzero(sure[group]):
+        letters = np.count_nonzero(is_letter[group])
+        if letters > np.count_nonzero(sure[group]):
             drop.update(int(i) for i in group[unsure[group]])
+        if (
+            letters >= WORD_MIN_LETTERS
+            and sure_letter[group].any()
+            and not (sure[group] & ~stick[group]).any()
+        ):
+            drop.update(int(i) for i in group[unsure[group] | stick[group]])
     return [part for k, part in enumerate(parts) if k not in drop]
 
 

@@ -203,6 +203,48 @@ def test_letter_inside_a_word_is_dropped_a_number_kept() -> None:
     assert drop_letters_in_words(decimal) == decimal
 
 
+def test_sticks_of_a_word_are_letters_not_ones() -> None:
+    # "Hello": H and e surely letters, the two l's read "1" surely, the o an unsure 0
+    xs = (0, 22, 40, 48, 56)
+    h, e, l1, l2, o = (Box(x, 0 if k in (0, 2, 3) else 10, x + (4 if k in (2, 3) else 16), 30)
+                       for k, x in enumerate(xs))  # fmt: skip
+    hello = [
+        (h, _probs(10, 0.99)),
+        (e, _probs(10, 0.85)),
+        (l1, _probs(1, 0.98)),
+        (l2, _probs(1, 0.98)),
+        (o, _probs(0, 0.8)),
+    ]
+    assert [b for b, _ in drop_letters_in_words(hello)] == [h, e]
+    # a sure digit other than a 1 makes it a number beside letters ("15kg"): the 1 stays
+    one, five, k, g = Box(0, 0, 4, 30), Box(6, 0, 18, 30), Box(20, 0, 34, 30), Box(36, 10, 50, 30)
+    kg = [(one, _probs(1, 0.98)), (five, _probs(5, 0.97))]
+    kg += [(k, _probs(10, 0.95)), (g, _probs(10, 0.95))]
+    assert drop_letters_in_words(kg) == kg
+    # ...without it, "1kg" is a word ("lkg"): the price of reading "Hello" without 1s
+    lkg = [(Box(4, 0, 8, 30), _probs(1, 0.98)), (Box(10, 0, 24, 30), _probs(10, 0.95))]
+    lkg.append((Box(26, 10, 40, 30), _probs(10, 0.95)))
+    assert drop_letters_in_words(lkg) == lkg[1:]
+    # one letter is not a word ("1a"), nor are two doubted parts, however digit-like they are
+    # not ("0" and "9" of a faint number around a "1")
+    assert drop_letters_in_words(hello[1:4]) == hello[1:4]
+    doubted = [(e, _probs(10, 0.7)), (l1, _probs(1, 0.98)), (l2, _probs(10, 0.75))]
+    assert drop_letters_in_words(doubted) == doubted
+
+
+def test_printed_words_beside_a_number_read_as_no_digits() -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_file = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font_file.is_file():
+        pytest.skip("DejaVu Sans is not installed")
+    font = ImageFont.truetype(str(font_file), 40)
+    for text, digits in (("Total: 125", "125"), ("Hello 42", "42"), ("All 3 left", "3")):
+        im = Image.new("RGB", (700, 100), "white")
+        ImageDraw.Draw(im).text((20, 25), text, fill="black", font=font)
+        assert recognise(np.asarray(im)).text.replace(" ", "") == digits, text
+
+
 def test_misread_digit_inside_a_number_is_kept() -> None:
     d1, d2, d3, d4 = (Box(x, 0, x + 14, 30) for x in (0, 16, 32, 48))
 
