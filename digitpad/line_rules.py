@@ -35,6 +35,9 @@ NUMBER_KEEP_DIGIT = 0.15
 # a 1 between two doubted digits of a faint number (read "not a digit" at 0.62 and 0.75).
 WORD_MIN_LETTERS = 2
 WORD_SURE_LETTER = 0.8
+# A word with more than this many "not a digit" parts per sure digit, one of them a sure letter,
+# is a word even with a sure digit in it: a g read 9 in "Page", a Q read 0 in "Quote".
+WORD_LETTERS_PER_DIGIT = 2
 _ONE = CLASSES.index("1")
 
 
@@ -51,29 +54,40 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     price of dropping letters that lean on each other ("cm": a "c" read as 0, the first stroke
     of the "m" as 1). A group with ``WORD_MIN_LETTERS`` "not a digit" parts, one of them
     ``WORD_SURE_LETTER`` sure, and no sure digit but 1s is a word whose 1s are letters (l, I, i)
-    and go too. Pure; keeps the order of ``parts``.
+    and go too; so do the sure digits of a group with more than ``WORD_LETTERS_PER_DIGIT``
+    times as many "not a digit" parts, one of them a sure letter. Pure; keeps the order of
+    ``parts``.
     """
     if not parts:
         return parts
     probs = np.stack([p for _, p in parts])
     is_letter = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
-    unsure = ~is_letter & (probs[:, :NOT_DIGIT_INDEX].max(axis=1) < WORD_KEEP_CONFIDENCE)
-    stick = ~is_letter & ~unsure & (probs[:, :NOT_DIGIT_INDEX].argmax(axis=1) == _ONE)
-    if not is_letter.any() or not (unsure.any() or stick.any()):
+    if not is_letter.any():  # most pages of digits: nothing to look at
         return parts
+    digits = probs[:, :NOT_DIGIT_INDEX]
+    unsure = ~is_letter & (digits.max(axis=1) < WORD_KEEP_CONFIDENCE)
     sure = ~is_letter & ~unsure
+    stick = sure & (digits.argmax(axis=1) == _ONE)
     sure_letter = probs[:, NOT_DIGIT_INDEX] >= WORD_SURE_LETTER
+    if not (unsure | stick | sure_letter).any():
+        return parts
     drop: set[int] = set()
     for group in _line_chains(parts):
-        letters = np.count_nonzero(is_letter[group])
-        if letters > np.count_nonzero(sure[group]):
-            drop.update(int(i) for i in group[unsure[group]])
-        if (
-            letters >= WORD_MIN_LETTERS
-            and sure_letter[group].any()
+        letters, sure_digits = np.count_nonzero(is_letter[group]), np.count_nonzero(sure[group])
+        has_sure_letter = bool(sure_letter[group].any())
+        if has_sure_letter and letters > WORD_LETTERS_PER_DIGIT * sure_digits:
+            goes = ~is_letter  # a word, its sure digits too ("Page": the g read 9)
+        elif (
+            has_sure_letter
+            and letters >= WORD_MIN_LETTERS
             and not (sure[group] & ~stick[group]).any()
         ):
-            drop.update(int(i) for i in group[unsure[group] | stick[group]])
+            goes = unsure | stick  # a word whose sure digits are sticks ("Hello")
+        elif letters > sure_digits:
+            goes = unsure
+        else:
+            continue
+        drop.update(int(i) for i in group[goes[group]])
     return [part for k, part in enumerate(parts) if k not in drop]
 
 

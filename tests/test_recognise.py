@@ -232,6 +232,20 @@ def test_sticks_of_a_word_are_letters_not_ones() -> None:
     assert drop_letters_in_words(doubted) == doubted
 
 
+def test_sure_digits_of_a_long_word_are_letters() -> None:
+    # "Page": P, a and e letters (P surely), the g read as a sure 9
+    p, a, g, e = (Box(x, 0, x + 14, 30) for x in (0, 16, 32, 48))
+    page = [(p, _probs(10, 0.95)), (a, _probs(10, 0.7)), (g, _probs(9, 0.97))]
+    page.append((e, _probs(10, 0.7)))
+    assert [b for b, _ in drop_letters_in_words(page)] == [p, a, e]
+    # two letters per sure digit is still a number beside letters ("25cm"), and without a sure
+    # letter three doubted parts are no word ("2026" faint: three digits doubted, one sure)
+    cm = [*page[:3], (e, _probs(4, 0.97))]
+    assert drop_letters_in_words(cm) == cm
+    faint = [(p, _probs(10, 0.7)), *page[1:]]
+    assert drop_letters_in_words(faint) == faint
+
+
 def test_printed_words_beside_a_number_read_as_no_digits() -> None:
     from PIL import Image, ImageDraw, ImageFont
 
