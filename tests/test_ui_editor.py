@@ -229,3 +229,24 @@ def test_hit_prefers_smallest_box(editor):
     assert editor.hit(20, 20).id == inner
     assert editor.hit(35, 50).prediction.label == "7"
     assert editor.hit(500, 500) is None
+
+
+def test_clear_ends_the_review_so_a_blank_page_never_replaces_a_saved_one(editor):
+    editor.relabel("4")
+    editor.mark_saved()  # the review is in the store
+    assert editor.clear()
+    # Dirty, but nothing to save: saving would replace the stored review with an empty page.
+    assert editor.dirty and not editor.recognised
+    with pytest.raises(EditorError, match="Recognise"):
+        editor.build_payload()
+    editor.undo()
+    assert editor.recognised and not editor.dirty
+    assert [b.final_label for b in editor.build_payload().boxes] == ["7", "4", "3", "5"]
+
+
+def test_clear_of_a_recognised_page_without_boxes_is_still_a_step():
+    ed = Editor()
+    ed.set_result(_result())  # recognised, nothing found
+    assert ed.clear() and not ed.recognised
+    ed.undo()
+    assert ed.recognised

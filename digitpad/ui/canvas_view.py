@@ -224,8 +224,11 @@ class CanvasView:
         if x1 <= x0 or y1 <= y0:
             self.canvas.delete("page")
             return
+        # The pyramid first: the level is chosen from this page's levels, not the last page's
+        # (a new photo's first render would otherwise crop and resize it at full resolution).
+        pyramid = self._pyramid_for(ed)
         level = self._level()
-        src = self._pyramid_for(ed)[level]
+        src = pyramid[level]
         f = 2**level
         crop = src.crop((x0 // f, y0 // f, math.ceil(x1 / f), math.ceil(y1 / f)))
         out_w = max(1, round((crop.width * f) * self.scale))

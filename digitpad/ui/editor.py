@@ -319,13 +319,18 @@ class Editor:
             self.revision += 1
 
     def clear(self) -> bool:
-        """Wipe the ink and every box, as one undoable step. False when already empty."""
+        """Wipe the ink and every box, as one undoable step. False when already empty.
+
+        The recognition goes too: a blank page is no review, so Save is off until the next
+        Recognise (saving it would replace the page's earlier save with nothing).
+        """
         before = self._state()
         patch = self.drawing.clear()
         self.boxes, self.selected = (), None
+        self.model_version, self.started_at = None, None
         boxes_edit = _BoxesEdit("clear boxes", self, before, self._state())
         parts: list[_BoxesEdit | PatchEdit] = []
-        if before[0]:
+        if before != boxes_edit.after:
             parts.append(boxes_edit)
         if patch is not None:
             parts.append(patch)

@@ -12,6 +12,7 @@ from tkinter import filedialog, messagebox
 from typing import TYPE_CHECKING, Any
 
 from digitpad.imageio import SUPPORTED_SUFFIXES
+from digitpad.types import ReviewPayload
 from digitpad.ui import services
 from digitpad.ui.editor import Editor
 from digitpad.ui.trace import trace
@@ -21,12 +22,19 @@ if TYPE_CHECKING:
     from digitpad.ui.app import App
 
 
+# (page serial, history token, number of boxes, started_at) of a save, carried by its job.
+SaveTag = tuple[int, int, int, float]
+
+
 class PageControl:
     """Opens and saves the app's page; never drops unsaved work without asking."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self._after_save: Callable[[], None] | None = None
+        # A save asked for while another is in flight: (payload, tag, then), started when that
+        # one has committed.
+        self._queued: tuple[ReviewPayload, SaveTag, Callable[[], None] | None] | None = None
         # (page serial, started_at, review id) of the last save: saving that review session
         # again names the review to replace, even when the ink changed (another page hash).
         self._last_save: tuple[int, float, int] | None = None
@@ -41,25 +49,38 @@ class PageControl:
     def save(self, then: Callable[[], None] | None = None) -> None:
         """Save the review off the Tk thread, then run ``then`` once it has committed.
 
+        Asked while another save is in flight (a prompt's "Yes" right after Ctrl+S), this one
+        starts once that one has committed, so the edits made in between are saved too (as
+        the same review) before ``then`` runs.
+
         Raises:
             EditorError: a new box has no digit yet (nothing is saved).
         """
         app = self.app
         payload = app.editor.build_payload()
-        replaces = self._replaces(payload.started_at)
         tag = (app.page_serial, app.editor.history.token, len(payload.boxes), payload.started_at)
+        app.status.say("Saving…")
+        if app.jobs.busy("save"):
+            # the latest state is saved; a wish already waiting (a page switch) still follows
+            waiting = self._queued[2] if self._queued is not None else None
+            self._queued = (payload, tag, then or waiting)
+            return
+        self._start(payload, tag, then)
+
+    def _start(self, payload: ReviewPayload, tag: SaveTag, then: Callable[[], None] | None) -> None:
+        app = self.app
+        replaces = self._replaces(tag[0], payload.started_at)
         self._after_save = then
         app.jobs.start("save", services.save_review, app.home, payload, replaces, tag=tag)
-        app.status.say("Saving…")
 
-    def _replaces(self, started_at: float) -> int | None:
+    def _replaces(self, serial: int, started_at: float) -> int | None:
         """The review this page's review session was last saved as, if any."""
         last = self._last_save
-        if last is not None and last[:2] == (self.app.page_serial, started_at):
+        if last is not None and last[:2] == (serial, started_at):
             return last[2]
         return None
 
-    def on_save_done(self, payload: tuple[tuple[int, int, int, float], SavedReview]) -> None:
+    def on_save_done(self, payload: tuple[SaveTag, SavedReview]) -> None:
         (serial, token, n, started_at), saved = payload
         app = self.app
         self._last_save = (serial, started_at, saved.review_id)
@@ -70,11 +91,15 @@ class PageControl:
         app.refresh()
         app.accuracy.refresh()
         then, self._after_save = self._after_save, None
-        if then is not None:
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self._start(*queued)  # its ``then`` is the later wish, and runs once it commits
+        elif then is not None:
             then()
 
     def on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
-        self._after_save = None  # the page stays open and unsaved: nothing is lost
+        # The page stays open and unsaved, whatever was to follow: nothing is lost.
+        self._after_save = self._queued = None
         self.app.show_error(payload[1])
 
     # ----- new and open ------------------------------------------------------------------------
@@ -101,18 +126,34 @@ class PageControl:
         self.confirm_discard("opening another page", ask)
 
     def load(self, path: str) -> None:
-        """Read the page at ``path`` off the Tk thread; it replaces the current page when read."""
-        self.app.status.say(f"Opening {Path(path).name}…")
-        self.app.jobs.start("load", services.load_page, path, tag=path)
+        """Read the page at ``path`` off the Tk thread; it replaces the current page when read.
 
-    def on_load_done(self, payload: tuple[str, Any]) -> None:
-        path, image = payload
-        self.app.show_page(Editor(image, source="loaded"), Path(path).name)
-        h, w = image.shape[:2]
-        self.app.status.say(f"Opened {Path(path).name} ({w}×{h}) · Ctrl+R recognises")
-        trace("loaded", path=path, size=[w, h])
+        The tag remembers which page was on screen and how far it was edited: work done on
+        it while the file loads was never asked about, so it is asked about then.
+        """
+        app = self.app
+        tag = (path, app.page_serial, app.editor.history.token)
+        if app.jobs.start("load", _read_page, path, tag=tag):
+            app.status.say(f"Opening {Path(path).name}…")
 
-    def on_load_failed(self, payload: tuple[str, BaseException]) -> None:
+    def on_load_done(self, payload: tuple[tuple[str, int, int], Editor]) -> None:
+        (path, serial, token), editor = payload
+        app, name = self.app, Path(path).name
+
+        def show() -> None:
+            app.show_page(editor, name)
+            w, h = editor.size
+            app.status.say(f"Opened {name} ({w}×{h}) · Ctrl+R recognises")
+            trace("loaded", path=path, size=[w, h])
+
+        ed = app.editor
+        if (serial, token) == (app.page_serial, ed.history.token) and not ed.drawing.drawing:
+            show()  # untouched since Open asked about its unsaved work
+            return
+        app.status.say(f"{name} is read; this page changed while it loaded")
+        self.confirm_discard(f"opening {name}", show)
+
+    def on_load_failed(self, payload: tuple[tuple[str, int, int], BaseException]) -> None:
         self.app.show_error(payload[1])
 
     # ----- unsaved work ------------------------------------------------------------------------
@@ -144,3 +185,13 @@ class PageControl:
             self.save(then=then)
         else:
             then()
+
+
+def _read_page(path: str) -> Editor:
+    """The page at ``path`` as a new editor, built on the worker: copying a big photo into the
+    page buffer takes long enough to be felt on the Tk thread.
+
+    Raises:
+        ImageError: the file cannot be read as an image (one line).
+    """
+    return Editor(services.load_page(path), source="loaded")

@@ -7,9 +7,7 @@ import gc
 import tkinter as tk
 from typing import TYPE_CHECKING, Any
 
-from digitpad.home import Home
 from digitpad.ui import services, style
-from digitpad.ui.jobs import Jobs
 from digitpad.ui.trace import trace
 
 if TYPE_CHECKING:
@@ -39,11 +37,20 @@ class AccuracyControl:
         self.stats: Any = None
         self.window: StatsWindow | None = None
         self._again = False
+        self._timeline_again = False
 
     def refresh(self) -> None:
-        """Read the store's stats off the Tk thread (again after the current read, if busy)."""
+        """Read the store's stats off the Tk thread (again after the current read, if busy),
+        and the chart's timeline too while the Stats window is open, so it follows every save.
+        """
         if not self.app.jobs.start("stats", services.read_stats, self.app.home):
             self._again = True
+        if self.window is not None and self.window.alive:
+            self._refresh_timeline()
+
+    def _refresh_timeline(self) -> None:
+        if not self.app.jobs.start("timeline", services.read_timeline, self.app.home):
+            self._timeline_again = True
 
     def on_stats_done(self, payload: tuple[Any, Any]) -> None:
         self.stats = payload[1]
@@ -68,7 +75,7 @@ class AccuracyControl:
         if self.window is not None and self.window.alive:
             self.window.raise_()
         else:
-            self.window = StatsWindow(self.app.root, self.app.home, self.app.jobs)
+            self.window = StatsWindow(self.app.root)
         if self.stats is not None:
             self.window.update_stats(self.stats)
         self.refresh()
@@ -76,15 +83,23 @@ class AccuracyControl:
     def on_timeline_done(self, payload: tuple[Any, Any]) -> None:
         if self.window is not None and self.window.alive:
             self.window.update_timeline(payload[1])
+        self._timeline_again_if_asked()
 
     def on_timeline_failed(self, payload: tuple[Any, BaseException]) -> None:
         self.app.status.say(f"Accuracy history unavailable: {payload[1]}")
+        self._timeline_again_if_asked()
+
+    def _timeline_again_if_asked(self) -> None:
+        if self._timeline_again:
+            self._timeline_again = False
+            if self.window is not None and self.window.alive:
+                self._refresh_timeline()
 
 
 class StatsWindow:
     """A window that redraws itself whenever new stats or a new timeline arrive."""
 
-    def __init__(self, parent: tk.Misc, home: Home, jobs: Jobs) -> None:
+    def __init__(self, parent: tk.Misc) -> None:
         self.top = tk.Toplevel(parent)
         self.top.title("digitpad — accuracy")
         self.top.geometry("1000x700")
@@ -96,7 +111,6 @@ class StatsWindow:
         self.stats: Any = None
         self.timeline: list[TimelinePoint] = []
         self.alive = True
-        jobs.start("timeline", services.read_timeline, home)
 
     def close(self) -> None:
         """Close the window; later updates are ignored."""

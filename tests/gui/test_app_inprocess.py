@@ -3,7 +3,6 @@ dialogs, unsaved-work protection, background retrain with progress, cancel and m
 
 from __future__ import annotations
 
-import gc
 import sys
 import textwrap
 import time
@@ -12,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from xsession import XServer, missing_tools
+from tkdriver import drag, fake_result, pump
+from xsession import missing_tools
 
-from digitpad.types import Alternative, Box, Digit, PageResult
+from digitpad.types import Box
 
 pytestmark = pytest.mark.gui
 
@@ -23,114 +23,37 @@ if missing_tools():
 pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
 
 
-@pytest.fixture(scope="module")
-def display():
-    x = XServer()
-    yield x.display
-    x.close()
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    """Every dialog the app opens, answered by the test instead of a person."""
-    from tkinter import messagebox
-
-    seen: list[tuple[str, str]] = []
-    answers: dict[str, object] = {"askyesnocancel": None, "askokcancel": False}
-
-    def fake(kind):
-        def show(title, message, **kw):
-            seen.append((kind, message))
-            return answers.get(kind)
-
-        return show
-
-    for kind in ("showerror", "askyesnocancel", "askokcancel"):
-        monkeypatch.setattr(messagebox, kind, fake(kind))
-    return seen, answers
-
-
-@pytest.fixture
-def make_app(display, monkeypatch, home, dialogs):
-    monkeypatch.setenv("DISPLAY", display)
-    from digitpad.ui.app import App
-
-    apps = []
-
-    def make(**kw):
-        app = App(home, **kw)
-        apps.append(app)
-        # Mapped, and the model loaded (or failed to) in the background.
-        pump(app, lambda: app.recogniser is not None or app.model_error is not None)
-        return app
-
-    yield make
-    for app in apps:
-        if not app.closed:
-            app.closed = True
-            app.root.destroy()
-    apps.clear()
-    # Collect the dead window's Tk objects here, on the Tk thread: if a worker thread of the
-    # next test ran the collector, Tcl would abort ("deleted by the wrong thread").
-    gc.collect()
-
-
-def pump(app, until, timeout: float = 20.0) -> None:
-    """Run the Tk loop until ``until()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached while pumping Tk events")
-        app.root.update()
-        time.sleep(0.003)
-
-
 def _has_model(app) -> bool:
     return app.recogniser is not None
-
-
-def _fake_result(model="v1"):
-    digits = (
-        Digit(Box(100, 100, 160, 200), "7", 0.95, (Alternative("1", 0.03),)),
-        Digit(Box(300, 100, 360, 200), "1", 0.55, (Alternative("7", 0.4),)),
-    )
-    return PageResult(digits, "71", 1000, 700, model, 3.0)
-
-
-def _drag(canvas, points, button=1):
-    canvas.event_generate(f"<ButtonPress-{button}>", x=points[0][0], y=points[0][1])
-    for x, y in points[1:]:
-        canvas.event_generate(f"<B{button}-Motion>", x=x, y=y)
-    canvas.event_generate(f"<ButtonRelease-{button}>", x=points[-1][0], y=points[-1][1])
 
 
 def test_gestures_draw_move_resize_add_and_undo(make_app):
     app = make_app()
     view, ed = app.view, app.editor
     c = view.canvas
-    _drag(c, [(200, 200), (220, 260), (240, 320)])
+    drag(c, [(200, 200), (220, 260), (240, 320)])
     assert ed.drawing.has_ink() and ed.history.can_undo
     px, py = view.to_page(220, 260)
     assert ed.drawing.array()[round(py), round(px)].max() < 100  # ink where the pen went
 
-    ed.set_result(_fake_result())
+    ed.set_result(fake_result())
     app.set_tool("box")
     app.refresh()
     box = ed.get(ed.review_queue()[1])  # the confident "7" at (100..160, 100..200)
     sx, sy = view.to_screen(130, 150)
-    _drag(c, [(sx, sy), (sx + 20, sy), (sx + 40, sy)])
+    drag(c, [(sx, sy), (sx + 20, sy), (sx + 40, sy)])
     moved = ed.get(box.id).box
     assert moved.x0 > 100 and moved.width == 60 and ed.get(box.id).outcome == "moved"
     sx, sy = view.to_screen(*ed.get(box.id).box.centre)
-    _drag(c, [(sx, sy), (sx - 2000, sy)])  # dragged far past the left edge: stops there
+    drag(c, [(sx, sy), (sx - 2000, sy)])  # dragged far past the left edge: stops there
     assert ed.get(box.id).box == Box(0, moved.y0, 60, moved.y1)
     app.commands.run("undo")
     hx, hy = view.to_screen(moved.x1, moved.y1)  # bottom-right handle
-    _drag(c, [(hx, hy), (hx + 30, hy + 30)])
+    drag(c, [(hx, hy), (hx + 30, hy + 30)])
     assert ed.get(box.id).box.x1 > moved.x1 and ed.get(box.id).box.x0 == moved.x0
 
     ex, ey = view.to_screen(600, 400)
-    _drag(c, [(ex, ey), (ex + 40, ey + 60)])  # drag on empty paper: a new box
+    drag(c, [(ex, ey), (ex + 40, ey + 60)])  # drag on empty paper: a new box
     new = ed.current
     assert new is not None and new.added and new.label is None
     c.event_generate("<KeyPress-3>", keysym="3")
@@ -143,7 +66,7 @@ def test_gestures_draw_move_resize_add_and_undo(make_app):
 def test_keys_review_queue_and_side_panel(make_app):
     app = make_app()
     ed = app.editor
-    ed.set_result(_fake_result())
+    ed.set_result(fake_result())
     app.refresh()
     c = app.view.canvas
     assert ed.current.label == "1"  # least confident first
@@ -181,7 +104,7 @@ def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp
     shown = view._photo
     assert shown.width() <= vw + 2 and shown.height() <= vh + 2
     ox, before = view.ox, view._rendered
-    _drag(view.canvas, [(400, 300), (350, 280), (300, 250)], button=3)  # right-drag pans
+    drag(view.canvas, [(400, 300), (350, 280), (300, 250)], button=3)  # right-drag pans
     assert view.ox == pytest.approx(ox + 100 / view.scale)
     pump(app, lambda: view._settle is None)  # once the pan rests, the new region is rendered
     assert view._rendered != before
@@ -209,7 +132,7 @@ def test_missing_model_is_a_dialog_when_recognising(make_app, dialogs, monkeypat
     seen, _ = dialogs
     app = make_app()
     assert app.recogniser is None and app.model_error is not None
-    _drag(app.view.canvas, [(200, 200), (200, 300)])
+    drag(app.view.canvas, [(200, 200), (200, 300)])
     app.commands.run("recognise")
     pump(app, lambda: seen)
     kind, line = seen[0]
@@ -228,7 +151,7 @@ def test_busy_store_is_a_dialog_and_the_review_stays_unsaved(make_app, dialogs, 
     CorrectionStore.open(home).close()  # create the schema
     seen, _ = dialogs
     app = make_app()
-    app.editor.set_result(_fake_result())
+    app.editor.set_result(fake_result())
     locker = sqlite3.connect(home.store_path, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")
     try:
@@ -249,7 +172,7 @@ def test_save_edit_save_again_replaces_the_first_save(make_app, home):
     from digitpad.store import CorrectionStore
 
     app = make_app()
-    app.editor.set_result(_fake_result())
+    app.editor.set_result(fake_result())
     app.editor.relabel("4")
     app.commands.run("save")
     pump(app, lambda: not app.editor.dirty)
@@ -265,7 +188,7 @@ def test_save_edit_save_again_replaces_the_first_save(make_app, home):
         assert store.review_ids() == [1]
     assert (stats.reviews, stats.overall.correct, stats.overall.total) == (1, 1, 2)
     app.set_tool("pen")
-    _drag(app.view.canvas, [(200, 200), (200, 300)])  # more ink: the page's pixels change
+    drag(app.view.canvas, [(200, 200), (200, 300)])  # more ink: the page's pixels change
     app.commands.run("save")
     pump(app, lambda: not app.editor.dirty)
     assert app.status.message.cget("text").startswith("Saved review #1 again:")
@@ -279,10 +202,10 @@ def test_save_edit_save_again_replaces_the_first_save(make_app, home):
 def test_unsaved_work_is_protected(make_app, dialogs):
     seen, answers = dialogs
     app = make_app()
-    _drag(app.view.canvas, [(200, 200), (200, 300)])
+    drag(app.view.canvas, [(200, 200), (200, 300)])
     app.commands.run("new")  # askokcancel -> False: keep the drawing
     assert seen[-1][0] == "askokcancel" and app.editor.drawing.has_ink()
-    app.editor.set_result(_fake_result())
+    app.editor.set_result(fake_result())
     app.commands.run("new")  # askyesnocancel -> None (Cancel)
     assert seen[-1][0] == "askyesnocancel" and app.editor.recognised
     answers["askyesnocancel"] = True  # Yes: save first, then the new page
@@ -291,7 +214,7 @@ def test_unsaved_work_is_protected(make_app, dialogs):
     assert "Saved review #1" in app.status.message.cget("text")
     assert not app.editor.drawing.has_ink()
     answers["askokcancel"] = True
-    _drag(app.view.canvas, [(200, 200), (200, 300)])
+    drag(app.view.canvas, [(200, 200), (200, 300)])
     app.commands.run("quit")
     assert app.closed
 
@@ -327,7 +250,7 @@ def test_retrain_runs_in_background_and_can_be_cancelled(make_app, monkeypatch, 
     pump(app, lambda: "ETA" in app.status.progress_text.cget("text"))
     assert app.status.progress_frame.winfo_ismapped()
     # The window keeps working meanwhile: draw, undo, redo.
-    _drag(app.view.canvas, [(300, 300), (300, 400)])
+    drag(app.view.canvas, [(300, 300), (300, 400)])
     app.commands.run("undo")
     app.commands.run("redo")
     assert app.editor.drawing.has_ink()
@@ -410,7 +333,7 @@ def test_stats_window_draws_chart_heatmap_and_bars(make_app, home):
 
     app = make_app()
     for relabel in ("1", "4"):
-        app.editor.set_result(_fake_result())
+        app.editor.set_result(fake_result())
         app.editor.relabel(relabel)
         app.commands.run("save")
         pump(app, lambda: not app.editor.dirty)
