@@ -382,6 +382,11 @@ class App:
         self.pages.confirm_discard("closing", self._close)
 
     def _close(self) -> None:
+        if self.pages.saving():  # a save waits to start: it must commit before the window goes
+            self.status.say("Closing once the save has committed…")
+            # work done meanwhile is asked about again
+            self.pages.when_saved(lambda: self.pages.confirm_discard("closing", self._close))
+            return
         if self.retrainer.running:
             self.retrainer.cancel()
         self.closed = True  # callbacks still queued (after_run, after()) must not touch widgets

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from digitpad.imageio import SUPPORTED_SUFFIXES
 from digitpad.types import ReviewPayload
 from digitpad.ui import services
-from digitpad.ui.editor import Editor
+from digitpad.ui.editor import Editor, EditorError
 from digitpad.ui.trace import trace
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 # (page serial, history token, number of boxes, started_at) of a save, carried by its job.
 SaveTag = tuple[int, int, int, float]
+# A page read while a stroke is being drawn waits this long between looks for the stroke's end.
+LOAD_RETRY_MS = 50
 
 
 class PageControl:
@@ -31,7 +33,10 @@ class PageControl:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._after_save: Callable[[], None] | None = None
+        # (page serial, what to do) once the running save has committed: a wish for one page
+        self._after_save: tuple[int, Callable[[], None]] | None = None
+        # what to do once no save is running or waiting (closing the window)
+        self._when_idle: Callable[[], None] | None = None
         # A save asked for while another is in flight: (payload, tag, then), started when that
         # one has committed.
         self._queued: tuple[ReviewPayload, SaveTag, Callable[[], None] | None] | None = None
@@ -70,7 +75,7 @@ class PageControl:
     def _start(self, payload: ReviewPayload, tag: SaveTag, then: Callable[[], None] | None) -> None:
         app = self.app
         replaces = self._replaces(tag[0], payload.started_at)
-        self._after_save = then
+        self._after_save = (tag[0], then) if then is not None else None
         app.jobs.start("save", services.save_review, app.home, payload, replaces, tag=tag)
 
     def _replaces(self, serial: int, started_at: float) -> int | None:
@@ -90,17 +95,48 @@ class PageControl:
         trace("saved", review=saved.review_id, replaced=saved.replaced, boxes=n)
         app.refresh()
         app.accuracy.refresh()
-        then, self._after_save = self._after_save, None
+        wish, self._after_save = self._after_save, None
         queued, self._queued = self._queued, None
         if queued is not None:
             self._start(*queued)  # its ``then`` is the later wish, and runs once it commits
-        elif then is not None:
+        elif wish is not None:
+            self._follow(*wish)
+        if self._when_idle is not None and not self.saving():
+            when_idle, self._when_idle = self._when_idle, None
+            when_idle()
+
+    def _follow(self, serial: int, then: Callable[[], None]) -> None:
+        """Run what was to follow the save of page ``serial`` ("Yes, save first"), if that page
+        is still open: edited again while it saved, it is saved again first."""
+        app = self.app
+        if serial != app.page_serial:  # another page was opened meanwhile, asked about itself
+            app.status.say("Saved. The page switch asked for with it was overtaken")
+            return
+        if not app.editor.dirty:
             then()
+            return
+        try:
+            self.save(then=then)
+        except EditorError as exc:  # a new box without its digit: the page stays open
+            app.show_error(exc)
 
     def on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
-        # The page stays open and unsaved, whatever was to follow: nothing is lost.
-        self._after_save = self._queued = None
+        # The page stays open and unsaved, whatever was to follow (closing the window
+        # included): nothing is lost.
+        self._after_save = self._queued = self._when_idle = None
         self.app.show_error(payload[1])
+
+    def saving(self) -> bool:
+        """Whether a save is running or waiting to start."""
+        return self.app.jobs.busy("save") or self._queued is not None
+
+    def when_saved(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once no save is running or waiting (at once when none is); not at all
+        when a save fails, whose page then stays open with its error."""
+        if self.saving():
+            self._when_idle = then
+        else:
+            then()
 
     # ----- new and open ------------------------------------------------------------------------
 
@@ -147,7 +183,10 @@ class PageControl:
             trace("loaded", path=path, size=[w, h])
 
         ed = app.editor
-        if (serial, token) == (app.page_serial, ed.history.token) and not ed.drawing.drawing:
+        if ed.drawing.drawing:  # a stroke in progress becomes an undo step when the button is up
+            app.root.after(LOAD_RETRY_MS, lambda: app.closed or self.on_load_done(payload))
+            return
+        if (serial, token) == (app.page_serial, ed.history.token):
             show()  # untouched since Open asked about its unsaved work
             return
         app.status.say(f"{name} is read; this page changed while it loaded")

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 from PIL import Image
-from tkdriver import drag, fake_result, pump
+from tkdriver import drag, fake_result, pump, pump_for
 from xsession import missing_tools
 
 pytestmark = pytest.mark.gui
@@ -218,3 +218,92 @@ def test_recognise_makes_the_page_array_off_the_tk_thread(make_app, monkeypatch)
     pump(app, lambda: app.editor.recognised)
     assert True not in on_tk_thread  # a 100 MP scan took 1.3 s to copy into an array there
     assert [d.label for d in app.editor.visible()] == ["1"]
+
+
+def test_an_edit_made_after_yes_save_first_is_saved_before_the_switch(
+    make_app, dialogs, gate, home
+):
+    from digitpad.store import CorrectionStore
+    from digitpad.ui import services
+
+    seen, answers = dialogs
+    gate.hold(services, "save_review")
+    app = make_app()
+    app.editor.set_result(fake_result())
+    app.commands.run("label_4")
+    answers["askyesnocancel"] = True
+    app.commands.run("new")  # "Yes, save first": the save is still writing...
+    asked = len(seen)
+    app.commands.run("label_9")  # ...when the person fixes the box once more
+    gate.open.set()
+    pump(app, lambda: not app.editor.recognised)
+    with CorrectionStore.open(home) as store:
+        stats = store.stats()
+        assert store.review_ids() == [1]  # saved again as the same review
+    assert stats.per_digit["9"].total == 1 and stats.per_digit["4"].total == 0
+    assert len(seen) == asked
+
+
+def test_a_page_switch_overtaken_by_another_page_is_dropped(make_app, dialogs, gate):
+    from digitpad.ui import services
+
+    _, answers = dialogs
+    gate.hold(services, "save_review")
+    app = make_app()
+    app.editor.set_result(fake_result())
+    app.commands.run("label_4")
+    answers["askyesnocancel"] = True
+    app.commands.run("new")  # save first, then a new page...
+    answers["askyesnocancel"] = False
+    app.commands.run("new")  # ...but the person discards and starts one at once
+    serial = app.page_serial
+    drag(app.view.canvas, [(200, 200), (200, 300)])
+    gate.open.set()
+    pump(app, lambda: not app.jobs.any_busy)
+    pump_for(app, 0.3)  # any page switch still due would run now
+    assert app.page_serial == serial and app.editor.drawing.has_ink()
+    assert "overtaken" in app.status.message.cget("text")
+
+
+def test_a_page_read_during_a_stroke_waits_for_it_and_asks(make_app, dialogs, gate, tmp_path):
+    from digitpad.ui import services
+
+    seen, _ = dialogs  # askokcancel answers False: keep the drawing
+    gate.hold(services, "load_page")
+    app = make_app()
+    app.pages.load(str(_page_file(tmp_path)))
+    canvas = app.view.canvas
+    canvas.event_generate("<ButtonPress-1>", x=200, y=200)
+    canvas.event_generate("<B1-Motion>", x=200, y=260)
+    gate.open.set()
+    pump(app, lambda: not app.jobs.any_busy)
+    pump_for(app, 0.3)  # the page is read; the stroke goes on
+    assert seen == [] and app.page_name != "scan.png"
+    canvas.event_generate("<B1-Motion>", x=200, y=300)
+    canvas.event_generate("<ButtonRelease-1>", x=200, y=300)
+    pump(app, lambda: bool(seen))
+    assert seen[0][0] == "askokcancel" and app.page_name != "scan.png"
+    assert app.editor.drawing.has_ink()
+
+
+def test_closing_waits_for_a_save_that_has_yet_to_start(make_app, dialogs, gate, home):
+    from digitpad.store import CorrectionStore
+    from digitpad.ui import services
+
+    _, answers = dialogs
+    gate.hold(services, "save_review")
+    app = make_app()
+    app.editor.set_result(fake_result())
+    app.commands.run("label_4")
+    app.commands.run("save")  # still writing...
+    app.commands.run("label_9")
+    answers["askyesnocancel"] = True
+    app.commands.run("new")  # ...the later edits wait to be saved
+    answers["askyesnocancel"] = False
+    app.commands.run("new")  # a clean new page
+    app.quit()
+    assert not app.closed  # not before the waiting save has committed
+    gate.open.set()
+    pump(app, lambda: app.closed)
+    with CorrectionStore.open(home) as store:
+        assert store.stats().per_digit["9"].total == 1

@@ -18,6 +18,14 @@ def pump(app, until, timeout: float = 20.0) -> None:
         time.sleep(0.003)
 
 
+def pump_for(app, seconds: float) -> None:
+    """Run the Tk loop for ``seconds``: long enough for anything already due to happen."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.root.update()
+        time.sleep(0.003)
+
+
 def fake_result(model="v1"):
     """A confident "7" and an unsure "1" on a 1000x700 page."""
     digits = (
