@@ -91,3 +91,38 @@ def test_stroke_ends_exactly_where_the_pen_lifts():
     d.extend(290, 50)  # one fast move: smoothing alone would stop well short of x=290
     d.end()
     assert _ink(d)[50, 288]
+
+
+def test_undo_of_a_stroke_that_crosses_itself_restores_every_pixel():
+    rng = np.random.default_rng(5)
+    page = rng.integers(0, 256, size=(120, 160, 3), dtype=np.uint8)  # a photo, not plain paper
+    d = Drawing(page)
+    d.set_pen_width(9)
+    d.begin(20, 20)
+    for x, y in [(140, 100), (20, 100), (140, 20), (80, 60), (82, 61), (20, 20)]:
+        d.extend(x, y)
+    edit = d.end()
+    drawn = d.array()
+    assert edit is not None and not np.array_equal(drawn, page)
+    edit.undo()
+    assert np.array_equal(d.array(), page)
+    edit.redo()
+    assert np.array_equal(d.array(), drawn)
+
+
+def test_ink_is_looked_for_again_only_after_a_change_that_can_remove_it():
+    d = Drawing(size=(200, 100))
+    assert not d.has_ink()
+    d.begin(20, 50)
+    d.extend(150, 50)
+    d.end()
+    assert d.has_ink()
+    d.set_pen_width(60)
+    d.begin(0, 50, eraser=True)
+    d.extend(199, 50)
+    edit = d.end()
+    assert not d.has_ink()  # erased: looked at again, and gone
+    edit.undo()
+    assert d.has_ink()
+    d.clear()
+    assert not d.has_ink()

@@ -1,8 +1,9 @@
 """The digitpad window: toolbar, page canvas, side panel, status bar; commands, keys and events.
 
-Threading rule: only this module's Tk thread touches widgets. Loading the model, recognising,
-saving and reading stats run on :class:`~digitpad.ui.jobs.Jobs` threads; retraining runs in a
-child process. All of them report through one queue, drained a few events per ``after()`` pass.
+Threading rule: only this module's Tk thread touches widgets. Loading the model, opening a
+page, recognising, saving and reading stats run on :class:`~digitpad.ui.jobs.Jobs` threads;
+retraining runs in a child process. All of them report through one queue, drained a few
+events per ``after()`` pass.
 """
 
 from __future__ import annotations
