@@ -11,8 +11,13 @@ def connected_groups(adjacent: np.ndarray) -> list[np.ndarray]:
     Each step looks at a whole frontier at once, so a page's hundreds of boxes cost a few numpy
     calls per group, not a Python loop over every pair."""
     seen = np.zeros(len(adjacent), bool)
+    # most boxes of a page stand alone: their groups need no search
+    alone = (~adjacent.any(axis=1)).tolist()
     groups = []
     for start in range(len(adjacent)):
+        if alone[start]:
+            groups.append(np.array([start]))
+            continue
         if seen[start]:
             continue
         members, frontier = [start], [start]

@@ -17,7 +17,8 @@ from digitpad.types import CLASSES, NOT_DIGIT_INDEX, NOT_DIGIT_LEVEL, Box
 # A letter inside a word reads as a digit (o/0, l/1, T/7) when cut out alone. In a chain of
 # close letter-sized parts on a line holding more "not a digit" parts than sure digits, the
 # digit-like parts are dropped unless the classifier is at least this sure (see
-# drop_letters_in_words): numbers stand apart from words, letters of a word do not.
+# drop_letters_in_words; the rules for sure digits in words are below): numbers stand apart
+# from words, letters of a word do not.
 WORD_GAP = 0.2  # at most this many part heights between the part and its neighbour
 WORD_KEEP_CONFIDENCE = 0.9
 # ...and inside a number, a part called "not a digit" whose best digit has at least this is kept
@@ -30,13 +31,14 @@ NUMBER_KEEP_DIGIT = 0.15
 # The sticks of l, I and i read as sure 1s, so "Hello" held as many sure digits as letters and
 # kept "11", and printed labels beside a number ("Total: 125") read "1 125". A chain with at
 # least WORD_MIN_LETTERS "not a digit" parts, one of them at least WORD_SURE_LETTER, and no sure
-# digit but 1s is a word: its 1s go with its unsure parts. A number beside a word keeps its 1s
-# when another sure digit is in the chain ("15kg"); "1kg" is read "lkg". The sure letter spares
-# a 1 between two doubted digits of a faint number (read "not a digit" at 0.62 and 0.75).
+# digit but 1s is a word: its 1s go with its unsure parts. The sure letter spares a 1 between
+# two doubted digits of a faint number (read "not a digit" at 0.62 and 0.75). Only a sure digit
+# with a letter before it on the line goes: a number is written before its unit, so "11am",
+# "1st" and "1kg" keep their 1s (a word's first letter, the I of "Item", stays a 1).
 WORD_MIN_LETTERS = 2
 WORD_SURE_LETTER = 0.8
 # A word with more than this many "not a digit" parts per sure digit, one of them a sure letter,
-# is a word even with a sure digit in it: a g read 9 in "Page", a Q read 0 in "Quote".
+# is a word even with a sure digit in it: a g read 9 in "Page" (but "5min" keeps its 5).
 WORD_LETTERS_PER_DIGIT = 2
 _ONE = CLASSES.index("1")
 
@@ -53,10 +55,10 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     number of nothing but unsure digits beside a letter-like part is taken for a word, the
     price of dropping letters that lean on each other ("cm": a "c" read as 0, the first stroke
     of the "m" as 1). A group with ``WORD_MIN_LETTERS`` "not a digit" parts, one of them
-    ``WORD_SURE_LETTER`` sure, and no sure digit but 1s is a word whose 1s are letters (l, I, i)
-    and go too; so do the sure digits of a group with more than ``WORD_LETTERS_PER_DIGIT``
-    times as many "not a digit" parts, one of them a sure letter. Pure; keeps the order of
-    ``parts``.
+    ``WORD_SURE_LETTER`` sure, and no sure digit but 1s is a word whose 1s after its first
+    letter are letters (l, i) and go too; so do the sure digits after the first letter of a
+    group with more than ``WORD_LETTERS_PER_DIGIT`` times as many "not a digit" parts, one of
+    them a sure letter. Pure; keeps the order of ``parts``.
     """
     if not parts:
         return parts
@@ -69,25 +71,27 @@ def drop_letters_in_words(parts: list[tuple[Box, np.ndarray]]) -> list[tuple[Box
     sure = ~is_letter & ~unsure
     stick = sure & (digits.argmax(axis=1) == _ONE)
     sure_letter = probs[:, NOT_DIGIT_INDEX] >= WORD_SURE_LETTER
-    if not (unsure | stick | sure_letter).any():
+    if not (unsure | sure_letter).any():
         return parts
+    x0 = np.array([b.x0 for b, _ in parts])
     drop: set[int] = set()
     for group in _line_chains(parts):
-        letters, sure_digits = np.count_nonzero(is_letter[group]), np.count_nonzero(sure[group])
+        if len(group) < 2:  # a lone part has no word around it
+            continue
+        letter, doubted, digit = is_letter[group], unsure[group], sure[group]
+        letters, sure_digits = np.count_nonzero(letter), np.count_nonzero(digit)
         has_sure_letter = bool(sure_letter[group].any())
+        # a sure digit is a letter of the word only after its first letter (see WORD_MIN_LETTERS)
+        inside = x0[group] > x0[group][letter].min() if letters else np.zeros(len(group), bool)
         if has_sure_letter and letters > WORD_LETTERS_PER_DIGIT * sure_digits:
-            goes = ~is_letter  # a word, its sure digits too ("Page": the g read 9)
-        elif (
-            has_sure_letter
-            and letters >= WORD_MIN_LETTERS
-            and not (sure[group] & ~stick[group]).any()
-        ):
-            goes = unsure | stick  # a word whose sure digits are sticks ("Hello")
+            goes = doubted | (digit & inside)  # "Page": the g read 9
+        elif has_sure_letter and letters >= WORD_MIN_LETTERS and not (digit & ~stick[group]).any():
+            goes = doubted | (stick[group] & inside)  # "Hello": the l's read 1
         elif letters > sure_digits:
-            goes = unsure
+            goes = doubted
         else:
             continue
-        drop.update(int(i) for i in group[goes[group]])
+        drop.update(group[goes].tolist())
     return [part for k, part in enumerate(parts) if k not in drop]
 
 

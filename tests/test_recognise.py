@@ -216,15 +216,15 @@ def test_sticks_of_a_word_are_letters_not_ones() -> None:
         (o, _probs(0, 0.8)),
     ]
     assert [b for b, _ in drop_letters_in_words(hello)] == [h, e]
-    # a sure digit other than a 1 makes it a number beside letters ("15kg"): the 1 stays
-    one, five, k, g = Box(0, 0, 4, 30), Box(6, 0, 18, 30), Box(20, 0, 34, 30), Box(36, 10, 50, 30)
-    kg = [(one, _probs(1, 0.98)), (five, _probs(5, 0.97))]
-    kg += [(k, _probs(10, 0.95)), (g, _probs(10, 0.95))]
-    assert drop_letters_in_words(kg) == kg
-    # ...without it, "1kg" is a word ("lkg"): the price of reading "Hello" without 1s
+    # a sure digit other than a 1 makes it a number beside letters ("No15"): the 1 stays
+    n, o2, one, five = (Box(x, 0, x + 14, 30) for x in (0, 16, 32, 48))
+    no15 = [(n, _probs(10, 0.95)), (o2, _probs(10, 0.9))]
+    no15 += [(one, _probs(1, 0.98)), (five, _probs(5, 0.97))]
+    assert drop_letters_in_words(no15) == no15
+    # a number before its unit keeps its 1s: only a stick after the word's first letter goes
     lkg = [(Box(4, 0, 8, 30), _probs(1, 0.98)), (Box(10, 0, 24, 30), _probs(10, 0.95))]
     lkg.append((Box(26, 10, 40, 30), _probs(10, 0.95)))
-    assert drop_letters_in_words(lkg) == lkg[1:]
+    assert drop_letters_in_words(lkg) == lkg
     # one letter is not a word ("1a"), nor are two doubted parts, however digit-like they are
     # not ("0" and "9" of a faint number around a "1")
     assert drop_letters_in_words(hello[1:4]) == hello[1:4]
@@ -238,10 +238,14 @@ def test_sure_digits_of_a_long_word_are_letters() -> None:
     page = [(p, _probs(10, 0.95)), (a, _probs(10, 0.7)), (g, _probs(9, 0.97))]
     page.append((e, _probs(10, 0.7)))
     assert [b for b, _ in drop_letters_in_words(page)] == [p, a, e]
-    # two letters per sure digit is still a number beside letters ("25cm"), and without a sure
-    # letter three doubted parts are no word ("2026" faint: three digits doubted, one sure)
-    cm = [*page[:3], (e, _probs(4, 0.97))]
-    assert drop_letters_in_words(cm) == cm
+    # two letters per sure digit are no word yet: the 9 stays
+    assert drop_letters_in_words(page[:3]) == page[:3]
+    # a sure digit before the word's first letter is a number before its unit ("5min")
+    five, m, i, n = (Box(x, 0, x + 14, 30) for x in (0, 16, 32, 48))
+    five_min = [(five, _probs(5, 0.97)), (m, _probs(10, 0.95))]
+    five_min += [(i, _probs(10, 0.7)), (n, _probs(10, 0.9))]
+    assert drop_letters_in_words(five_min) == five_min
+    # without a sure letter, doubted parts are no word ("2026" faint: three digits doubted)
     faint = [(p, _probs(10, 0.7)), *page[1:]]
     assert drop_letters_in_words(faint) == faint
 
@@ -253,7 +257,7 @@ def test_printed_words_beside_a_number_read_as_no_digits() -> None:
     if not font_file.is_file():
         pytest.skip("DejaVu Sans is not installed")
     font = ImageFont.truetype(str(font_file), 40)
-    for text, digits in (("Total: 125", "125"), ("Hello 42", "42"), ("All 3 left", "3")):
+    for text, digits in (("Total: 125", "125"), ("Hello 42", "42"), ("Page 1 of 11", "111")):
         im = Image.new("RGB", (700, 100), "white")
         ImageDraw.Draw(im).text((20, 25), text, fill="black", font=font)
         assert recognise(np.asarray(im)).text.replace(" ", "") == digits, text
