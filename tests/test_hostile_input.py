@@ -246,11 +246,15 @@ def test_command_line_numbers_and_paths_out_of_range(tmp_path, capsys) -> None:
 
 def test_plain_output_keeps_one_line_per_image_whatever_the_names(tmp_path, page, capsys) -> None:
     names = ["a\nb.png", os.fsdecode(b"c\xffd.png"), "tab\there.png", "plain é.png"]
+    names += ["Shot 10.02\u202fAM.png", "line\u2028sep.png"]  # a macOS space; a line break
     for name in names:
         Image.fromarray(page).save(tmp_path / name)
     assert main(["recognise", *(str(tmp_path / n) for n in names)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(names)
     shown = [line.rsplit("/", 1)[1].split(": ")[0] for line in lines]
-    assert shown == ["a\\nb.png", "c\\xffd.png", "tab\\there.png", "plain é.png"]
+    assert shown == [
+        *("a\\nb.png", "c\\xffd.png", "tab\\there.png", "plain é.png"),
+        *("Shot 10.02\u202fAM.png", "line\\u2028sep.png"),
+    ]
     assert len({line.split(": ")[1] for line in lines}) == 1  # the same page, read the same

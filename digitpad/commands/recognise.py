@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from typing import Any
 
 HELP = "read the handwritten digits in images (text, or --json with boxes)"
@@ -24,15 +25,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def one_line_name(path: str) -> str:
-    """``path`` as one line of printable text: bytes of the name that are not UTF-8 and control
-    characters (a newline or a tab in a file name) become backslash escapes, so each image keeps
-    its one line of plain output and a script reading it can tell the names apart."""
+    """``path`` as one line of text: bytes of the name that are not UTF-8 and the characters
+    that break or control a line (newline, tab, escape, U+2028...) become backslash escapes, so
+    each image keeps its one line of plain output. Other characters, the spaces of a macOS
+    screenshot's name included, are shown as they are; ``--json`` gives names exactly."""
     from digitpad.formats.base import printable
 
     return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) in _LINE_BREAKING
+        else c
         for c in printable(path)
     )
+
+
+# control characters, line and paragraph separators
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -145,12 +145,12 @@ def _annotation(
     kind = attrs.get("kind", "digit" if label != NOT_DIGIT else "other")
     touching = attrs.get("touching", False)
     if not isinstance(kind, str) or not kind.strip():
-        raise ImportFormatError(f"{where}: attributes.kind must be a word, got {kind!r}")
+        raise ImportFormatError(f"{where}: attributes.kind must be a word, got {kind!r:.40}")
     # bool("no") is True: only JSON's own booleans (or 0 and 1, as some tools write them) say
     # which it is, and a mark wrongly flagged touching skews what the touching subset reports
     if touching not in (True, False) or isinstance(touching, float):
         raise ImportFormatError(
-            f"{where}: attributes.touching must be true or false, got {touching!r}"
+            f"{where}: attributes.touching must be true or false, got {touching!r:.40}"
         )
     return Annotation(box, label, kind=kind.strip(), touching=bool(touching))
 
