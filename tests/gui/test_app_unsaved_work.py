@@ -43,6 +43,30 @@ def gate(monkeypatch):
     g.open.set()  # never leave a worker waiting
 
 
+def _relabelled_while_saves_wait(make_app, gate):
+    """An app whose recognised page has one box relabelled 4, its saves held at the gate."""
+    from digitpad.ui import services
+
+    gate.hold(services, "save_review")
+    app = make_app()
+    app.editor.set_result(fake_result())
+    app.commands.run("label_4")
+    return app
+
+
+def _the_9_saved_as_one_review(app, gate, home) -> None:
+    """Once the held saves run, the new page comes and the store holds one review: the box
+    relabelled 4, then 9, saved as 9 (the second save replaced the first)."""
+    from digitpad.store import CorrectionStore
+
+    gate.open.set()
+    pump(app, lambda: not app.editor.recognised)
+    with CorrectionStore.open(home) as store:
+        stats = store.stats()
+        assert store.review_ids() == [1]
+    assert stats.per_digit["9"].total == 1 and stats.per_digit["4"].total == 0
+
+
 def _page_file(tmp_path):
     page = np.full((300, 400, 3), 255, np.uint8)
     page[100:200, 190:200] = 0
@@ -86,25 +110,15 @@ def test_page_loaded_unasked_when_nothing_changed_while_it_loaded(make_app, dial
 
 
 def test_yes_to_save_while_a_save_runs_saves_the_later_edits_too(make_app, dialogs, gate, home):
-    from digitpad.store import CorrectionStore
-    from digitpad.ui import services
 
     _, answers = dialogs
-    gate.hold(services, "save_review")
-    app = make_app()
-    app.editor.set_result(fake_result())
-    app.commands.run("label_4")
+    app = _relabelled_while_saves_wait(make_app, gate)
     app.commands.run("save")  # still writing...
     app.commands.run("label_9")  # ...when the person fixes one more box
     answers["askyesnocancel"] = True  # and starts a new page, saving first
     app.commands.run("new")
     assert app.editor.recognised  # the page stays until the save has committed
-    gate.open.set()
-    pump(app, lambda: not app.editor.recognised)
-    with CorrectionStore.open(home) as store:
-        stats = store.stats()
-        assert store.review_ids() == [1]  # the second save replaced the first
-    assert stats.per_digit["9"].total == 1 and stats.per_digit["4"].total == 0
+    _the_9_saved_as_one_review(app, gate, home)
 
 
 def test_clear_after_save_never_saves_a_blank_page_over_the_review(make_app, dialogs, home):
@@ -223,35 +237,21 @@ def test_recognise_makes_the_page_array_off_the_tk_thread(make_app, monkeypatch)
 def test_an_edit_made_after_yes_save_first_is_saved_before_the_switch(
     make_app, dialogs, gate, home
 ):
-    from digitpad.store import CorrectionStore
-    from digitpad.ui import services
 
     seen, answers = dialogs
-    gate.hold(services, "save_review")
-    app = make_app()
-    app.editor.set_result(fake_result())
-    app.commands.run("label_4")
+    app = _relabelled_while_saves_wait(make_app, gate)
     answers["askyesnocancel"] = True
     app.commands.run("new")  # "Yes, save first": the save is still writing...
     asked = len(seen)
     app.commands.run("label_9")  # ...when the person fixes the box once more
-    gate.open.set()
-    pump(app, lambda: not app.editor.recognised)
-    with CorrectionStore.open(home) as store:
-        stats = store.stats()
-        assert store.review_ids() == [1]  # saved again as the same review
-    assert stats.per_digit["9"].total == 1 and stats.per_digit["4"].total == 0
+    _the_9_saved_as_one_review(app, gate, home)
     assert len(seen) == asked
 
 
 def test_a_page_switch_overtaken_by_another_page_is_dropped(make_app, dialogs, gate):
-    from digitpad.ui import services
 
     _, answers = dialogs
-    gate.hold(services, "save_review")
-    app = make_app()
-    app.editor.set_result(fake_result())
-    app.commands.run("label_4")
+    app = _relabelled_while_saves_wait(make_app, gate)
     answers["askyesnocancel"] = True
     app.commands.run("new")  # save first, then a new page...
     answers["askyesnocancel"] = False
@@ -288,13 +288,9 @@ def test_a_page_read_during_a_stroke_waits_for_it_and_asks(make_app, dialogs, ga
 
 def test_closing_waits_for_a_save_that_has_yet_to_start(make_app, dialogs, gate, home):
     from digitpad.store import CorrectionStore
-    from digitpad.ui import services
 
     _, answers = dialogs
-    gate.hold(services, "save_review")
-    app = make_app()
-    app.editor.set_result(fake_result())
-    app.commands.run("label_4")
+    app = _relabelled_while_saves_wait(make_app, gate)
     app.commands.run("save")  # still writing...
     app.commands.run("label_9")
     answers["askyesnocancel"] = True
