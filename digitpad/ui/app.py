@@ -172,7 +172,7 @@ class App:
         add(Command("fit", "Fit page", self.view.fit, accelerator="F"))
         add(Command("zoom_in", "Zoom in", lambda: self.view.zoom_centre(1.25), accelerator="+"))
         add(Command("zoom_out", "Zoom out", lambda: self.view.zoom_centre(0.8), accelerator="−"))
-        add(Command("clear", "Clear page", self.clear, accelerator="Ctrl+L"))
+        add(Command("clear", "Clear page", self.clear, self._can_clear, "Ctrl+L"))
         add(Command("help", "Keyboard shortcuts", self.help.toggle, accelerator="?"))
         add(Command("escape", "Close / deselect", self.escape, accelerator="Esc"))
 
@@ -299,6 +299,11 @@ class App:
         if drawing is not d or rev != d.revision:  # another page, or its pixels changed
             self._ink_cache = (d, d.revision, d.has_ink())
         return self._ink_cache[2]
+
+    def _can_clear(self) -> bool:
+        """Something to clear (ink, boxes or a recognition), and no stroke half drawn."""
+        ed = self.editor
+        return not ed.drawing.drawing and (ed.recognised or bool(ed.boxes) or self._has_ink())
 
     def _can_recognise(self) -> bool:
         return (

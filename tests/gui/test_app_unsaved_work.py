@@ -1,6 +1,7 @@
 """The window in this process under Xvfb, where work could be lost or the window stall: edits
 made while a page loads or a save runs, Clear after a save, quitting with a retrain running, the
-Stats chart after a save, the first render of a big photo, and N off the page."""
+Stats chart after a save, the first render of a big photo, N off the page, and when Clear is
+on."""
 
 from __future__ import annotations
 
@@ -303,3 +304,14 @@ def test_closing_waits_for_a_save_that_has_yet_to_start(make_app, dialogs, gate,
     pump(app, lambda: app.closed)
     with CorrectionStore.open(home) as store:
         assert store.stats().per_digit["9"].total == 1
+
+
+def test_clear_is_off_until_there_is_something_to_clear(make_app):
+    app = make_app()
+    assert not app.commands.enabled("clear")  # a blank page
+    drag(app.view.canvas, [(200, 200), (200, 300)])
+    pump(app, lambda: app.commands.enabled("clear"))
+    app.commands.run("clear")
+    assert not app.commands.enabled("clear")
+    app.editor.set_result(fake_result())  # boxes on a blank page: they can go
+    assert app.commands.enabled("clear")
