@@ -66,6 +66,13 @@ def _state(home) -> tuple[tuple[int, int, int], list[str]]:
     return (s.pages, s.imports, s.boxes), files
 
 
+def _import_origins(home, src: Path, fmt: str):
+    """Import ``src`` into the store at ``home``: the report and every page's origin, sorted."""
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, src, fmt)
+        return report, sorted(t.origin for t in store.page_truths())
+
+
 def _cli_error(capsys, argv: list[str]) -> str:
     """Runs the CLI expecting a failure; returns its stderr, checked to be one error line."""
     assert cli.main(argv) != 0
@@ -164,9 +171,7 @@ def test_yolo_list_file_naming_a_file_whose_name_is_not_utf8_imports(home, tmp_p
         os.rename(root / "labels" / "page_1.txt", os.fsencode(root / "labels") + b"/p\xe9ge.txt")
     except OSError:
         pytest.skip("this file system refuses file names that are not UTF-8")
-    with CorrectionStore.open(home) as store:
-        report = import_dataset(store, root, "yolo")
-        origins = sorted(t.origin for t in store.page_truths())
+    report, origins = _import_origins(home, root, "yolo")
     assert (report.pages_added, report.boxes_added) == (2, 4)
     assert origins == ["p\\xe9ge.png", "page_0.png"]
 
@@ -182,9 +187,7 @@ def test_folders_file_name_that_is_not_utf8_imports_with_an_escaped_origin(home,
         _crop(Path(os.fsdecode(os.fsencode(src / "7") + b"/bad\xff.png")), 2)
     except OSError:
         pytest.skip("this file system refuses file names that are not UTF-8")
-    with CorrectionStore.open(home) as store:
-        report = import_dataset(store, src, "folders")
-        origins = sorted(t.origin for t in store.page_truths())
+    report, origins = _import_origins(home, src, "folders")
     assert (report.pages_added, report.boxes_added) == (2, 2)
     assert origins == ["7/bad\\xff.png", "7/ok.png"]
 
