@@ -146,7 +146,7 @@ class Drawing:
             before_img.paste(pixels, (box.x0 - region.x0, box.y0 - region.y0))
         before = np.array(before_img, dtype=np.uint8)
         after = np.array(after_img, dtype=np.uint8)
-        self._ink = True if not self._eraser else None  # a pen stroke leaves ink
+        self._ink = None if self._eraser else True  # a pen stroke leaves ink
         if np.array_equal(before, after):
             return None
         label = "erase" if self._eraser else "stroke"
