@@ -126,3 +126,74 @@ def test_ink_is_looked_for_again_only_after_a_change_that_can_remove_it():
     assert d.has_ink()
     d.clear()
     assert not d.has_ink()
+
+
+def _scribble(d: Drawing, rng: np.random.Generator, *, eraser: bool = False):
+    w, h = d.size
+    d.begin(*rng.uniform(0, (w, h)), eraser=eraser)
+    for _ in range(3):
+        d.extend(*rng.uniform(0, (w, h)))
+    return d.end()
+
+
+def test_a_snapshot_is_the_page_as_it_was_whatever_happens_after_it():
+    rng = np.random.default_rng(11)
+    page = rng.integers(0, 256, size=(80, 120, 3), dtype=np.uint8)
+    d = Drawing(page)
+    d.set_pen_width(15)  # strokes worth more than a page soon fold the journal into its base
+    taken, edits = [], []
+    for step in range(60):
+        kind = step % 6
+        if kind in (0, 1, 2):
+            edit = _scribble(d, rng, eraser=kind == 2)
+            if edit is not None:
+                edits.append(edit)
+        elif kind == 3 and edits:
+            edits[-1].undo()
+        elif kind == 4 and edits:
+            edits[-1].redo()
+        elif step % 12 == 5:
+            clear = d.clear()
+            if clear is not None and step % 24 == 5:
+                clear.undo()  # a Clear taken back: the whole page pasted back
+        else:
+            snap = d.snapshot()
+            d.rebase(snap, _frozen(snap.array()))  # a save committed: its pixels are the base
+        snap = d.snapshot()
+        assert np.array_equal(snap.array(), d.array()), step
+        taken.append((snap, d.array()))
+    for step, (snap, then) in enumerate(taken):
+        assert np.array_equal(snap.array(), then), step  # nothing drawn later leaked in
+
+
+def test_a_snapshot_copies_no_pixels_and_misses_the_stroke_still_drawn():
+    page = np.full((600, 800, 3), 200, np.uint8)
+    d = Drawing(page)
+    first = d.snapshot()
+    assert first.base is d.snapshot().base and first.regions == ()  # shared, read-only
+    assert not first.base.flags.writeable
+    d.begin(100, 100)
+    d.extend(300, 100)
+    during = d.snapshot()  # the stroke has no undo step yet, so no save holds it either
+    d.end()
+    assert np.array_equal(during.array(), page)
+    assert not np.array_equal(d.snapshot().array(), page)
+
+
+def test_rebase_ignores_a_snapshot_from_before_a_clear_or_of_another_drawing():
+    d = Drawing(size=(60, 40))
+    _scribble(d, np.random.default_rng(1))
+    old = d.snapshot()
+    d.clear()
+    d.rebase(old, _frozen(old.array()))  # stale: the page is blank since
+    assert not d.has_ink() and np.array_equal(d.snapshot().array(), d.array())
+    other = Drawing(size=(60, 40))
+    _scribble(other, np.random.default_rng(2))
+    snap = other.snapshot()
+    d.rebase(snap, _frozen(snap.array()))
+    assert np.array_equal(d.snapshot().array(), d.array())
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a

@@ -8,7 +8,7 @@ ink strokes, Clear, a new recognition) goes through one :class:`~digitpad.ui.his
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from digitpad.types import (
     PageResult,
     ReviewPayload,
 )
-from digitpad.ui.drawing import Drawing, PatchEdit
+from digitpad.ui.drawing import Drawing, PageSnapshot, PatchEdit
 from digitpad.ui.history import History
 
 MIN_BOX = 4  # pixels: anything smaller is a slip of the mouse, not a box
@@ -71,6 +71,45 @@ class EditBox:
         if self.box != self.prediction.box:
             return "moved"
         return "accepted"
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """A Save as the person asked for it, taken on the Tk thread without copying the page:
+    :meth:`payload` (on the worker that writes the store) turns it into what is saved."""
+
+    page: PageSnapshot
+    source: str
+    model_version: str
+    started_at: float
+    saved_at: float
+    boxes: tuple[BoxOutcome, ...]
+    _payload: list[ReviewPayload] = field(default_factory=list, repr=False, compare=False)
+
+    def payload(self) -> ReviewPayload:
+        """The review with its page as it was at Save (made once; the page is read-only).
+
+        A full copy of the page: call it off the Tk thread.
+        """
+        if not self._payload:
+            image = self.page.array()
+            image.flags.writeable = False  # the drawing may take it back as its base
+            self._payload.append(
+                ReviewPayload(
+                    image=image,
+                    source=self.source,
+                    model_version=self.model_version,
+                    started_at=self.started_at,
+                    saved_at=self.saved_at,
+                    boxes=self.boxes,
+                )
+            )
+        return self._payload[0]
+
+    @property
+    def made(self) -> ReviewPayload | None:
+        """The payload if :meth:`payload` has made it, else None (never copies the page)."""
+        return self._payload[0] if self._payload else None
 
 
 # Boxes, selection, model version and review start: everything a box edit can change.
@@ -381,22 +420,31 @@ class Editor:
             )
         return tuple(out)
 
-    def build_payload(self, saved_at: float | None = None) -> ReviewPayload:
-        """What Save writes in one transaction: the page and every box outcome.
+    def review_draft(self, saved_at: float | None = None) -> ReviewDraft:
+        """What Save writes, frozen as it is now, in time independent of the page's size.
 
         Raises:
             EditorError: the page was never recognised, or a new box has no digit yet.
         """
         if self.model_version is None or self.started_at is None:
             raise EditorError("nothing to save yet: press Recognise (Ctrl+R) first")
-        return ReviewPayload(
-            image=self.drawing.array(),
+        return ReviewDraft(
+            page=self.drawing.snapshot(),
             source=self.source,
             model_version=self.model_version,
             started_at=self.started_at,
             saved_at=time.time() if saved_at is None else saved_at,
             boxes=self.outcomes(),
         )
+
+    def build_payload(self, saved_at: float | None = None) -> ReviewPayload:
+        """What Save writes in one transaction: the page and every box outcome (a full copy
+        of the page: the app builds it on the saving worker, through :meth:`review_draft`).
+
+        Raises:
+            EditorError: the page was never recognised, or a new box has no digit yet.
+        """
+        return self.review_draft(saved_at).payload()
 
     def mark_saved(self, token: int | None = None) -> None:
         """The state identified by ``token`` (default: now) is in the store."""

@@ -12,9 +12,8 @@ from tkinter import filedialog, messagebox
 from typing import TYPE_CHECKING, Any
 
 from digitpad.imageio import SUPPORTED_SUFFIXES
-from digitpad.types import ReviewPayload
 from digitpad.ui import services
-from digitpad.ui.editor import Editor, EditorError
+from digitpad.ui.editor import Editor, EditorError, ReviewDraft
 from digitpad.ui.trace import trace
 
 if TYPE_CHECKING:
@@ -37,9 +36,11 @@ class PageControl:
         self._after_save: tuple[int, Callable[[], None]] | None = None
         # what to do once no save is running or waiting (closing the window)
         self._when_idle: Callable[[], None] | None = None
-        # A save asked for while another is in flight: (payload, tag, then), started when that
+        # A save asked for while another is in flight: (draft, tag, then), started when that
         # one has committed.
-        self._queued: tuple[ReviewPayload, SaveTag, Callable[[], None] | None] | None = None
+        self._queued: tuple[ReviewDraft, SaveTag, Callable[[], None] | None] | None = None
+        # The save being written: once committed, its page becomes the drawing's base.
+        self._writing: ReviewDraft | None = None
         # (page serial, started_at, review id) of the last save: saving that review session
         # again names the review to replace, even when the ink changed (another page hash).
         self._last_save: tuple[int, float, int] | None = None
@@ -54,6 +55,9 @@ class PageControl:
     def save(self, then: Callable[[], None] | None = None) -> None:
         """Save the review off the Tk thread, then run ``then`` once it has committed.
 
+        Only a snapshot of the page is taken here (strokes drawn while it saves stay out of
+        it); the page's pixels are put together on the worker.
+
         Asked while another save is in flight (a prompt's "Yes" right after Ctrl+S), this one
         starts once that one has committed, so the edits made in between are saved too (as
         the same review) before ``then`` runs.
@@ -62,21 +66,22 @@ class PageControl:
             EditorError: a new box has no digit yet (nothing is saved).
         """
         app = self.app
-        payload = app.editor.build_payload()
-        tag = (app.page_serial, app.editor.history.token, len(payload.boxes), payload.started_at)
+        draft = app.editor.review_draft()
+        tag = (app.page_serial, app.editor.history.token, len(draft.boxes), draft.started_at)
         app.status.say("Saving…")
         if app.jobs.busy("save"):
             # the latest state is saved; a wish already waiting (a page switch) still follows
             waiting = self._queued[2] if self._queued is not None else None
-            self._queued = (payload, tag, then or waiting)
+            self._queued = (draft, tag, then or waiting)
             return
-        self._start(payload, tag, then)
+        self._start(draft, tag, then)
 
-    def _start(self, payload: ReviewPayload, tag: SaveTag, then: Callable[[], None] | None) -> None:
+    def _start(self, draft: ReviewDraft, tag: SaveTag, then: Callable[[], None] | None) -> None:
         app = self.app
-        replaces = self._replaces(tag[0], payload.started_at)
+        replaces = self._replaces(tag[0], draft.started_at)
         self._after_save = (tag[0], then) if then is not None else None
-        app.jobs.start("save", services.save_review, app.home, payload, replaces, tag=tag)
+        self._writing = draft
+        app.jobs.start("save", services.save_review, app.home, draft, replaces, tag=tag)
 
     def _replaces(self, serial: int, started_at: float) -> int | None:
         """The review this page's review session was last saved as, if any."""
@@ -89,8 +94,13 @@ class PageControl:
         (serial, token, n, started_at), saved = payload
         app = self.app
         self._last_save = (serial, started_at, saved.review_id)
+        draft, self._writing = self._writing, None
         if serial == app.page_serial:
             app.editor.mark_saved(token)
+            made = None if draft is None else draft.made
+            if draft is not None and made is not None:
+                # the saved pixels stand in for the strokes they hold, which memory lets go
+                app.editor.drawing.rebase(draft.page, made.image)
         app.status.say(services.saved_text(saved, n))
         trace("saved", review=saved.review_id, replaced=saved.replaced, boxes=n)
         app.refresh()
@@ -123,7 +133,7 @@ class PageControl:
     def on_save_failed(self, payload: tuple[Any, BaseException]) -> None:
         # The page stays open and unsaved, whatever was to follow (closing the window
         # included): nothing is lost.
-        self._after_save = self._queued = self._when_idle = None
+        self._after_save = self._queued = self._when_idle = self._writing = None
         self.app.show_error(payload[1])
 
     def saving(self) -> bool:

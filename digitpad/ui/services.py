@@ -14,6 +14,7 @@ import numpy as np
 from digitpad.home import Home
 from digitpad.imageio import load_image
 from digitpad.types import CONTEXT_WIDTH, ReviewPayload
+from digitpad.ui.editor import ReviewDraft
 
 if TYPE_CHECKING:
     from digitpad.classifier import Classifier
@@ -62,15 +63,19 @@ def load_page(path: str) -> np.ndarray:
     return load_image(path)
 
 
-def save_review(home: Home, payload: ReviewPayload, replaces: int | None = None) -> SavedReview:
+def save_review(
+    home: Home, review: ReviewPayload | ReviewDraft, replaces: int | None = None
+) -> SavedReview:
     """Write one review in one transaction, replacing the earlier save of the same review
-    session (``replaces``: the id that save returned; see CorrectionStore.save).
+    session (``replaces``: the id that save returned; see CorrectionStore.save). A draft's
+    page is put together here, on the worker: a copy of a 12 MP page took 60 ms on Tk's.
 
     Raises:
         StoreError / StoreBusyError: the store refused or stayed locked.
     """
     from digitpad.store import CorrectionStore
 
+    payload = review.payload() if isinstance(review, ReviewDraft) else review
     with CorrectionStore.open(home) as store:
         return store.save(payload, replaces=replaces)
 

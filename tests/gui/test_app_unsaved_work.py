@@ -315,3 +315,38 @@ def test_clear_is_off_until_there_is_something_to_clear(make_app):
     assert not app.commands.enabled("clear")
     app.editor.set_result(fake_result())  # boxes on a blank page: they can go
     assert app.commands.enabled("clear")
+
+
+def test_save_copies_no_page_on_the_tk_thread_and_saves_the_page_as_it_was(
+    make_app, gate, home, monkeypatch
+):
+    from digitpad.store import CorrectionStore
+    from digitpad.ui import services
+    from digitpad.ui.drawing import Drawing, PageSnapshot
+
+    gate.hold(services, "save_review")
+    app = make_app()
+    drag(app.view.canvas, [(200, 200), (200, 300)])
+    app.editor.set_result(fake_result())
+    at_save = np.array(app.editor.drawing.image)
+    on_tk_thread = []
+    for cls in (Drawing, PageSnapshot):
+        real = cls.array
+
+        def array(self, real=real):
+            on_tk_thread.append(threading.current_thread() is threading.main_thread())
+            return real(self)
+
+        monkeypatch.setattr(cls, "array", array)
+    app.commands.run("save")
+    drag(app.view.canvas, [(300, 200), (300, 300)])  # drawn while the save waits to write
+    gate.open.set()
+    pump(app, lambda: not app.pages.saving())
+    # A 12 MP page took 60 ms to copy there, at every Save.
+    assert on_tk_thread and True not in on_tk_thread
+    with CorrectionStore.open(home) as store:
+        assert store.review_ids() == [1]
+        (truth,) = store.page_truths()
+        saved = store.page_image(truth.page_hash)
+    assert np.array_equal(saved, at_save)  # the later stroke is not in it
+    assert app.editor.dirty and not np.array_equal(np.array(app.editor.drawing.image), at_save)
