@@ -13,7 +13,8 @@ import numpy as np
 
 from digitpad.home import Home
 from digitpad.imageio import load_image
-from digitpad.types import CONTEXT_WIDTH, ReviewPayload
+from digitpad.types import CONTEXT_WIDTH, PageResult, ReviewPayload
+from digitpad.ui.drawing import PageSnapshot
 from digitpad.ui.editor import ReviewDraft
 
 if TYPE_CHECKING:
@@ -56,6 +57,15 @@ def load_recogniser(home: Home) -> tuple[Recogniser, str | None]:
     page[30:90, 70:78] = 0  # a "1", so segmentation, preprocessing and inference all run once
     recogniser.recognise(page)
     return recogniser, warning
+
+
+def recognise_page(recogniser: Recogniser, page: PageSnapshot) -> PageResult:
+    """Read the digits of ``page`` as it was when the snapshot was taken.
+
+    Raises:
+        ImageError / ModelError: the page or the model cannot be read (one line).
+    """
+    return recogniser.recognise(page.array())
 
 
 def load_page(path: str) -> np.ndarray:
