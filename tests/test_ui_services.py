@@ -28,6 +28,8 @@ def _review(editor_edits, model="v1"):
 def test_save_then_stats_counter_and_timeline(home):
     assert services.read_timeline(home) == []
     assert services.counter_text(None, "v1") == "Model v1 · no reviews yet"
+    unread = services.counter_text(None, "v1", store_unavailable=True)
+    assert unread == "Model v1 · store unavailable"
 
     def fix(ed):
         ed.select(ed.review_queue()[0])  # the unsure "5"
@@ -39,6 +41,8 @@ def test_save_then_stats_counter_and_timeline(home):
     assert not first.replaced and not second.replaced  # two recognitions: two reviews
     stats = services.read_stats(home)
     assert services.counter_text(stats, "v2") == "Model v2 · 75.0% on last 4 · 4 digits reviewed"
+    # numbers from before the store became unreadable are not vouched for either
+    assert services.counter_text(stats, "v2", store_unavailable=True).endswith("store unavailable")
     points = services.read_timeline(home)
     assert [(p.model_version, p.review.correct, p.review.total) for p in points] == [
         ("v1", 1, 2),

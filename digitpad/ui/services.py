@@ -125,8 +125,16 @@ def saved_text(saved: SavedReview, boxes: int) -> str:
     return text
 
 
-def counter_text(stats: Stats | None, model_version: str | None) -> str:
-    """``"Model v3 · 96.8% on last 100 · 1,240 digits reviewed"`` (no store yet: just the model)."""
+def counter_text(
+    stats: Stats | None, model_version: str | None, *, store_unavailable: bool = False
+) -> str:
+    """``"Model v3 · 96.8% on last 100 · 1,240 digits reviewed"`` (no store yet: just the model).
+
+    ``store_unavailable``: the last read of the store failed, so the counter says so rather
+    than show numbers it cannot vouch for (or none, as if nothing had been reviewed).
+    """
+    if store_unavailable:
+        return f"Model {model_version or '…'} · store unavailable"
     if stats is None or not stats.reviewed_boxes:
         return f"Model {model_version or '…'} · no reviews yet"
     return stats.status_line(model_version)

@@ -35,6 +35,8 @@ class AccuracyControl:
     def __init__(self, app: App) -> None:
         self.app = app
         self.stats: Any = None
+        # whether the last read of the store failed (the status bar then says why)
+        self.store_unavailable = False
         self.window: StatsWindow | None = None
         self._again = False
         self._timeline_again = False
@@ -54,6 +56,7 @@ class AccuracyControl:
 
     def on_stats_done(self, payload: tuple[Any, Any]) -> None:
         self.stats = payload[1]
+        self.store_unavailable = False
         self.show_counter()
         if self.window is not None and self.window.alive:
             self.window.update_stats(self.stats)
@@ -62,11 +65,18 @@ class AccuracyControl:
             self.refresh()
 
     def on_stats_failed(self, payload: tuple[Any, BaseException]) -> None:
+        self.store_unavailable = True
+        self.show_counter()
         self.app.status.say(f"Stats unavailable: {payload[1]}")
+        if self._again:  # a save asked for a fresh read meanwhile: the store may be back
+            self._again = False
+            self.refresh()
 
     def show_counter(self) -> None:
         """ "Model v3 · 96.8% on last 100 · 1,240 digits reviewed" in the status bar."""
-        text = services.counter_text(self.stats, self.app.model_version)
+        text = services.counter_text(
+            self.stats, self.app.model_version, store_unavailable=self.store_unavailable
+        )
         self.app.status.set_counter(text)
         trace("counter", text=text)
 

@@ -386,3 +386,14 @@ def test_broken_active_model_falls_back_with_a_visible_warning(make_app, home):
     assert app.recogniser is not None and app.model_version == "v1"
     message = app.status.message.cget("text")
     assert "v2" in message and "using v1 instead" in message
+
+
+def test_a_store_that_cannot_be_read_is_not_shown_as_no_reviews(make_app, home):
+    home.corrections_dir.mkdir(parents=True, exist_ok=True)
+    home.store_path.write_bytes(b"not a database" * 100)  # someone else's file, or damage
+    app = make_app()
+    counter = app.status.counter
+    pump(app, lambda: "store unavailable" in counter.cget("text"))
+    assert "no reviews" not in counter.cget("text")
+    assert app.status.message.cget("text").startswith("Stats unavailable:")
+    assert home.store_path.read_bytes() == b"not a database" * 100  # left as it was
