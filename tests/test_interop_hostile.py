@@ -146,6 +146,48 @@ def test_cli_coco_with_a_list_id_is_one_line_and_keeps_the_store(home, tmp_path,
     assert _state(home) == before
 
 
+@pytest.mark.parametrize("file_name", ["ABSOLUTE", "../secret.png", "images/../../secret.png"])
+def test_coco_file_name_outside_the_dataset_is_refused_naming_it(home, tmp_path, capsys, file_name):
+    path, doc = _coco(tmp_path)
+    secret = tmp_path / "secret.png"  # an image the dataset has no business reading
+    _crop(secret, 9)
+    file_name = str(secret) if file_name == "ABSOLUTE" else file_name
+    doc["images"][0].update(file_name=file_name, width=16, height=20)
+    doc["annotations"] = [a for a in doc["annotations"] if a["image_id"] != 1]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ImportFormatError) as exc:
+        read_coco(path)
+    assert str(exc.value) == (
+        f"annotations.json: image id 1 (entry 0, {file_name}): file_name must be a path inside "
+        "the dataset's folder, not absolute or climbing out of it with '..'"
+    )
+    before = _state(home)
+    assert "file_name must be a path inside" in _cli_error(capsys, ["import", str(path)])
+    assert _state(home) == before
+
+
+def test_coco_file_name_whose_dots_stay_inside_the_dataset_imports(tmp_path):
+    path, doc = _coco(tmp_path)
+    doc["images"][0]["file_name"] = "images/../images/page_0.png"
+    path.write_text(json.dumps(doc))
+    assert [Path(i.path).name for i in read_coco(path)] == ["page_0.png", "page_1.png"]
+
+
+def test_coco_images_naming_one_file_are_refused_naming_both(home, tmp_path, capsys):
+    path, doc = _coco(tmp_path)
+    doc["images"][1]["file_name"] = "./" + doc["images"][0]["file_name"]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ImportFormatError) as exc:
+        read_coco(path)  # imported once, one of the two entries' boxes would be lost
+    assert str(exc.value) == (
+        "annotations.json: image id 2 (entry 1, ./page_0.png) names the same file as image id 1 "
+        "(entry 0): give each image one entry, with all its annotations"
+    )
+    before = _state(home)
+    assert "names the same file" in _cli_error(capsys, ["import", str(path)])
+    assert _state(home) == before
+
+
 # --- YOLO -----------------------------------------------------------------------------------
 
 

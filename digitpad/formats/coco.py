@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from digitpad.errors import ImportFormatError
@@ -90,9 +91,10 @@ def read_coco(path: Path) -> list[LabelledImage]:
     Image files are looked up next to the JSON, in ``images/`` beside it, or in ``../images/``.
 
     Raises:
-        ImportFormatError: broken JSON, a schema violation, a missing image file, a box outside
-            its image, or a category that is not a digit or "not_digit"; the message names the
-            file and the entry.
+        ImportFormatError: broken JSON, a schema violation, a missing image file, a file_name
+            that is absolute or climbs out of the dataset with "..", two images naming one file,
+            a box outside its image, or a category that is not a digit or "not_digit"; the
+            message names the file and the entry.
     """
     json_path = _find_json(Path(path))
     name = printable(json_path.name)
@@ -108,9 +110,22 @@ def read_coco(path: Path) -> list[LabelledImage]:
         if ann["image_id"] not in by_image:
             raise ImportFormatError(f"{where}: image_id {ann['image_id']} is not in images")
         by_image[ann["image_id"]].append(_annotation(ann, labels, sizes[ann["image_id"]], where))
-    return [
-        _image_entry(json_path, img, i, by_image[img["id"]]) for i, img in enumerate(doc["images"])
-    ]
+    out: list[LabelledImage] = []
+    named: dict[Path, int] = {}  # resolved image file -> the entry that named it first
+    for i, img in enumerate(doc["images"]):
+        item = _image_entry(json_path, img, i, by_image[img["id"]])
+        first = named.setdefault(Path(item.path).resolve(), i)
+        if first != i:
+            # each entry has its own boxes: importing the file once would drop one entry's
+            raise ImportFormatError(
+                printable(
+                    f"{name}: image id {img['id']} (entry {i}, {img['file_name']}) names the "
+                    f"same file as image id {doc['images'][first]['id']} (entry {first}): give "
+                    "each image one entry, with all its annotations"
+                )
+            )
+        out.append(item)
+    return out
 
 
 def _load_json(json_path: Path) -> Any:
@@ -202,6 +217,11 @@ def _image_entry(
 ) -> LabelledImage:
     where = printable(f"{json_path.name}: image id {img['id']} (entry {index}, {img['file_name']})")
     base = json_path.parent
+    if not _stays_inside(img["file_name"]):
+        raise ImportFormatError(
+            f"{where}: file_name must be a path inside the dataset's folder, not absolute or "
+            "climbing out of it with '..'"
+        )
     rel = Path(img["file_name"])
     candidates = [base / rel, base / "images" / rel, base.parent / "images" / rel]
     path = next((p for p in candidates if p.is_file()), candidates[0])
@@ -211,6 +231,15 @@ def _image_entry(
             f"{where}: the file is {width}x{height}, the JSON says {img['width']}x{img['height']}"
         )
     return LabelledImage(path=path, width=width, height=height, annotations=tuple(anns))
+
+
+def _stays_inside(file_name: str) -> bool:
+    """Whether ``file_name`` is a relative path that no ".." takes above the folder it is
+    looked up in (a dataset must not make the import read files elsewhere on the machine)."""
+    if PurePath(file_name).anchor:  # "/etc/x", and on Windows "C:x" and "\\server\x" too
+        return False
+    parts = PurePath(os.path.normpath(file_name)).parts
+    return not parts or parts[0] != ".."
 
 
 _REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
