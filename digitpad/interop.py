@@ -115,7 +115,8 @@ def _add_page_file(
     try:
         page_hash, width, height, new = store.pages.put_file(path)
     except ImageError as exc:
-        raise ImportFormatError(f"{origin}: {exc}") from None
+        reason = str(exc).removeprefix(f"{path.name}: ")  # the origin names the file already
+        raise ImportFormatError(f"{origin}: {reason}") from None
     except OSError as exc:  # the pages folder cannot be made or written (a file in its place)
         raise StoreError(
             f"cannot write page files to {store.pages.root}: {exc.strerror or exc}"

@@ -257,6 +257,23 @@ def test_cli_folders_bomb_is_one_line_and_keeps_the_store(home, tmp_path, capsys
     assert _state(home) == before
 
 
+@pytest.mark.parametrize("fmt", ["folders", "coco"])
+def test_png_whose_pixels_are_missing_is_refused_at_import(home, tmp_path, capsys, fmt):
+    # Every chunk whole and its CRC right, so PIL's verify() passes it: only decoding finds
+    # that the image data stops short (it imported, and failed when a retrain read it).
+    src = tmp_path / "crops"
+    (src / "7").mkdir(parents=True)
+    _crop(src / "7" / "ok.png", 1)
+    _png_header_only(src / "7" / "short.png", 16, 20)
+    if fmt == "coco":
+        items = [LabelledImage(p, 16, 20, ()) for p in sorted((src / "7").iterdir())]
+        src = write_coco(items, tmp_path / "coco")
+    before = _state(home)
+    err = _cli_error(capsys, ["import", str(src), "--format", fmt])
+    assert err.count("short.png") == 1 and "truncated" in err
+    assert _state(home) == before
+
+
 def test_pages_folder_that_is_a_file_is_a_store_error_and_keeps_the_store(home, tmp_path):
     src = tmp_path / "crops"
     (src / "3").mkdir(parents=True)

@@ -5,7 +5,7 @@ Files, not blobs: ``<home>/corrections/pages/<sha256>.png``. Why files:
 * the database stays small (100,000 boxes are a few MB), so stats, backups and WAL checkpoints
   stay fast and the app and a retrain process contend for less;
 * pages are plain PNGs a person can open, and importing a PNG dataset copies files verbatim
-  (no decode and re-encode: importing 10,000 boxes stays within seconds);
+  (decoded once to check them, never re-encoded: importing 10,000 boxes stays within seconds);
 * durability is still airtight: a page file is written to a temporary name, fsynced, renamed into
   place, and its directory fsynced (:meth:`PageFiles.flush`) *before* the transaction that
   references it starts. A crash in between leaves an unreferenced file (harmless), never a row
@@ -138,13 +138,16 @@ class PageFiles:
 
 
 def _check_png(data: bytes, name: str) -> tuple[int, int]:
-    """(upright width, height) of PNG bytes after checking every chunk's CRC and the end chunk.
+    """(upright width, height) of PNG bytes after checking every chunk's CRC, the end chunk,
+    and that the pixels decode, so a damaged file is refused at import time, not when a
+    retrain or an export reads it.
 
-    Cheap (no decompression) and catches truncated or corrupted files at import time.
+    Raises:
+        ImageError: the bytes are no PNG digitpad can read, in one line naming ``name``.
     """
     from PIL import Image
 
-    from digitpad.imageio import exif_orientation
+    from digitpad.imageio import exif_orientation, open_image
 
     try:
         with Image.open(io.BytesIO(data)) as img:
@@ -153,4 +156,7 @@ def _check_png(data: bytes, name: str) -> tuple[int, int]:
             img.verify()
     except Exception as exc:  # PIL raises many types for a corrupt file
         raise ImageError(f"{name}: damaged PNG ({exc})") from None
+    # verify() checks chunks, not what they hold: a PNG whose image data stops short passes it
+    with open_image(io.BytesIO(data), name) as img:
+        img.load()
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
