@@ -2,8 +2,11 @@
 
 Import is all or nothing: the whole dataset is read and validated first, page files are added,
 then every page goes in ONE transaction; on any error the page files this import created (and no
-committed row references) are removed again. A page already imported (same pixels) is skipped,
-so importing a dataset twice adds nothing.
+committed row references) are removed again. A page already imported (same pixels) is kept as
+it was, so importing a dataset twice adds nothing, and the report says how many were; only a
+page imported before without any box (a YOLO image whose label file was missing then), which
+nobody has reviewed since, gets the boxes the dataset has now. Two pages of one dataset with
+the same pixels but different boxes are refused: one set would be lost.
 
 Imported boxes are ground truth without a prediction: they are stored as outcome "added" in a
 review of kind "import" with no model version. They never count for live accuracy (the model
@@ -57,8 +60,10 @@ class ImportReport:
     """What an import did."""
 
     pages_added: int
-    pages_skipped: int  # already imported before (or twice in the dataset)
-    boxes_added: int
+    pages_skipped: int  # already in the store, kept exactly as they were
+    boxes_added: int  # to new pages and to labelled ones
+    pages_labelled: int = 0  # imported before without boxes, and given the dataset's now
+    pages_repeated: int = 0  # the same pixels (and boxes) as a page before it in the dataset
 
 
 @dataclass(frozen=True)
@@ -100,11 +105,32 @@ def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
     created: list[str] = []
     try:
         pages = [_add_page_file(store, item, fmt, created) for item in items]
-        added, skipped, boxes = store.add_imported(pages)
+        _check_repeats(pages)
+        counts = store.add_imported(pages)
     except BaseException:
         _discard_unreferenced(store, created)
         raise
-    return ImportReport(added, skipped, boxes)
+    return ImportReport(counts.added, counts.kept, counts.boxes, counts.labelled, counts.repeated)
+
+
+def _check_repeats(pages: list[ImportedPage]) -> None:
+    """Refuse two pages with the same pixels and different boxes (each is imported once).
+
+    Raises:
+        ImportFormatError: naming both files.
+    """
+    first: dict[str, ImportedPage] = {}
+    for page in pages:
+        earlier = first.setdefault(page.page_hash, page)
+        if earlier is not page and _box_set(earlier) != _box_set(page):
+            raise ImportFormatError(
+                f"{page.origin}: the same image as {earlier.origin} with other boxes; "
+                "one page cannot keep both (remove one, or give both the same boxes)"
+            )
+
+
+def _box_set(page: ImportedPage) -> list[tuple[object, ...]]:
+    return sorted((a.box.as_tuple(), a.label, a.kind, a.touching) for a in page.annotations)
 
 
 def _add_page_file(

@@ -17,7 +17,7 @@ from digitpad.formats import LabelledImage, coco_schema_errors, read_coco, read_
 from digitpad.formats import write_yolo as write_yolo_dataset
 from digitpad.interop import export_dataset, guess_format, import_dataset
 from digitpad.store import CorrectionStore
-from digitpad.types import NOT_DIGIT, Annotation, Box, BoxOutcome
+from digitpad.types import NOT_DIGIT, Annotation, Box, BoxOutcome, ReviewPayload
 
 
 def _dataset(tmp_path: Path, n: int = 4) -> list[LabelledImage]:
@@ -181,7 +181,7 @@ def test_cli_import_export_stats_exit_codes(home, tmp_path, capsys):
     assert cli.main(["import", str(src), "--format", "coco"]) == 0
     assert "imported 4 pages (20 boxes)" in capsys.readouterr().out
     assert cli.main(["import", str(src.parent)]) == 0
-    assert "4 already imported, skipped" in capsys.readouterr().out
+    assert "; 4 already in the store, kept as they were\n" in capsys.readouterr().out
     assert cli.main(["export", str(tmp_path / "out"), "--format", "yolo"]) == 0
     assert "exported 4 pages (20 boxes) as yolo" in capsys.readouterr().out
     assert cli.main(["export", str(tmp_path / "out")]) == 2
@@ -215,3 +215,81 @@ def test_reimporting_an_old_export_does_not_undo_a_newer_correction(home, tmp_pa
         assert import_dataset(store, tmp_path / "old", "coco").pages_added == 1
         samples = list(store.training_samples())
     assert [(s.box, s.label, s.review_id) for s in samples] == [(Box(2, 2, 12, 20), "8", rid)]
+
+
+def _truths(store: CorrectionStore) -> dict[str, list]:
+    return {
+        t.origin: sorted((a.box.as_tuple(), a.label) for a in t.annotations)
+        for t in store.page_truths()
+    }
+
+
+def test_reimporting_yolo_gives_pages_imported_without_labels_the_labels_now_there(
+    home, tmp_path, capsys
+):
+    items = _dataset(tmp_path, 3)
+    yaml = write_yolo_dataset(items, tmp_path / "yolo")
+    labels = tmp_path / "yolo" / "labels"
+    later = (labels / "page_1.txt").read_text()
+    (labels / "page_1.txt").unlink()  # its label file not written yet: an image without boxes
+    assert cli.main(["import", str(yaml.parent)]) == 0
+    with CorrectionStore.open(home) as store:
+        assert _truths(store)["page_1.png"] == []
+    (labels / "page_1.txt").write_text(later)
+    assert cli.main(["import", str(yaml.parent)]) == 0
+    out = capsys.readouterr().out.splitlines()[-1]
+    assert out.endswith(
+        "imported 0 pages (5 boxes) from "
+        f"{yaml.parent} as yolo; 1 already in the store without boxes, given the dataset's now; "
+        "2 already in the store, kept as they were"
+    )
+    with CorrectionStore.open(home) as store:
+        truths = _truths(store)
+        assert _counts(store) == (3, 3, 15)  # one import per page, every box once
+    assert truths["page_1.png"] == sorted((a.box.as_tuple(), a.label) for a in items[1].annotations)
+    with CorrectionStore.open(home) as store:  # and a third time, nothing more
+        again = import_dataset(store, yaml.parent, "yolo")
+    assert (again.pages_added, again.pages_labelled, again.pages_skipped) == (0, 0, 3)
+
+
+def test_reimport_never_changes_boxes_already_in_the_store_nor_a_reviewed_page(home, tmp_path):
+    items = _dataset(tmp_path, 2)
+    yaml = write_yolo_dataset(items, tmp_path / "yolo")
+    labels = tmp_path / "yolo" / "labels"
+    (labels / "page_1.txt").write_text("")  # page_1 without boxes at first
+    with CorrectionStore.open(home) as store:
+        import_dataset(store, yaml.parent, "yolo")
+        # Someone reviews page_1 in the app, finding no digit on it (the very same pixels).
+        store.save(ReviewPayload(items[1].pixels, "loaded", "v1", 1.0, 2.0, ()))
+        assert store.stats().pages == 2  # the imported page itself, not another one
+        before = _truths(store)
+    (labels / "page_0.txt").write_text("3 0.5 0.5 0.2 0.2\n")  # other boxes now
+    (labels / "page_1.txt").write_text("4 0.5 0.5 0.2 0.2\n")
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, yaml.parent, "yolo")
+        assert (report.pages_labelled, report.pages_skipped, report.boxes_added) == (0, 2, 0)
+        assert _truths(store) == before
+
+
+def test_the_same_image_twice_in_a_dataset(home, tmp_path):
+    items = _dataset(tmp_path, 2)
+    twin = LabelledImage(
+        tmp_path / "twin.png",
+        items[0].width,
+        items[0].height,
+        items[0].annotations,
+        pixels=items[0].pixels,
+    )
+    src = write_coco([*items, twin], tmp_path / "in")
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, src, "coco")  # same boxes: one page, said so
+        assert (report.pages_added, report.pages_repeated, report.boxes_added) == (2, 1, 10)
+    other = LabelledImage(
+        twin.path, twin.width, twin.height, twin.annotations[:1], pixels=twin.pixels
+    )
+    src = write_coco([*items, other], tmp_path / "in2")
+    with CorrectionStore.open(home) as store:
+        before = _counts(store)
+        with pytest.raises(ImportFormatError, match=r"^twin\.png: the same image as page_0\.png"):
+            import_dataset(store, src, "coco")  # one of the two sets of boxes would be lost
+        assert _counts(store) == before

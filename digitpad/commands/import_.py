@@ -37,11 +37,14 @@ def run(args: argparse.Namespace) -> int:
     home = resolve_home(getattr(args, "home", None))
     with CorrectionStore.open(home) as store:
         report = import_dataset(store, src, fmt)
-    skipped = (
-        f"; {report.pages_skipped:,} already imported, skipped" if report.pages_skipped else ""
-    )
+    notes = [
+        (report.pages_labelled, "already in the store without boxes, given the dataset's now"),
+        (report.pages_skipped, "already in the store, kept as they were"),
+        (report.pages_repeated, "repeated in the dataset (same image, same boxes), imported once"),
+    ]
+    said = "".join(f"; {n:,} {what}" for n, what in notes if n)
     sys.stdout.write(
         f"imported {report.pages_added:,} pages ({report.boxes_added:,} boxes) from {src} "
-        f"as {fmt}{skipped}\n"
+        f"as {fmt}{said}\n"
     )
     return 0

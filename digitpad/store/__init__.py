@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from digitpad.accuracy import AccuracyCounts
 from digitpad.store.records import (
+    ImportCounts,
     ImportedPage,
     PageTruth,
     ReviewTally,
@@ -23,6 +24,7 @@ from digitpad.store.timeline import TimelinePoint
 __all__ = [
     "AccuracyCounts",
     "CorrectionStore",
+    "ImportCounts",
     "ImportedPage",
     "PageTruth",
     "ReviewTally",

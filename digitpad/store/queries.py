@@ -14,7 +14,7 @@ from typing import Any
 from digitpad.accuracy import AccuracyCounts
 from digitpad.errors import StoreError
 from digitpad.store import rows
-from digitpad.store.records import ImportedPage, PageTruth, ReviewTally
+from digitpad.store.records import ImportCounts, ImportedPage, PageTruth, ReviewTally
 from digitpad.types import NOT_DIGIT, Annotation, Box
 
 # The current truth of a page is its latest review by a person (a page reviewed again
@@ -124,41 +124,60 @@ def insert_review(
 
 def insert_imports(
     conn: sqlite3.Connection, pages: Sequence[ImportedPage], now: float
-) -> tuple[int, int, int]:
-    """Insert dataset pages not imported before; return (pages added, skipped, boxes added).
+) -> ImportCounts:
+    """Insert the dataset's pages; return what happened to them.
 
-    A page whose pixels were imported before (or twice in ``pages``) is skipped, so importing a
-    dataset twice adds nothing.
+    A page new to the store is added. A page imported before without boxes (a YOLO image whose
+    label file was missing then) that nobody has reviewed in the app gets the dataset's boxes,
+    if it has any now: nothing is replaced, as there was nothing. Any other page already in
+    the store is kept exactly as it was, so importing a dataset twice adds nothing. A page
+    whose pixels came earlier in ``pages`` is imported once.
     """
     seen: set[str] = set()
+    added = labelled = kept = 0
     box_rows: list[tuple[Any, ...]] = []
     for page in pages:
-        if page.page_hash in seen or was_imported(conn, page.page_hash):
+        if page.page_hash in seen:
             continue
         seen.add(page.page_hash)
-        page_id = ensure_page(conn, page.page_hash, "imported", page.width, page.height)
-        review_id = insert_review(
-            conn,
-            page_id,
-            kind="import",
-            model_version=None,
-            started_at=now,
-            saved_at=now,
-            origin=page.origin,
-        )
+        state = _import_state(conn, page.page_hash)
+        if state == "new":
+            page_id = ensure_page(conn, page.page_hash, "imported", page.width, page.height)
+            review_id = insert_review(
+                conn,
+                page_id,
+                kind="import",
+                model_version=None,
+                started_at=now,
+                saved_at=now,
+                origin=page.origin,
+            )
+            added += 1
+        elif isinstance(state, int) and page.annotations:
+            review_id, labelled = state, labelled + 1
+        else:
+            kept += 1
+            continue
         box_rows.extend(rows.imported_row(review_id, a) for a in page.annotations)
     conn.executemany(rows.INSERT_BOX, box_rows)
-    return len(seen), len(pages) - len(seen), len(box_rows)
+    return ImportCounts(added, labelled, kept, len(pages) - len(seen), len(box_rows))
 
 
-def was_imported(conn: sqlite3.Connection, page_hash: str) -> bool:
-    """Whether the page with ``page_hash`` came in through a dataset import before."""
-    row = conn.execute(
-        "SELECT 1 FROM reviews r JOIN pages p ON p.id = r.page_id "
-        "WHERE p.hash = ? AND r.kind = 'import' LIMIT 1",
+def _import_state(conn: sqlite3.Connection, page_hash: str) -> str | int:
+    """What an import may do with the page: add it ("new": no import brought it in), give
+    boxes to its latest import review (its id: the page has no box in any review and no review
+    by a person), or nothing ("kept")."""
+    found = conn.execute(
+        "SELECT r.id, r.kind, EXISTS (SELECT 1 FROM boxes b WHERE b.review_id = r.id) "
+        "FROM reviews r JOIN pages p ON p.id = r.page_id WHERE p.hash = ? ORDER BY r.id",
         (page_hash,),
-    ).fetchone()
-    return row is not None
+    ).fetchall()
+    imports = [rid for rid, kind, _ in found if kind == "import"]
+    if not imports:
+        return "new"
+    if any(kind != "import" or has_boxes for _, kind, has_boxes in found):
+        return "kept"
+    return int(imports[-1])
 
 
 def review_tallies(conn: sqlite3.Connection) -> list[ReviewTally]:

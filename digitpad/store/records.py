@@ -34,6 +34,17 @@ class ImportedPage:
 
 
 @dataclass(frozen=True)
+class ImportCounts:
+    """What one import did, page by page (see CorrectionStore.add_imported)."""
+
+    added: int  # pages no import brought in before
+    labelled: int  # pages imported before without boxes, which got the dataset's boxes now
+    kept: int  # pages already in the store, left exactly as they were
+    repeated: int  # pages whose pixels came earlier in the same dataset, imported once
+    boxes: int  # boxes added, to new pages and to labelled ones
+
+
+@dataclass(frozen=True)
 class SavedReview:
     """What one Save did: the review's id, and whether it replaced an earlier save.
 

@@ -24,6 +24,7 @@ from digitpad.errors import StoreError
 from digitpad.store import db, queries, rows
 from digitpad.store.pages import PageFiles
 from digitpad.store.records import (
+    ImportCounts,
     ImportedPage,
     PageTruth,
     ReviewTally,
@@ -117,12 +118,14 @@ class CorrectionStore:
 
         return self._write(write, what="save the review")
 
-    def add_imported(self, pages: Sequence[ImportedPage]) -> tuple[int, int, int]:
-        """Add dataset pages in ONE transaction; return (pages added, pages skipped, boxes added).
+    def add_imported(self, pages: Sequence[ImportedPage]) -> ImportCounts:
+        """Add dataset pages in ONE transaction; return what happened to them.
 
-        A page (same pixels) that was imported before is skipped, so importing a dataset twice
-        adds nothing. Imported boxes have no prediction: outcome "added", never counted for live
-        accuracy, but they are training samples. All or nothing: on any error nothing is kept.
+        A page (same pixels) already in the store is kept as it was, so importing a dataset
+        twice adds nothing; the one exception is a page imported before without any box, which
+        nobody has reviewed since: it gets the dataset's boxes (see queries.insert_imports).
+        Imported boxes have no prediction: outcome "added", never counted for live accuracy,
+        but they are training samples. All or nothing: on any error nothing is kept.
 
         Raises:
             StoreError: an annotation's label is not a class, or the store cannot be written.
@@ -132,7 +135,7 @@ class CorrectionStore:
             rows.check_imported_labels(page.origin, page.annotations)
         self.pages.flush()  # the page files are durable before the rows that name them
 
-        def write(conn: sqlite3.Connection) -> tuple[int, int, int]:
+        def write(conn: sqlite3.Connection) -> ImportCounts:
             return queries.insert_imports(conn, pages, time.time())
 
         return self._write(write, what="import the dataset")
