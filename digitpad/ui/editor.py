@@ -84,7 +84,9 @@ class ReviewDraft:
     started_at: float
     saved_at: float
     boxes: tuple[BoxOutcome, ...]
-    _payload: list[ReviewPayload] = field(default_factory=list, repr=False, compare=False)
+    _payload: list[ReviewPayload] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     def payload(self) -> ReviewPayload:
         """The review with its page as it was at Save (made once; the page is read-only).
