@@ -35,10 +35,12 @@ from digitpad.segment.boxes import (
     find_boxes,
     loose_boxes,
     merge_strokes,
+    raw_and_ring_boxes,
     raw_boxes,
     typical_height,
 )
 from digitpad.segment.colour import grey_ink_on_coloured_rulings
+from digitpad.segment.forms import remove_form_frames
 from digitpad.segment.ink import (
     LOW_LEVEL,
     LOW_U8,
@@ -155,7 +157,12 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         and grey_ink_on_coloured_rulings(work, line_mask, mask)
     ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True)
-    raw = raw_boxes(mask.view(np.uint8), enclosed=enclosed)
+    raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
+    if not v1_crops:
+        mask, frames = remove_form_frames(mask, raw + rings, ink)
+        if frames is not None:
+            ink[frames & ~mask] = 0
+            raw = raw_boxes(mask.view(np.uint8), enclosed=enclosed)
     mask, under = remove_underlines(mask, raw, huge_digits=not v1_crops)
     if line_mask is not None:
         ink[line_mask & ~mask] = 0

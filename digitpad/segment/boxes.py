@@ -147,20 +147,27 @@ def raw_boxes(m8: np.ndarray, *, enclosed: bool = True) -> list[list[int]]:
     than a pixel wide) is left out: a ring drawn round a number or a digit. Without, only the
     outermost components, and a ring hides what it holds.
     """
+    return raw_and_ring_boxes(m8, enclosed=enclosed)[0]
+
+
+def raw_and_ring_boxes(
+    m8: np.ndarray, *, enclosed: bool = True
+) -> tuple[list[list[int]], list[list[int]]]:
+    """:func:`raw_boxes`, and the rings it leaves out in the same form (none without
+    ``enclosed``): a form's printed boxes holding their digits are such rings."""
     # outer contours give the components' boxes far faster than labelling every pixel
     if not enclosed:
         contours, _ = cv2.findContours(m8, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        return _component_boxes(m8, [cv2.boundingRect(c) for c in contours])
+        return _component_boxes(m8, [cv2.boundingRect(c) for c in contours]), []
     # the full tree: a component's outer boundary is at an even depth, a hole's at an odd one
     contours, hierarchy = cv2.findContours(m8, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
-        return []
+        return [], []
     parent = hierarchy[0][:, 3]
     inner = np.flatnonzero(parent >= 0)
     if not (parent[parent[inner]] >= 0).any():  # no hole holds anything: the usual page
-        return _component_boxes(
-            m8, [cv2.boundingRect(contours[i]) for i in np.flatnonzero(parent < 0)]
-        )
+        rects = [cv2.boundingRect(contours[i]) for i in np.flatnonzero(parent < 0)]
+        return _component_boxes(m8, rects), []
     depth = _depths(parent)
     outer = np.flatnonzero(depth % 2 == 0)
     rects = {int(i): cv2.boundingRect(contours[i]) for i in outer}
@@ -171,7 +178,8 @@ def raw_boxes(m8: np.ndarray, *, enclosed: bool = True) -> list[list[int]]:
         # one pixel thin is a sliver of grain, as for _plausible, not a digit held
         if held_w > 1 and held_h >= max(MIN_HEIGHT, RING_HOLDS * rects[ring][3]):
             rings.add(ring)
-    return _component_boxes(m8, [r for i, r in rects.items() if i not in rings])
+    kept = _component_boxes(m8, [r for i, r in rects.items() if i not in rings])
+    return kept, _component_boxes(m8, [rects[i] for i in sorted(rings)])
 
 
 def _depths(parent: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ def remove_lines(
         # widen a little: anti-aliased line edges are ink too
         lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
         if ink is not None:
-            lines &= ~_dark_strokes_on(lines, ink, horizontal)
+            lines &= ~dark_strokes_on(lines, ink, horizontal)
         cleaned &= ~lines
         # strokes that crossed the line were cut: bridge across it, along the crossing direction
         across = np.ones((13, 1) if horizontal else (1, 13), np.uint8)
@@ -83,7 +83,7 @@ def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return mask & off_line[labels]
 
 
-def _dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.ndarray:
+def dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.ndarray:
     """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
     than a digit: a stroke drawn along a faint printed line, not a darker line (a margin)."""
     if not lines.any():

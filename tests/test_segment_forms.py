@@ -1,0 +1,131 @@
+"""A form's printed boxes: the frame of a row of cells (or a box round a number) is taken out of
+the ink, so that its walls read as no "1"s and a digit touching a line is read on its own."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digitpad.segment import segment
+from digitpad.segment.forms import frame_pixels, remove_form_frames
+
+X0, Y0, CELL_W, CELL_H = 300, 500, 56, 64
+
+
+def _form(
+    digits: str,
+    *,
+    thick: int = 2,
+    scale: float = 1.6,
+    dy: int = 0,
+    page=(1700, 1200),
+    colour=(0, 0, 0),
+):
+    """A white page with ``digits`` written in a Hershey font, one per cell of a row of printed
+    boxes (lines ``thick`` px of ``colour``); ``dy`` moves the digits down (into the bottom
+    line)."""
+    w, h = page
+    img = np.full((h, w, 3), 255, np.uint8)
+    n = len(digits)
+    cv2.rectangle(img, (X0, Y0), (X0 + n * CELL_W, Y0 + CELL_H), colour, thick)
+    for k in range(1, n):
+        x = X0 + k * CELL_W
+        cv2.line(img, (x, Y0), (x, Y0 + CELL_H), colour, thick)
+    for k, d in enumerate(digits):
+        (tw, th), _ = cv2.getTextSize(d, cv2.FONT_HERSHEY_SIMPLEX, scale, 4)
+        x = X0 + k * CELL_W + (CELL_W - tw) // 2
+        y = Y0 + (CELL_H + th) // 2 + dy
+        cv2.putText(img, d, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4)
+    return img
+
+
+def test_black_frame_round_a_row_of_digits_reads_as_the_digits_alone(recogniser) -> None:
+    # before: every wall read as a "1" beside its digits ("12716162712121")
+    img = _form("27662722")
+    assert recogniser.recognise(img).text.replace(" ", "") == "27662722"
+
+
+def test_digits_touching_the_bottom_line_are_read_apart_from_the_frame(recogniser) -> None:
+    img = _form("40961673", dy=9)  # the digits' feet sit on the bottom line
+    result = recogniser.recognise(img)
+    assert result.text.replace(" ", "") == "40961673"
+    # each box holds its digit only: no box reaches across a wall
+    assert all(d.box.width < CELL_W for d in result.digits)
+
+
+def _frame_mask(cells: int = 4, cell: int = 40, height: int = 44) -> np.ndarray:
+    """A bool mask of a bare frame of ``cells`` cells, lines 2 px, with a margin of 3 px."""
+    m = np.zeros((height + 6, cells * cell + 6), bool)
+    m[3:5, 3 : 3 + cells * cell] = m[height + 1 : height + 3, 3 : 3 + cells * cell] = True
+    for k in range(cells + 1):
+        m[3 : height + 3, 3 + k * cell - (k == cells) * 2 : 5 + k * cell - (k == cells) * 2] = True
+    return m
+
+
+def test_frame_pixels_of_a_bare_frame_are_all_of_it() -> None:
+    m = _frame_mask()
+    frame, along = frame_pixels(m)
+    assert (frame == m).all()
+    # within the cells only: clear of the walls
+    assert not along[:, 2:7].any() and along[3:5, 20:30].all()
+
+
+def test_a_stroke_drawn_on_a_pale_line_stays_out_of_the_frame() -> None:
+    # the bar of a 7 written on the grey top line of a cell, no thicker than the line: only
+    # its darkness tells it apart
+    m = _frame_mask()
+    ink = np.where(m, 100, 0).astype(np.uint8)
+    ink[3:5, 55:75] = 255
+    frame, _ = frame_pixels(m, ink)
+    assert not frame[3:5, 56:74].any()
+    assert frame[3:5, 20:30].all()  # the rest of the line is frame
+    assert frame_pixels(m)[0][3:5, 56:74].all()  # without the ink map, one line
+
+
+def test_frame_is_found_and_its_pixels_are_the_lines_and_walls() -> None:
+    seg = segment(_form("5038"))
+    # the frame left no box of its own, and its walls no sticks
+    assert len(seg.boxes) == 4
+    assert all(b.height > 20 for b in seg.boxes)
+
+
+def test_a_one_standing_in_a_cell_touching_both_lines_is_no_wall() -> None:
+    # a straight "1" from the top line to the bottom one, off the grid of the walls
+    img = _form("5 38", thick=1)
+    x = X0 + CELL_W + CELL_W // 3
+    cv2.line(img, (x, Y0), (x, Y0 + CELL_H), (0, 0, 0), 5)
+    seg = segment(img)
+    sticks = [b for b in seg.boxes if b.width < 12 and b.height > 40]
+    assert len(sticks) == 1 and abs((sticks[0].x0 + sticks[0].x1) / 2 - x) <= 3
+
+
+def test_digits_and_touching_numbers_hold_no_frame() -> None:
+    mask = np.zeros((60, 200), bool)
+    cv2.putText(mask.view(np.uint8), "7777", (5, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.8, 1, 6)
+    assert frame_pixels(mask) is None
+    # a table's edge: two lines and a wall at one end only is no closed frame
+    edge = np.zeros((60, 200), bool)
+    edge[2:4, :] = edge[56:58, :] = True
+    edge[2:58, 0:2] = True
+    assert frame_pixels(edge) is None
+
+
+def test_remove_form_frames_keeps_the_mask_when_there_is_no_frame() -> None:
+    mask = np.zeros((80, 300), bool)
+    mask[10:70, 20:26] = True
+    out, frames = remove_form_frames(mask, [[20, 10, 26, 70, 360]])
+    assert frames is None and out is mask
+
+
+def test_training_crops_are_cut_as_before_frames_were_taken_out() -> None:
+    # make model's crops come from segment(v1_crops=True): the frame stays in its mask
+    img = _form("5038")
+    assert len(segment(img, v1_crops=True).boxes) != len(segment(img).boxes)
+
+
+def test_frame_finder_sees_a_frame_a_degree_off_level() -> None:
+    img = _form("27662722")
+    rot = cv2.getRotationMatrix2D((850, 532), 0.8, 1.0)
+    tilted = cv2.warpAffine(img, rot, (1700, 1200), borderValue=(255, 255, 255))
+    seg = segment(tilted)
+    assert len([b for b in seg.boxes if b.width < 8]) == 0
