@@ -48,8 +48,19 @@ def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
     return rows
 
 
-def reading_text(digits: Sequence[Digit]) -> str:
-    """The reading of ``digits``: rows separated by "\\n", wide gaps within a row as one space."""
+def _framed_together(a: Box, b: Box, frames: Sequence[Box]) -> bool:
+    """Both boxes' centres lie inside one of ``frames``."""
+    return any(_inside(a, f) and _inside(b, f) for f in frames)
+
+
+def _inside(box: Box, frame: Box) -> bool:
+    x, y = box.centre
+    return frame.x0 <= x < frame.x1 and frame.y0 <= y < frame.y1
+
+
+def reading_text(digits: Sequence[Digit], frames: Sequence[Box] = ()) -> str:
+    """The reading of ``digits``: rows separated by "\\n", wide gaps within a row as one space,
+    but between two digits inside one of ``frames`` (a form's row of boxes: one number)."""
     boxes = [d.box for d in digits]
     lines = []
     for row in group_rows(boxes):
@@ -58,7 +69,7 @@ def reading_text(digits: Sequence[Digit]) -> str:
         parts = [digits[row[0]].label]
         for prev, cur in itertools.pairwise(row):
             gap = boxes[cur].x0 - boxes[prev].x1
-            if gap > SPACE_GAP * typical:
+            if gap > SPACE_GAP * typical and not _framed_together(boxes[prev], boxes[cur], frames):
                 parts.append(" ")
             parts.append(digits[cur].label)
         lines.append("".join(parts))

@@ -376,6 +376,9 @@ def test_reading_rows_and_gaps() -> None:
     digits = [dg(100, 100, "3"), dg(0, 5, "1"), dg(25, 0, "2"), dg(125, 104, "4"), dg(80, 8, "9")]
     assert reading_text(digits) == "12 9\n34"
     assert group_rows([]) == []
+    # digits in one form frame are one number, however far apart its cells put them
+    assert reading_text(digits, [Box(-5, -5, 110, 40)]) == "129\n34"
+    assert reading_text(digits, [Box(-5, -5, 50, 40), Box(75, -5, 110, 40)]) == "12 9\n34"
 
 
 def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:

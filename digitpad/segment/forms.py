@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.lines import LINE_MAX_THICK, dark_strokes_on, drop_line_remnants
+from digitpad.types import Box
 
 FRAME_MIN_HEIGHT = 16  # a cell lower than this (work pixels) holds no digit we could read
 FRAME_MIN_ASPECT = 1.4  # a frame is at least this much wider than high: a row of cells
@@ -31,18 +32,19 @@ _ALONG_LINES = np.ones((1, 13), np.uint8)  # ...and a digit's pieces along it, i
 
 def remove_form_frames(
     mask: np.ndarray, candidates: list[list[int]], ink: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray | None, list[Box]]:
     """``mask`` without the frames of form boxes among the components ``candidates``
     (``[x0, y0, x1, y1, ...]``, as :func:`~digitpad.segment.boxes.raw_and_ring_boxes` gives
-    them), and the frames' pixels (None when there were none: the mask is then returned as it
-    was). With ``ink`` (the uint8 ink map), pixels of a line clearly darker than the line stay:
-    a digit's stroke drawn on a pale printed line (see
+    them), the frames' pixels (None when there were none: the mask is then returned as it
+    was) and their boxes. With ``ink`` (the uint8 ink map), pixels of a line clearly darker
+    than the line stay: a digit's stroke drawn on a pale printed line (see
     :func:`~digitpad.segment.lines.dark_strokes_on`). Strokes that crossed a frame's top or
     bottom line are joined again across it, and the pieces of a digit that ran along it within
     its cell (the tail of a 3) along it; what is left of a frame (its corners under a digit)
     goes as ruling debris does."""
     frames: np.ndarray | None = None
     along: np.ndarray | None = None
+    boxes: list[Box] = []
     for x0, y0, x1, y1, *_ in candidates:
         if y1 - y0 < FRAME_MIN_HEIGHT or x1 - x0 < FRAME_MIN_ASPECT * (y1 - y0):
             continue
@@ -53,15 +55,16 @@ def remove_form_frames(
             frames, along = np.zeros_like(mask), np.zeros_like(mask)
         frames[y0:y1, x0:x1] |= found[0]
         along[y0:y1, x0:x1] |= found[1]
+        boxes.append(Box(x0, y0, x1, y1))
     if frames is None or along is None:
-        return mask, None
+        return mask, None, []
     cleaned = mask & ~frames
     m8 = cleaned.view(np.uint8)
     # not across the walls: that would join a digit to the next cell's, or to a piece of wall
     across = cv2.morphologyEx(m8, cv2.MORPH_CLOSE, _ACROSS_LINES).view(bool) & along
     cleaned |= across & mask
     cleaned |= _rejoined_along(cleaned, along & mask)
-    return drop_line_remnants(cleaned, frames), frames
+    return drop_line_remnants(cleaned, frames), frames, boxes
 
 
 def _rejoined_along(cleaned: np.ndarray, along: np.ndarray) -> np.ndarray:
