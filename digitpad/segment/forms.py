@@ -25,7 +25,8 @@ WALL_SPAN = 0.9  # a wall's column is ink down this share of the band between th
 WALL_OVERRUN = 3  # ...and ink no further than this past them (pixels): a "1" may go on
 OVERRUN_ROWS = 4  # ...going on means ink in this many rows more, straight on
 GRID_SLACK = 0.15  # an inner wall stands within this share of a cell's width of its place
-_SKEW_ROWS = np.ones((5, 1), np.uint8)  # a line a degree off level stays in 5 rows per 100 px
+# a line drifting 4 rows across the frame (1° over 230 work pixels) stays in 5 rows grown
+_SKEW_ROWS = np.ones((5, 1), np.uint8)
 _ACROSS_LINES = np.ones((13, 1), np.uint8)  # strokes cut by a line are bridged across it
 _ALONG_LINES = np.ones((1, 13), np.uint8)  # ...and a digit's pieces along it, in its cell
 
@@ -268,15 +269,16 @@ def _even_walls(walls: list[tuple[int, int]]) -> list[tuple[int, int]]:
     centre = np.array([(a + b) / 2 for a, b in inner])
     x_left, x_right = (left[0] + left[1]) / 2, (right[0] + right[1]) / 2
     best: list[tuple[int, int]] = []
+    if not inner:
+        return [left, right]
     # a wall a digit hides (or joins) is missing from the candidates: the grid that places
     # the most of them wins, if it places at least half of its own inner walls
     for n in range(2, int((x_right - x_left) / FRAME_MIN_HEIGHT) + 1):
         cell = (x_right - x_left) / n
-        picked = []
-        for k in range(1, n):
-            off = np.abs(centre - (x_left + k * cell)) if centre.size else np.array([np.inf])
-            if off.min() <= GRID_SLACK * cell:
-                picked.append(inner[int(off.argmin())])
+        places = x_left + cell * np.arange(1, n)
+        off = np.abs(places[:, None] - centre[None, :])
+        found = off.min(axis=1) <= GRID_SLACK * cell
+        picked = [inner[int(i)] for i in off.argmin(axis=1)[found]]
         # one wall found of a grid's many is no grid: a "1" stands a third of the way along
         enough = len(picked) == 1 if n == 2 else len(picked) >= 2
         if enough and len(picked) > len(best) and 2 * len(picked) >= n - 1:
