@@ -131,3 +131,14 @@ def test_frame_finder_sees_a_frame_a_degree_off_level() -> None:
     tilted = cv2.warpAffine(img, rot, (1700, 1200), borderValue=(255, 255, 255))
     seg = segment(tilted)
     assert len([b for b in seg.boxes if b.width < 8]) == 0
+
+
+def test_a_stroke_meeting_one_line_only_is_no_wall() -> None:
+    # a box round a number: the stem of a digit standing on the bottom line in the middle,
+    # clear of the top one, lies where a two-cell frame's wall would
+    m = _frame_mask(cells=1, cell=160)
+    m[9:47, 82:84] = True
+    frame, _ = frame_pixels(m)
+    assert not frame[12:40, 82:84].any()
+    m[5:9, 82:84] = True  # meeting both lines, thin and in the middle: a two-cell frame's wall
+    assert frame_pixels(m)[0][12:40, 82:84].all()

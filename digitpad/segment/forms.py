@@ -237,6 +237,9 @@ def _walls(
     for x0, x1 in _runs(upright):
         if x1 - x0 > LINE_MAX_THICK:
             continue
+        # a wall meets both lines; a digit's stroke inside a cell leaves a gap at one of them
+        if not (inner[0, x0:x1].any() and inner[-1, x0:x1].any()):
+            continue
         # a wall stops at the lines; a "1" standing on them goes on past (a digit's stroke
         # passing over the wall beyond a line crosses it in a few rows only)
         if _goes_on(above, x0, x1) or _goes_on(below, x0, x1):
