@@ -81,7 +81,7 @@ def open_image(source: Path | IO[bytes], name: str) -> Iterator[Image.Image]:
             # PIL warns (not raises) between MAX_IMAGE_PIXELS and twice that; treat both as bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as img:
-                _check_size(name, img.size)
+                check_size(name, img.size)
                 yield img
     except ImageError:
         raise
@@ -140,7 +140,12 @@ def _load_path(path: Path) -> np.ndarray:
         return _pil_to_rgb(_upright(img))
 
 
-def _check_size(name: str, size: tuple[int, int]) -> None:
+def check_size(name: str, size: tuple[int, int]) -> None:
+    """Refuse an image of ``size`` (width, height) that is empty or over ``MAX_PIXELS``.
+
+    Raises:
+        ImageError: in one line naming ``name``.
+    """
     w, h = size
     if w <= 0 or h <= 0:
         raise ImageError(f"{name}: the image is empty")
@@ -151,7 +156,7 @@ def _check_size(name: str, size: tuple[int, int]) -> None:
 
 
 def _pil_to_rgb(img: Image.Image) -> np.ndarray:
-    _check_size("image", img.size)
+    check_size("image", img.size)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         grey = _to_u8(np.asarray(img))
@@ -173,7 +178,7 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
         raise ImageError(f"expected an (H, W) or (H, W, 3|4) array, got shape {arr.shape}")
     if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
         raise ImageError(f"expected 1, 3 or 4 channels, got {arr.shape[2]}")
-    _check_size("array", (arr.shape[1], arr.shape[0]))
+    check_size("array", (arr.shape[1], arr.shape[0]))
     if arr.ndim == 3 and arr.shape[2] == 4:  # alpha is levelled apart: 8-bit alpha on 16-bit ink
         a = np.concatenate([_to_u8(arr[:, :, :3]), _to_u8(arr[:, :, 3:])], axis=2)
     else:
