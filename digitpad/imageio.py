@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 EXIF_ORIENTATION = 0x0112  # the EXIF tag of the orientation
+_OPENING = threading.RLock()  # held while PIL's bomb warning is made an error (see open_image)
 # a float image may overshoot 1 a little (a cubic resize rings): up to this it is still [0, 1]
 FLOAT_TOP = 2.0
 
@@ -77,7 +79,10 @@ def open_image(source: Path | IO[bytes], name: str) -> Iterator[Image.Image]:
         ImageError: one of those, in one line naming ``name``.
     """
     try:
-        with warnings.catch_warnings():
+        # catch_warnings changes the whole process's filters, and import stores pages on
+        # several threads: one at a time in here (a PNG's check at import comes here only for
+        # files it does not read itself; see digitpad.store.pages)
+        with _OPENING, warnings.catch_warnings():
             # PIL warns (not raises) between MAX_IMAGE_PIXELS and twice that; treat both as bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as img:

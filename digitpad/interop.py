@@ -25,6 +25,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -48,6 +49,10 @@ _READERS: dict[str, Callable[[Path], list[LabelledImage]]] = {
     "yolo": read_yolo,
     "folders": read_folders,
 }
+# Threads that check and store an import's page files at once: inflating each PNG's image data
+# to check it is most of an import's time, and zlib, hashing and file writes let go of the GIL.
+IMPORT_THREADS = 4
+
 _WRITERS: dict[str, Callable[[Sequence[LabelledImage], Path], Path]] = {
     "coco": write_coco,
     "yolo": write_yolo,
@@ -104,7 +109,7 @@ def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
     items = _reader(fmt)(Path(src))  # validates everything before anything is written
     created: list[str] = []
     try:
-        pages = [_add_page_file(store, item, fmt, created) for item in items]
+        pages = _add_page_files(store, items, fmt, created)
         _check_repeats(pages)
         counts = store.add_imported(pages)
     except BaseException:
@@ -131,6 +136,26 @@ def _check_repeats(pages: list[ImportedPage]) -> None:
 
 def _box_set(page: ImportedPage) -> list[tuple[object, ...]]:
     return sorted((a.box.as_tuple(), a.label, a.kind, a.touching) for a in page.annotations)
+
+
+def _add_page_files(
+    store: CorrectionStore, items: list[LabelledImage], fmt: str, created: list[str]
+) -> list[ImportedPage]:
+    """Check and store every item's page file, a few at a time; the pages in ``items`` order.
+
+    The error raised is the first item's in that order, as if they were stored one by one, and
+    only once no thread is still storing: every file made is in ``created`` by then.
+    """
+    workers = min(IMPORT_THREADS, os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [_add_page_file(store, item, fmt, created) for item in items]
+    with ThreadPoolExecutor(workers, thread_name_prefix="import") as pool:
+        futures = [pool.submit(_add_page_file, store, item, fmt, created) for item in items]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()  # after an error: those not started are not needed
 
 
 def _add_page_file(

@@ -175,3 +175,52 @@ def test_a_dataset_of_whole_pngs_imports(home, tmp_path):
     with CorrectionStore.open(home) as store:
         report = import_dataset(store, src, "folders")
     assert (report.pages_added, report.boxes_added) == (2, 2)
+
+
+# --- several pages at a time ------------------------------------------------------------------
+
+
+@pytest.fixture
+def four_threads(monkeypatch):
+    from digitpad import interop
+
+    monkeypatch.setattr(interop, "IMPORT_THREADS", 4)
+    monkeypatch.setattr(interop.os, "cpu_count", lambda: 4)
+
+
+def _many(tmp_path: Path, n: int, bad: dict[int, bytes]) -> Path:
+    src = tmp_path / "crops"
+    (src / "7").mkdir(parents=True)
+    for i in range(n):
+        path = src / "7" / f"p{i:02d}.png"
+        if i in bad:
+            path.write_bytes(bad[i])
+        else:
+            Image.fromarray(_pixels(100 + i, (40, 30))).save(path)
+    return src
+
+
+def test_pages_stored_on_several_threads_keep_the_dataset_order(home, tmp_path, four_threads):
+    src = _many(tmp_path, 24, {})
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, src, "folders")
+        truths = sorted(store.page_truths(), key=lambda t: t.origin)
+        images = [store.page_image(t.page_hash) for t in truths]
+    assert report.pages_added == 24
+    assert [t.origin for t in truths] == [f"7/p{i:02d}.png" for i in range(24)]
+    for i, image in enumerate(images):
+        assert np.array_equal(image, _pixels(100 + i, (40, 30)))
+
+
+def test_with_several_bad_pages_the_first_is_named_and_no_page_file_is_left(
+    home, tmp_path, capsys, four_threads
+):
+    # The pages around the bad ones are stored by other threads meanwhile: the import waits for
+    # them before it removes what it made, so the pages folder is as it was.
+    bad = {5: _png(_pixels(), cut_stream=40), 17: _png(_pixels(), filters=b"\x08")}
+    src = _many(tmp_path, 24, bad)
+    before = _state(home)
+    assert cli.main(["import", str(src), "--format", "folders"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "7/p05.png" in err and "p17" not in err, err
+    assert _state(home) == before
