@@ -142,3 +142,9 @@ def test_a_stroke_meeting_one_line_only_is_no_wall() -> None:
     assert not frame[12:40, 82:84].any()
     m[5:9, 82:84] = True  # meeting both lines, thin and in the middle: a two-cell frame's wall
     assert frame_pixels(m)[0][12:40, 82:84].all()
+
+
+def test_an_empty_mask_holds_no_frame() -> None:
+    # frame_pixels promises None for a mask without a frame; OpenCV refuses an empty array
+    for shape in ((0, 0), (0, 40), (40, 0)):
+        assert frame_pixels(np.zeros(shape, bool)) is None

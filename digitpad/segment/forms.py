@@ -108,6 +108,8 @@ def frame_pixels(
     box), and those of its top and bottom lines within its cells (clear of the walls), or None
     when it holds none: two straight lines across it, closed at both ends by walls, with walls
     between evenly spaced cells. ``ink`` as for :func:`remove_form_frames`."""
+    if sub.shape[0] < FRAME_MIN_HEIGHT or sub.shape[1] == 0:
+        return None  # too low for a cell between two lines (and OpenCV refuses an empty mask)
     bands = _line_bands(sub)
     if len(bands) < 2:
         return None
