@@ -2,8 +2,9 @@
 postcode), or inside one box round it, in the middle of a 1700x1200 page.
 
 Eight of the generator's digits per row, in rows of cells 50-62 px wide and 56-60 px high, for
-four cases: digits inside their cells and touching the lines, under a pale grey frame of 1 px
-lines or a black one of 2 px; and digits taller than their cells, crossing both lines. Each row
+these cases: digits inside their cells and touching the lines, under a pale grey frame of 1 px
+lines or a black one of 2 px; digits taller than their cells, crossing both lines; and two of
+them on a page turned 3° (either way), as a photographed form is. Each row
 is read with no frame (the reference), a row of cells and a box round the whole row; it is
 right when the reading, spaces left out, is the eight digits, and read as one number when it
 is the eight digits exactly (a frame's digits are one number). Seeded, deterministic, no
@@ -32,13 +33,16 @@ SEED = 12_000_000
 PAGE = (1700, 1200)  # width, height
 AT = (300, 500)  # where the row's strip is placed on the page
 GREY, BLACK = (90, 90, 90), (0, 0, 0)
-# case: (cell width, cell height), digit heights, frame colour, line thickness
+# case: (cell width, cell height), digit heights, frame colour, line thickness, tilt (degrees,
+# every other row tilted the other way: a photographed form)
 CASES = {
-    "inside_grey": ((50, 60), (36, 48), GREY, 1),
-    "inside_black": ((50, 60), (36, 48), BLACK, 2),
-    "touching_grey": ((56, 60), (48, 60), GREY, 1),
-    "touching_black": ((56, 60), (48, 60), BLACK, 2),
-    "crossing_grey": ((62, 56), (54, 66), GREY, 1),
+    "inside_grey": ((50, 60), (36, 48), GREY, 1, 0.0),
+    "inside_black": ((50, 60), (36, 48), BLACK, 2, 0.0),
+    "touching_grey": ((56, 60), (48, 60), GREY, 1, 0.0),
+    "touching_black": ((56, 60), (48, 60), BLACK, 2, 0.0),
+    "crossing_grey": ((62, 56), (54, 66), GREY, 1, 0.0),
+    "inside_black_tilted": ((50, 60), (36, 48), BLACK, 2, 3.0),
+    "touching_grey_tilted": ((56, 60), (48, 60), GREY, 1, 3.0),
 }
 STYLES = ("none", "cells", "box")
 N_DIGITS = 8
@@ -49,7 +53,7 @@ def form_row(seed: int, case: str, style: str) -> tuple[np.ndarray, str]:
     :data:`STYLES`), and the digits it holds. The digits are the same for every style."""
     from digitpad.training.data import synth_glyph
 
-    (cell_w, cell_h), heights, colour, thick = CASES[case]
+    (cell_w, cell_h), heights, colour, thick, tilt = CASES[case]
     rng = np.random.default_rng(seed)
     h, w = 200, 40 + N_DIGITS * cell_w + 60
     ink = np.zeros((h, w), np.float32)
@@ -77,6 +81,9 @@ def form_row(seed: int, case: str, style: str) -> tuple[np.ndarray, str]:
     strip = (strip * (1 - a) + np.array([20, 20, 30]) * a).astype(np.uint8)
     page = np.full((PAGE[1], PAGE[0], 3), 255, np.uint8)
     page[AT[1] : AT[1] + h, AT[0] : AT[0] + w] = strip
+    if tilt:
+        turn = cv2.getRotationMatrix2D((PAGE[0] / 2, PAGE[1] / 2), tilt * (-1) ** seed, 1.0)
+        page = cv2.warpAffine(page, turn, PAGE, borderValue=(255, 255, 255))
     return page, "".join(labels)
 
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.lines import LINE_MAX_THICK, dark_strokes_on, drop_line_remnants
+from digitpad.segment.shear import edge_slope, shear_offsets, sheared, unsheared
 from digitpad.types import Box
 
 FRAME_MIN_HEIGHT = 16  # a cell lower than this (work pixels) holds no digit we could read
@@ -29,6 +30,9 @@ GRID_SLACK = 0.15  # an inner wall stands within this share of a cell's width of
 _SKEW_ROWS = np.ones((5, 1), np.uint8)
 _ACROSS_LINES = np.ones((13, 1), np.uint8)  # strokes cut by a line are bridged across it
 _ALONG_LINES = np.ones((1, 13), np.uint8)  # ...and a digit's pieces along it, in its cell
+_LEAN = np.ones((1, 3), np.uint8)  # a levelled frame's walls lean a pixel over a cell's height
+LEAST_SHEAR = 0.01  # a slope under this (0.6°) is level enough for the grown rows
+TILTED_MIN_ASPECT = 2.5  # ...and a tilted frame is looked for at least this much wider than high
 
 
 def remove_form_frames(
@@ -107,11 +111,35 @@ def frame_pixels(
     """The pixels of the frame of form boxes filling the bool mask ``sub`` (one component's
     box), and those of its top and bottom lines within its cells (clear of the walls), or None
     when it holds none: two straight lines across it, closed at both ends by walls, with walls
-    between evenly spaced cells. ``ink`` as for :func:`remove_form_frames`."""
-    if sub.shape[0] < FRAME_MIN_HEIGHT or sub.shape[1] == 0:
+    between evenly spaced cells. ``ink`` as for :func:`remove_form_frames`. A row of cells
+    tilted more than a degree is levelled first (see :mod:`digitpad.segment.shear`)."""
+    h, w = sub.shape
+    if h < FRAME_MIN_HEIGHT or w == 0:
         return None  # too low for a cell between two lines (and OpenCV refuses an empty mask)
+    # a tilted frame is looked for only in a row of cells at least TILTED_MIN_ASPECT wide:
+    # fitting an edge to every pair of touching digits on a page costs more than it finds
+    slope = edge_slope(sub) if w >= TILTED_MIN_ASPECT * h else None
+    if slope is not None and abs(slope) >= LEAST_SHEAR:
+        # levelled exactly, rather than found in grown rows and taken out in part
+        offsets = shear_offsets(w, slope)
+        level = _level_frame_pixels(
+            sheared(sub, offsets), None if ink is None else sheared(ink, offsets), slant=True
+        )
+        if level is not None:
+            frame, along = (unsheared(a, offsets, h) for a in level)
+            return frame & sub, along & sub
+    return _level_frame_pixels(sub, ink)
+
+
+def _level_frame_pixels(
+    sub: np.ndarray, ink: np.ndarray | None, *, slant: bool = False
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`frame_pixels` of a frame at most a degree off level; with ``slant``, its walls
+    may lean a pixel across their height (a tilted frame levelled by a shear keeps the tilt of
+    its walls)."""
     bands = _line_bands(sub)
-    if len(bands) < 2:
+    # a table's rows have lines between them: its cells are no row of one number's digits
+    if len(bands) != 2 or bands[1][0] - bands[0][1] < FRAME_MIN_HEIGHT - 2 * _SKEW_ROWS.shape[0]:
         return None
     lines = [_on_line(sub, band) for band in (bands[0], bands[-1])]
     rows = [np.flatnonzero(line.any(axis=1)) for line in lines]
@@ -121,7 +149,7 @@ def frame_pixels(
     top, bottom = (int(rows[0][0]), int(rows[0][-1]) + 1), (int(rows[1][0]), int(rows[1][-1]) + 1)
     if bottom[0] - top[1] < FRAME_MIN_HEIGHT:
         return None
-    walls = _walls(sub, top, bottom)
+    walls = _walls(sub, top, bottom, slant=slant)
     if walls is None:
         return None
     frame = np.zeros_like(sub)
@@ -225,13 +253,15 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _walls(
-    sub: np.ndarray, top: tuple[int, int], bottom: tuple[int, int]
+    sub: np.ndarray, top: tuple[int, int], bottom: tuple[int, int], *, slant: bool = False
 ) -> list[tuple[int, int]] | None:
     """The column ranges ``(x0, x1)`` of a frame's walls between its ``top`` and ``bottom``
     lines, or None when the frame is not closed at both ends: ink down ``WALL_SPAN`` of the band
     between the lines, stopping within ``WALL_OVERRUN`` of them, no wider than a printed line,
     on the frame's grid of equal cells (see :func:`_even_walls`)."""
     inner = sub[top[1] : bottom[0]]
+    if slant:  # a leaning wall's ink in a column and its neighbours
+        inner = cv2.dilate(inner.view(np.uint8), _LEAN).view(bool)
     upright = np.count_nonzero(inner, axis=0) >= WALL_SPAN * inner.shape[0]
     above = sub[max(0, top[0] - WALL_OVERRUN - OVERRUN_ROWS) : max(0, top[0] - WALL_OVERRUN)]
     below = sub[bottom[1] + WALL_OVERRUN : bottom[1] + WALL_OVERRUN + OVERRUN_ROWS]
