@@ -153,3 +153,27 @@ def test_an_empty_mask_holds_no_frame() -> None:
     # frame_pixels promises None for a mask without a frame; OpenCV refuses an empty array
     for shape in ((0, 0), (0, 40), (40, 0)):
         assert frame_pixels(np.zeros(shape, bool)) is None
+
+
+def test_a_long_row_of_cells_is_a_frame_not_rulings(recogniser) -> None:
+    # 12 cells span 40 % of the page: lines long enough for the ruling finder, which took them
+    # and left every wall standing as a "1" ("121718181 1 1 1 1 1 1 1 1")
+    img = _form("276627224531")
+    assert recogniser.recognise(img).text == "276627224531"
+
+
+def test_a_photo_of_the_field_alone_reads_its_digits(recogniser) -> None:
+    # the frame spans the whole image: its lines are rulings of this page
+    field = _form("27662722")[460:604, 260:788].copy()
+    assert recogniser.recognise(field).text == "27662722"
+
+
+def test_squared_paper_is_no_frame() -> None:
+    img = np.full((400, 700, 3), 255, np.uint8)
+    for x in range(0, 700, 25):
+        cv2.line(img, (x, 0), (x, 399), (200, 160, 120), 1)
+    for y in range(0, 400, 25):
+        cv2.line(img, (0, y), (699, y), (200, 160, 120), 1)
+    cv2.putText(img, "54", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 3)
+    seg = segment(img)
+    assert seg.frames == []

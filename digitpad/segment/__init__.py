@@ -40,7 +40,7 @@ from digitpad.segment.boxes import (
     typical_height,
 )
 from digitpad.segment.colour import grey_ink_on_coloured_rulings
-from digitpad.segment.forms import remove_form_frames
+from digitpad.segment.forms import frames_among_rulings, remove_form_frames
 from digitpad.segment.ink import (
     LOW_LEVEL,
     LOW_U8,
@@ -153,13 +153,14 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     if factor > 1:
         size = (max(1, w // factor), max(1, h // factor))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=False)
+    forms = not v1_crops
+    ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=False, forms=forms)
     if (
         line_mask is not None
         and not inverted
         and grey_ink_on_coloured_rulings(work, line_mask, mask)
     ):
-        ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True)
+        ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
     frame_boxes: list[Box] = []
     if not v1_crops:
@@ -189,12 +190,22 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
 
 
 def _ink_without_lines(
-    work: np.ndarray, *, grey_ink: bool
+    work: np.ndarray, *, grey_ink: bool, forms: bool = True
 ) -> tuple[np.ndarray, bool, np.ndarray | None, np.ndarray]:
     """The ink map (see :func:`ink_map_u8`), whether it was inverted, the removed rulings' mask
-    (None when there were none) and the ink mask without them."""
+    (None when there were none) and the ink mask without them. With ``forms``, the lines of a
+    form's frame are no rulings: they stay for :func:`remove_form_frames`, which takes its walls
+    out with them."""
     ink, inverted = ink_map_u8(work, grey_ink=grey_ink)
-    weak, line_mask = remove_lines(ink > LOW_U8, ink=ink)
+    inky = ink > LOW_U8
+    weak, line_mask = remove_lines(inky, ink=ink)
+    if forms and line_mask is not None:
+        for b in frames_among_rulings(inky, line_mask):
+            window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))
+            weak[window] |= line_mask[window] & inky[window]
+            line_mask[window] = False
+        if not line_mask.any():
+            line_mask = None
     mask = hysteresis(weak, (ink > MASK_U8) & weak)
     if line_mask is not None:
         mask = drop_line_remnants(mask, line_mask)

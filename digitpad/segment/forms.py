@@ -32,6 +32,7 @@ _ACROSS_LINES = np.ones((13, 1), np.uint8)  # strokes cut by a line are bridged 
 _ALONG_LINES = np.ones((1, 13), np.uint8)  # ...and a digit's pieces along it, in its cell
 _LEAN = np.ones((1, 3), np.uint8)  # a levelled frame's walls lean a pixel over a cell's height
 LEAST_SHEAR = 0.01  # a slope under this (0.6°) is level enough for the grown rows
+RULING_ROW = 0.15  # a row of a ruling found on a page holds this share of its width at least
 TILTED_MIN_ASPECT = 2.5  # ...and a tilted frame is looked for at least this much wider than high
 
 
@@ -70,6 +71,73 @@ def remove_form_frames(
     cleaned |= across & mask
     cleaned |= _rejoined_along(cleaned, along & mask)
     return drop_line_remnants(cleaned, frames), frames, boxes
+
+
+def frames_among_rulings(inky: np.ndarray, removed: np.ndarray) -> list[Box]:
+    """The boxes of the form frames whose top and bottom lines the ruling finder took out
+    (``removed``): a row of cells across a good part of the page, or a photo of the field alone,
+    has lines long enough for rulings, and without them its walls stood alone as "1"s.
+
+    Two horizontal lines of ``removed`` (pieces on the same rows joined) spanning the same
+    columns, a cell's height or more apart, with a wall at both ends in ``inky`` (the ink mask
+    before the rulings went) that stops at them, are a frame if :func:`frame_pixels` finds one
+    there. Ruled paper has no walls at its lines' ends, and squared paper's go on past them."""
+    lines = _horizontal_lines(removed)
+    found = []
+    for i, (x0, y0, x1, y1) in enumerate(lines):
+        for ox0, oy0, ox1, oy1 in lines[i + 1 :]:
+            gap = oy0 - y1
+            if gap < FRAME_MIN_HEIGHT or gap * FRAME_MIN_ASPECT > x1 - x0:
+                continue
+            slack = 0.05 * (x1 - x0)
+            if abs(ox0 - x0) > slack or abs(ox1 - x1) > slack:
+                continue
+            box = Box(min(x0, ox0), y0, max(x1, ox1), oy1)
+            if _closed_at_ends(inky, box) and frame_pixels(_window(inky, box)) is not None:
+                found.append(box)
+            break  # a line's partner is the next line below spanning the same columns
+    return found
+
+
+def _horizontal_lines(removed: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The boxes (x0, y0, x1, y1) of the horizontal lines of ``removed``, top to bottom: runs of
+    rows holding ``RULING_ROW`` of the page's width (a grid's upright lines hold far less of a
+    row), no thicker than a printed line and its tilt, from the first column holding any of it
+    to the last. One pass over the rows and a look at each line's band: no labelling."""
+    w = removed.shape[1]
+    per_row = cv2.reduce(removed.view(np.uint8), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    lines = []
+    for y0, y1 in _runs(per_row >= RULING_ROW * w):
+        if y1 - y0 <= LINE_MAX_THICK + _SKEW_ROWS.shape[0]:
+            cols = np.flatnonzero(removed[y0:y1].any(axis=0))
+            lines.append((int(cols[0]), y0, int(cols[-1]) + 1, y1))
+    return lines
+
+
+def _closed_at_ends(inky: np.ndarray, box: Box) -> bool:
+    """A wall joins the two lines of ``box`` within a printed line's width of each end and
+    stops at them (squared paper's upright lines go on past): a cheap look before the whole
+    frame test."""
+    band = inky[box.y0 : box.y1]
+    above = inky[max(0, box.y0 - WALL_OVERRUN - OVERRUN_ROWS) : max(0, box.y0 - WALL_OVERRUN)]
+    below = inky[box.y1 + WALL_OVERRUN : box.y1 + WALL_OVERRUN + OVERRUN_ROWS]
+    reach = LINE_MAX_THICK
+    for x0, x1 in ((box.x0 - 2, box.x0 + reach), (box.x1 - reach, box.x1 + 2)):
+        x0, x1 = max(0, x0), min(inky.shape[1], x1)
+        if x1 <= x0:
+            return False
+        upright = np.count_nonzero(band[:, x0:x1], axis=0) >= WALL_SPAN * band.shape[0]
+        if not upright.any() or _goes_on(above, x0, x1) or _goes_on(below, x0, x1):
+            return False
+    return True
+
+
+def _window(mask: np.ndarray, box: Box) -> np.ndarray:
+    """``mask`` within ``box``, a few columns round it (a wall's anti-aliased edge) and the rows
+    above and below where a wall that is no wall goes on past the lines."""
+    h = mask.shape[0]
+    more = WALL_OVERRUN + OVERRUN_ROWS + 2
+    return mask[max(0, box.y0 - more) : min(h, box.y1 + more), max(0, box.x0 - 3) : box.x1 + 3]
 
 
 def _rejoined_along(cleaned: np.ndarray, along: np.ndarray) -> np.ndarray:
