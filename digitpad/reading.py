@@ -14,6 +14,9 @@ from digitpad.types import Box, Digit
 ROW_OVERLAP = 0.5
 # A horizontal gap wider than this share of the row's typical digit height becomes a space.
 SPACE_GAP = 0.8
+# Two cells of a form's frame are neighbours when the right one starts within this many pixels
+# of the left one's end (the wall between them, its anti-aliased edges, and their rounding).
+WALL_GAP = 16
 
 
 def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
@@ -48,28 +51,41 @@ def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
     return rows
 
 
-def _framed_together(a: Box, b: Box, frames: Sequence[Box]) -> bool:
-    """Both boxes' centres lie inside one of ``frames``."""
-    return any(_inside(a, f) and _inside(b, f) for f in frames)
+def _neighbours_alone(row: list[int], boxes: Sequence[Box], cells: Sequence[Box]) -> set[int]:
+    """The positions k in ``row`` (indices of ``boxes``, left to right) whose box and the next
+    one are each the only box of a cell, the two cells side by side in one frame (the right
+    one starting within a wall's width of the left one's end)."""
+    if not cells:
+        return set()
+    home = [next((c for c, cell in enumerate(cells) if _inside(boxes[i], cell)), -1) for i in row]
+    alone = {c for c in home if c >= 0 and home.count(c) == 1}
+    out = set()
+    for k in range(len(row) - 1):
+        a, b = home[k], home[k + 1]
+        if a in alone and b in alone and 0 <= cells[b].x0 - cells[a].x1 <= WALL_GAP:
+            out.add(k)
+    return out
 
 
-def _inside(box: Box, frame: Box) -> bool:
+def _inside(box: Box, cell: Box) -> bool:
     x, y = box.centre
-    return frame.x0 <= x < frame.x1 and frame.y0 <= y < frame.y1
+    return cell.x0 <= x < cell.x1 and cell.y0 <= y < cell.y1
 
 
-def reading_text(digits: Sequence[Digit], frames: Sequence[Box] = ()) -> str:
+def reading_text(digits: Sequence[Digit], cells: Sequence[Box] = ()) -> str:
     """The reading of ``digits``: rows separated by "\\n", wide gaps within a row as one space,
-    but between two digits inside one of ``frames`` (a form's row of boxes: one number)."""
+    but between two digits each alone in neighbouring ``cells`` of a form's row of boxes (one
+    number written a digit to a cell; a cell holding more is a field of its own)."""
     boxes = [d.box for d in digits]
     lines = []
     for row in group_rows(boxes):
         heights = sorted(boxes[i].height for i in row)
         typical = heights[len(heights) // 2]
         parts = [digits[row[0]].label]
-        for prev, cur in itertools.pairwise(row):
+        joined = _neighbours_alone(row, boxes, cells)
+        for k, (prev, cur) in enumerate(itertools.pairwise(row)):
             gap = boxes[cur].x0 - boxes[prev].x1
-            if gap > SPACE_GAP * typical and not _framed_together(boxes[prev], boxes[cur], frames):
+            if gap > SPACE_GAP * typical and k not in joined:
                 parts.append(" ")
             parts.append(digits[cur].label)
         lines.append("".join(parts))

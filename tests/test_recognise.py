@@ -376,9 +376,13 @@ def test_reading_rows_and_gaps() -> None:
     digits = [dg(100, 100, "3"), dg(0, 5, "1"), dg(25, 0, "2"), dg(125, 104, "4"), dg(80, 8, "9")]
     assert reading_text(digits) == "12 9\n34"
     assert group_rows([]) == []
-    # digits in one form frame are one number, however far apart its cells put them
-    assert reading_text(digits, [Box(-5, -5, 110, 40)]) == "129\n34"
-    assert reading_text(digits, [Box(-5, -5, 50, 40), Box(75, -5, 110, 40)]) == "12 9\n34"
+    # digits each alone in neighbouring cells of a form's frame are one number, however far
+    # apart the cells put them; cells apart, or holding more, are fields of their own
+    two = [dg(0, 5, "1"), dg(80, 8, "9"), dg(170, 5, "4")]
+    cells = [Box(-5, -5, 60, 40), Box(62, -5, 125, 40), Box(127, -5, 190, 40)]
+    assert reading_text(two, cells) == "194"
+    assert reading_text(two, [cells[0], Box(85, -5, 125, 40), cells[2]]) == "1 94"
+    assert reading_text(digits, [Box(-5, -5, 60, 40), Box(62, -5, 125, 40)]) == "12 9\n34"
 
 
 def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:

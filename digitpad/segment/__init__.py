@@ -96,9 +96,10 @@ class Segmentation:
     original resolution (``scale`` is 1.0 unless the page's long side exceeds
     ``WORK_MAX_SIDE``); ``ink`` is the same as float32 in [0, 1]. ``boxes`` are in original
     pixels, sorted top-to-bottom then left-to-right; ``ink_boxes`` are the same boxes in ink-map
-    pixels. ``inverted`` says the page was light ink on a dark background. ``frames`` are the
-    boxes of the form frames taken out of the ink (see :mod:`digitpad.segment.forms`), in
-    original pixels: the digits inside one are one number.
+    pixels. ``inverted`` says the page was light ink on a dark background. ``cells`` are the
+    cells of the form frames taken out of the ink (see :mod:`digitpad.segment.forms`), in
+    original pixels, left to right in each frame: digits alone in neighbouring cells are one
+    number.
     """
 
     ink_u8: np.ndarray
@@ -106,7 +107,7 @@ class Segmentation:
     boxes: list[Box]
     ink_boxes: list[Box] = field(default_factory=list)
     inverted: bool = False
-    frames: list[Box] = field(default_factory=list)
+    cells: list[Box] = field(default_factory=list)
 
     @property
     def ink(self) -> np.ndarray:
@@ -162,9 +163,9 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
-    frame_boxes: list[Box] = []
+    cells: list[Box] = []
     if not v1_crops:
-        mask, frames, frame_boxes = remove_form_frames(mask, raw + rings, ink)
+        mask, frames, cells = remove_form_frames(mask, raw + rings, ink)
         if frames is not None:
             ink[frames & ~mask] = 0
             raw = raw_boxes(mask.view(np.uint8), enclosed=enclosed)
@@ -185,7 +186,7 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         boxes=boxes,
         ink_boxes=ink_boxes,
         inverted=inverted,
-        frames=[seg.to_page(b, w, h) for b in frame_boxes],
+        cells=[seg.to_page(b, w, h) for b in cells],
     )
 
 

@@ -12,6 +12,8 @@ cell splits it unevenly or runs past the lines.
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -42,8 +44,9 @@ def remove_form_frames(
     """``mask`` without the frames of form boxes among the components ``candidates``
     (``[x0, y0, x1, y1, ...]``, as :func:`~digitpad.segment.boxes.raw_and_ring_boxes` gives
     them), the frames' pixels (None when there were none: the mask is then returned as it
-    was) and their boxes. With ``ink`` (the uint8 ink map), pixels of a line clearly darker
-    than the line stay: a digit's stroke drawn on a pale printed line (see
+    was) and their cells' boxes, left to right in each frame. With ``ink`` (the uint8 ink
+    map), pixels of a line clearly darker than the line stay: a digit's stroke drawn on a pale
+    printed line (see
     :func:`~digitpad.segment.lines.dark_strokes_on`). Strokes that crossed a frame's top or
     bottom line are joined again across it, and the pieces of a digit that ran along it within
     its cell (the tail of a 3) along it; what is left of a frame (its corners under a digit)
@@ -61,7 +64,10 @@ def remove_form_frames(
             frames, along = np.zeros_like(mask), np.zeros_like(mask)
         frames[y0:y1, x0:x1] |= found[0]
         along[y0:y1, x0:x1] |= found[1]
-        boxes.append(Box(x0, y0, x1, y1))
+        walls = found[2]
+        boxes.extend(
+            Box(x0 + left[1], y0, x0 + right[0], y1) for left, right in itertools.pairwise(walls)
+        )
     if frames is None or along is None:
         return mask, None, []
     cleaned = mask & ~frames
@@ -175,9 +181,10 @@ def _rejoined_along(cleaned: np.ndarray, along: np.ndarray) -> np.ndarray:
 
 def frame_pixels(
     sub: np.ndarray, ink: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]] | None:
     """The pixels of the frame of form boxes filling the bool mask ``sub`` (one component's
-    box), and those of its top and bottom lines within its cells (clear of the walls), or None
+    box), those of its top and bottom lines within its cells (clear of the walls) and its walls'
+    columns ``(x0, x1)`` left to right, or None
     when it holds none: two straight lines across it, closed at both ends by walls, with walls
     between evenly spaced cells. ``ink`` as for :func:`remove_form_frames`. A row of cells
     tilted more than a degree is levelled first (see :mod:`digitpad.segment.shear`)."""
@@ -194,14 +201,14 @@ def frame_pixels(
             sheared(sub, offsets), None if ink is None else sheared(ink, offsets), slant=True
         )
         if level is not None:
-            frame, along = (unsheared(a, offsets, h) for a in level)
-            return frame & sub, along & sub
+            frame, along = (unsheared(a, offsets, h) for a in level[:2])
+            return frame & sub, along & sub, level[2]  # a vertical shear keeps the columns
     return _level_frame_pixels(sub, ink)
 
 
 def _level_frame_pixels(
     sub: np.ndarray, ink: np.ndarray | None, *, slant: bool = False
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]] | None:
     """:func:`frame_pixels` of a frame at most a degree off level; with ``slant``, its walls
     may lean a pixel across their height (a tilted frame levelled by a shear keeps the tilt of
     its walls)."""
@@ -235,7 +242,7 @@ def _level_frame_pixels(
     along = frame.copy()
     for x0, x1 in walls:
         along[:, max(0, x0 - 2) : x1 + 2] = False
-    return frame, along
+    return frame, along, walls
 
 
 def _on_line(sub: np.ndarray, band: tuple[int, int]) -> np.ndarray:
