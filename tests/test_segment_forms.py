@@ -178,3 +178,14 @@ def test_squared_paper_is_no_frame() -> None:
     cv2.putText(img, "54", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 3)
     seg = segment(img)
     assert seg.cells == []
+
+
+def test_a_one_thicker_than_the_box_in_its_middle_is_no_wall(recogniser) -> None:
+    # a box round "7 1 7": the 1 stands where a two-cell frame's wall would, touching both
+    # lines, but it is thicker than the printed sides
+    img = np.full((1200, 1700, 3), 255, np.uint8)
+    cv2.rectangle(img, (300, 500), (600, 564), (0, 0, 0), 2)
+    cv2.putText(img, "7", (330, 552), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 4)
+    cv2.line(img, (450, 500), (450, 564), (0, 0, 0), 4)
+    cv2.putText(img, "7", (530, 552), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 4)
+    assert recogniser.recognise(img).text.replace(" ", "") == "717"

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.lines import LINE_MAX_THICK, dark_strokes_on, drop_line_remnants
-from digitpad.segment.shear import edge_slope, shear_offsets, sheared, unsheared
+from digitpad.segment.shear import edge_slope, line_fit, shear_offsets, sheared, unsheared
 from digitpad.types import Box
 
 FRAME_MIN_HEIGHT = 16  # a cell lower than this (work pixels) holds no digit we could read
@@ -214,7 +214,8 @@ def _level_frame_pixels(
     its walls)."""
     bands = _line_bands(sub)
     # a table's rows have lines between them: its cells are no row of one number's digits
-    if len(bands) != 2 or bands[1][0] - bands[0][1] < FRAME_MIN_HEIGHT - 2 * _SKEW_ROWS.shape[0]:
+    # (the grown bands reach half their growth past the lines on either side)
+    if len(bands) != 2 or bands[1][0] - bands[0][1] < FRAME_MIN_HEIGHT - _SKEW_ROWS.shape[0] + 1:
         return None
     lines = [_on_line(sub, band) for band in (bands[0], bands[-1])]
     rows = [np.flatnonzero(line.any(axis=1)) for line in lines]
@@ -255,16 +256,24 @@ def _on_line(sub: np.ndarray, band: tuple[int, int]) -> np.ndarray:
     out = np.zeros_like(sub)
     if not counts.any():
         return out
-    thick = float(np.median(counts[counts > 0]))
+    thick = _median(counts[counts > 0])
     plain = np.flatnonzero((counts > 0) & (counts <= thick))
     if plain.size < 2:
         return out
     rows = np.arange(y1 - y0, dtype=np.float64)[:, None]
     middle = (part[:, plain] * rows).sum(axis=0) / counts[plain]
-    slope, offset = np.polyfit(plain.astype(np.float64), middle, 1)
+    slope, offset = line_fit(plain.astype(np.float64), middle)
     centre = y0 + offset + slope * np.arange(sub.shape[1])
     near = np.abs(np.arange(sub.shape[0])[:, None] - centre[None, :]) <= thick / 2 + 1
     return sub & near
+
+
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a non-empty 1-D array, without its overhead (a frame is looked at in
+    a few dozen small steps, each a handful of numpy calls)."""
+    v = np.sort(values)
+    n = v.size
+    return (float(v[(n - 1) // 2]) + float(v[n // 2])) / 2
 
 
 def _thin_across(
@@ -282,7 +291,7 @@ def _thin_across(
     lo, hi = within or (0, sub.shape[1] if horizontal else sub.shape[0])
     part = sub[a:b, lo:hi] if horizontal else sub[lo:hi, a:b]
     counts = np.count_nonzero(part, axis=0 if horizontal else 1)
-    thick = int(np.median(counts[counts > 0])) if counts.any() else 0
+    thick = int(_median(counts[counts > 0])) if counts.any() else 0
     out = np.zeros_like(sub)
     if thick == 0:
         return out
@@ -370,12 +379,13 @@ def _goes_on(rows: np.ndarray, x0: int, x1: int) -> bool:
 def _even_walls(walls: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The outer two of ``walls`` and the inner ones on the frame's grid of equal cells: those
     within ``GRID_SLACK`` of a cell's width of their place, on the grid that places the most
-    (and no thicker than the outer walls). A "1" written touching both lines stands off the
-    grid, or is thicker than the printed walls."""
+    (and no more than a pixel thicker than the outer walls, anti-aliasing; a lone inner wall
+    of two cells no thicker than the thinner of them). A "1" written touching both lines stands
+    off the grid, or is thicker than the printed walls; one in the middle of a box round a
+    number, as thin as the box's sides, is taken for a wall (README: known limits)."""
     left, right = walls[0], walls[-1]
-    inner = [
-        x for x in walls[1:-1] if x[1] - x[0] <= max(left[1] - left[0], right[1] - right[0]) + 1
-    ]
+    thickest = max(left[1] - left[0], right[1] - right[0]) + 1
+    inner = [x for x in walls[1:-1] if x[1] - x[0] <= thickest]
     centre = np.array([(a + b) / 2 for a, b in inner])
     x_left, x_right = (left[0] + left[1]) / 2, (right[0] + right[1]) / 2
     best: list[tuple[int, int]] = []
@@ -390,7 +400,11 @@ def _even_walls(walls: list[tuple[int, int]]) -> list[tuple[int, int]]:
         found = off.min(axis=1) <= GRID_SLACK * cell
         picked = [inner[int(i)] for i in off.argmin(axis=1)[found]]
         # one wall found of a grid's many is no grid: a "1" stands a third of the way along
-        enough = len(picked) == 1 if n == 2 else len(picked) >= 2
+        if n == 2:
+            thinnest = min(left[1] - left[0], right[1] - right[0])
+            enough = len(picked) == 1 and picked[0][1] - picked[0][0] <= thinnest
+        else:
+            enough = len(picked) >= 2
         if enough and len(picked) > len(best) and 2 * len(picked) >= n - 1:
             best = picked
     return [left, *best, right]

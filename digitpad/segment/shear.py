@@ -44,13 +44,17 @@ def _robust_fit(x: np.ndarray, y: np.ndarray) -> tuple[int, float] | None:
     for _ in range(2):
         if np.count_nonzero(keep) < 2 or np.ptp(x[keep]) == 0:
             return None
-        # least squares by hand: np.polyfit's checks cost more than the fit on a few hundred
-        xk, yk = x[keep], y[keep]
-        dx = xk - xk.mean()
-        slope = float((dx * (yk - yk.mean())).sum() / (dx * dx).sum())
-        offset = float(yk.mean() - slope * xk.mean())
+        slope, offset = line_fit(x[keep], y[keep])
         keep = np.abs(y - (slope * x + offset)) <= _NEAR_LINE
     return int(np.count_nonzero(keep)), float(slope)
+
+
+def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and offset of the least-squares line through points (``x`` not all equal): by
+    hand, as np.polyfit's checks cost more than the fit on a few hundred points."""
+    dx = x - x.mean()
+    slope = float((dx * (y - y.mean())).sum() / (dx * dx).sum())
+    return slope, float(y.mean() - slope * x.mean())
 
 
 def shear_offsets(width: int, slope: float) -> np.ndarray:
