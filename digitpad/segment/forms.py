@@ -1,13 +1,18 @@
 """A form's printed boxes (a row of cells for a date or a postcode, a box round an amount):
 their frames found and taken out of the ink mask.
 
-A frame is too short for the ruling finder, and its walls, a cell high, join every digit that
-touches them: a black frame's walls read as "1"s beside its digits, and a digit touching a
-line was read with the frame or not at all. A frame is a component (or a ring: the digits it
-holds do not touch it) with two straight lines across its width, top and bottom, joined at
-both ends and between the cells by straight upright walls that stop at the lines. A digit
-never is: its strokes are not straight across a whole row of cells, and a "1" standing in a
-cell splits it unevenly or runs past the lines.
+A frame's walls, a cell high, are far too short for the ruling finder, and they join every
+digit that touches them: a black frame's walls read as "1"s beside its digits, and a digit
+touching a line was read with the frame or not at all. A frame is a component (or a ring: the
+digits it holds do not touch it) with two straight lines across its width, top and bottom, and
+no line between (a table is no frame), joined at both ends and between the cells by straight
+upright walls that meet both lines and stop at them. A row long enough for its lines to be
+rulings keeps them (:func:`frames_among_rulings`), and a row tilted a few degrees is levelled
+first (:mod:`digitpad.segment.shear`). Digits are rarely frames: their strokes do not run
+straight across a row of cells; a "1" standing in a cell stands off the grid of the walls, is
+thicker than them, or runs past the lines, but a 1 as thin as the lines at a wall's place, or
+a number whose first and last digits are 1s between an overline and an underline, is taken for
+a frame's wall (README: known limits).
 """
 
 from __future__ import annotations
