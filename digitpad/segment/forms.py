@@ -51,11 +51,10 @@ def remove_form_frames(
     them), the frames' pixels (None when there were none: the mask is then returned as it
     was) and their cells' boxes, left to right in each frame. With ``ink`` (the uint8 ink
     map), pixels of a line clearly darker than the line stay: a digit's stroke drawn on a pale
-    printed line (see
-    :func:`~digitpad.segment.lines.dark_strokes_on`). Strokes that crossed a frame's top or
-    bottom line are joined again across it, and the pieces of a digit that ran along it within
-    its cell (the tail of a 3) along it; what is left of a frame (its corners under a digit)
-    goes as ruling debris does."""
+    printed line (see :func:`~digitpad.segment.lines.dark_strokes_on`). Strokes that crossed a
+    frame's top or bottom line are joined again across it, and the pieces of a digit that ran
+    along it within its cell (the tail of a 3) along it; what is left of a frame (its corners
+    under a digit) goes as ruling debris does."""
     frames: np.ndarray | None = None
     along: np.ndarray | None = None
     boxes: list[Box] = []
@@ -89,7 +88,7 @@ def frames_among_rulings(inky: np.ndarray, removed: np.ndarray) -> list[Box]:
     (``removed``): a row of cells across a good part of the page, or a photo of the field alone,
     has lines long enough for rulings, and without them its walls stood alone as "1"s.
 
-    Two horizontal lines of ``removed`` (pieces on the same rows joined) spanning the same
+    Two horizontal lines of ``removed`` (see :func:`_horizontal_lines`) spanning the same
     columns, a cell's height or more apart, with a wall at both ends in ``inky`` (the ink mask
     before the rulings went) that stops at them, are a frame if :func:`frame_pixels` finds one
     there. Ruled paper has no walls at its lines' ends, and squared paper's go on past them."""
