@@ -16,17 +16,13 @@ benchmarks/results/form_boxes.json.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from digitpad.commands import positive_int
-from digitpad.errors import ModelError
-from digitpad.home import shipped_model_path
+from benchmarks.cli import model_count_cli
 
 RESULTS = Path(__file__).resolve().parent / "results" / "form_boxes.json"
 SEED = 12_000_000
@@ -113,20 +109,7 @@ def form_boxes(model: Path, rows: int) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.form_boxes")
-    parser.add_argument("--model", type=Path, default=shipped_model_path())
-    parser.add_argument("--rows", type=positive_int, default=30)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    try:
-        result = form_boxes(args.model, args.rows)
-    except ModelError as exc:
-        print(f"form_boxes: {exc}", file=sys.stderr)
-        return 1
-    text = json.dumps(result, indent=2)
-    print(text)
-    args.out.write_text(text + "\n")
-    return 0
+    return model_count_cli("form_boxes", form_boxes, ("rows", 30), RESULTS, argv)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,13 @@ benchmarks/results/lone_digits.json. The model's ``.pt`` beside it gives the cla
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from digitpad.commands import positive_int
-from digitpad.errors import ModelError
-from digitpad.home import shipped_model_path
+from benchmarks.cli import model_count_cli
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lone_digits.json"
 SEED = 11_000_000
@@ -91,20 +87,7 @@ def lone_digits(model: Path, pages: int) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.lone_digits")
-    parser.add_argument("--model", type=Path, default=shipped_model_path())
-    parser.add_argument("--pages", type=positive_int, default=300)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    try:
-        result = lone_digits(args.model, args.pages)
-    except ModelError as exc:
-        print(f"lone_digits: {exc}", file=sys.stderr)
-        return 1
-    text = json.dumps(result, indent=2)
-    print(text)
-    args.out.write_text(text + "\n")
-    return 0
+    return model_count_cli("lone_digits", lone_digits, ("pages", 300), RESULTS, argv)
 
 
 if __name__ == "__main__":

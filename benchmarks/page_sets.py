@@ -13,12 +13,12 @@ benchmarks/results/page_sets.json.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.cli import report
 from benchmarks.recognise_bench import synthetic_accuracy
 from digitpad.classifier import Classifier
 from digitpad.commands import positive_int
@@ -82,14 +82,7 @@ def page_sets_cli(
     except ModelError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 1
-    text = json.dumps(result, indent=2)
-    print(text)
-    try:
-        args.out.write_text(text + "\n")
-    except OSError as exc:
-        print(f"{name}: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
-        return 1
-    return 0
+    return report(name, result, args.out)
 
 
 def main(argv: list[str] | None = None) -> int:

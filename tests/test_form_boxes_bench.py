@@ -33,3 +33,10 @@ def test_a_missing_model_is_one_line_and_exit_1(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"form_boxes: model file not found: {tmp_path / 'none.onnx'}"]
     assert not out.exists()
+
+
+def test_a_result_that_cannot_be_written_is_one_line_and_exit_1(tmp_path, capsys) -> None:
+    # --out names a folder: the rows are read, then the write fails with one line
+    assert main(["--rows", "1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"form_boxes: cannot write {tmp_path}")
