@@ -189,3 +189,14 @@ def test_a_one_thicker_than_the_box_in_its_middle_is_no_wall(recogniser) -> None
     cv2.line(img, (450, 500), (450, 564), (0, 0, 0), 4)
     cv2.putText(img, "7", (530, 552), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 4)
     assert recogniser.recognise(img).text.replace(" ", "") == "717"
+
+
+def test_two_long_rows_of_cells_close_above_one_another_are_two_frames(recogniser) -> None:
+    # two rows of 12 cells 8 px apart: their lines are rulings, and the window round one row's
+    # lines held the other row's line, so it was taken for a table and every wall read as a 1
+    # ('1217161612171212141513111' on both rows)
+    img = _form("276627224531", page=(1600, 1200))
+    below = _form("435109861257", page=(1600, 1200))
+    img[Y0 + CELL_H + 8 :] = below[Y0 : 1200 - CELL_H - 8]
+    assert len(segment(img).cells) == 24
+    assert recogniser.recognise(img).text == "276627224531\n435109861257"

@@ -103,7 +103,8 @@ def frames_among_rulings(inky: np.ndarray, removed: np.ndarray) -> list[Box]:
             if abs(ox0 - x0) > slack or abs(ox1 - x1) > slack:
                 continue
             box = Box(min(x0, ox0), y0, max(x1, ox1), oy1)
-            if _closed_at_ends(inky, box) and frame_pixels(_window(inky, box)) is not None:
+            closed = _closed_at_ends(inky, box)
+            if closed and frame_pixels(_window(inky, box, removed, lines)) is not None:
                 found.append(box)
             break  # a line's partner is the next line below spanning the same columns
     return found
@@ -142,12 +143,23 @@ def _closed_at_ends(inky: np.ndarray, box: Box) -> bool:
     return True
 
 
-def _window(mask: np.ndarray, box: Box) -> np.ndarray:
-    """``mask`` within ``box``, a few columns round it (a wall's anti-aliased edge) and the rows
-    above and below where a wall that is no wall goes on past the lines."""
-    h = mask.shape[0]
+def _window(
+    inky: np.ndarray, box: Box, removed: np.ndarray, lines: list[tuple[int, int, int, int]]
+) -> np.ndarray:
+    """``inky`` within ``box``, a few columns round it (a wall's anti-aliased edge) and the rows
+    above and below where a wall that is no wall goes on past the lines; without the ruling
+    pixels (``removed``) of the other ``lines`` there (the lines of a row of cells just above
+    or below, which would make a table of it)."""
+    h = inky.shape[0]
     more = WALL_OVERRUN + OVERRUN_ROWS + 2
-    return mask[max(0, box.y0 - more) : min(h, box.y1 + more), max(0, box.x0 - 3) : box.x1 + 3]
+    y0, y1 = max(0, box.y0 - more), min(h, box.y1 + more)
+    x0, x1 = max(0, box.x0 - 3), box.x1 + 3
+    sub = inky[y0:y1, x0:x1].copy()
+    for _, ly0, _, ly1 in lines:
+        for a, b in ((max(ly0, y0), min(ly1, box.y0)), (max(ly0, box.y1), min(ly1, y1))):
+            if a < b:
+                sub[a - y0 : b - y0] &= ~removed[a:b, x0:x1]
+    return sub
 
 
 def _rejoined_along(cleaned: np.ndarray, along: np.ndarray) -> np.ndarray:
