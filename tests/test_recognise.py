@@ -385,6 +385,18 @@ def test_reading_rows_and_gaps() -> None:
     assert reading_text(digits, [Box(-5, -5, 60, 40), Box(62, -5, 125, 40)]) == "12 9\n34"
 
 
+def test_cells_of_a_page_segmented_smaller_are_neighbours_across_a_wider_wall() -> None:
+    # a page over 3,200 px is segmented at 1/3: a wall 6 px wide there is 18 px in the page's
+    # pixels, and the digits either side of it read as two numbers ('27662 7 2 2')
+    def dg(x: int, label: str) -> Digit:
+        return Digit(Box(x, 0, x + 60, 90), label, 0.9)
+
+    digits = [dg(0, "7"), dg(168, "2"), dg(336, "2")]
+    cells = [Box(-20, -30, 130, 120), Box(148, -30, 298, 120), Box(316, -30, 466, 120)]
+    assert reading_text(digits, cells) == "7 2 2"  # 18 px: two fields at full size
+    assert reading_text(digits, cells, 1 / 3) == "722"
+
+
 def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:
     page = draw_page(14, width=600, height=200, n_digits=4)
     good = tmp_path / "good.png"

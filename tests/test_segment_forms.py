@@ -200,3 +200,18 @@ def test_two_long_rows_of_cells_close_above_one_another_are_two_frames(recognise
     img[Y0 + CELL_H + 8 :] = below[Y0 : 1200 - CELL_H - 8]
     assert len(segment(img).cells) == 24
     assert recogniser.recognise(img).text == "276627224531\n435109861257"
+
+
+def test_a_frame_on_a_page_segmented_at_a_third_reads_as_one_number(recogniser) -> None:
+    # 12 px walls on a 3400x2400 page are 4-6 px where it is segmented (at 1/3): its cells are
+    # 15-18 px apart in the page's pixels, and those 18 apart read as two numbers ('27662 7 2 2')
+    img = np.full((2400, 3400, 3), 255, np.uint8)
+    x0, y0, cw, ch = 600, 1000, 168, 192
+    cv2.rectangle(img, (x0, y0), (x0 + 8 * cw, y0 + ch), (0, 0, 0), 12)
+    for k in range(1, 8):
+        cv2.line(img, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), (0, 0, 0), 12)
+    for k, d in enumerate("27662722"):
+        (tw, th), _ = cv2.getTextSize(d, cv2.FONT_HERSHEY_SIMPLEX, 4.8, 12)
+        org = (x0 + k * cw + (cw - tw) // 2, y0 + (ch + th) // 2)
+        cv2.putText(img, d, org, cv2.FONT_HERSHEY_SIMPLEX, 4.8, (0, 0, 0), 12)
+    assert recogniser.recognise(img).text == "27662722"
