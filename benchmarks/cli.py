@@ -42,7 +42,9 @@ def model_count_cli(
     """
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}")
     parser.add_argument("--model", type=Path, default=shipped_model_path())
-    parser.add_argument(f"--{count[0]}", type=positive_int, default=count[1], dest="count")
+    parser.add_argument(
+        f"--{count[0]}", type=positive_int, default=count[1], dest="count", metavar="N"
+    )
     parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args(argv)
     try:
