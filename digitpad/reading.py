@@ -8,18 +8,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from digitpad.segment.lines import LINE_MAX_THICK
 from digitpad.types import Box, Digit
 
 # A row takes a digit when they overlap vertically by at least this share of the smaller height.
 ROW_OVERLAP = 0.5
 # A horizontal gap wider than this share of the row's typical digit height becomes a space.
 SPACE_GAP = 0.8
-# Two cells of a form's frame are neighbours when the right one starts within this many pixels
-# of the left one's end (the wall between them, its anti-aliased edges, and their rounding), or
-# within the widest wall the frame finder takes (LINE_MAX_THICK) in the pixels the page was
-# segmented at: a page segmented at 1/3 has its walls three times as wide in its own pixels.
-WALL_GAP = 16
 
 
 def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
@@ -55,41 +49,44 @@ def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
 
 
 def _neighbours_alone(
-    row: list[int], boxes: Sequence[Box], cells: Sequence[Box], wall_gap: float
+    row: list[int], boxes: Sequence[Box], frames: Sequence[Sequence[Box]]
 ) -> set[int]:
     """The positions k in ``row`` (indices of ``boxes``, left to right) whose box and the next
-    one are each the only box of a cell, the two cells side by side in one frame (the right
-    one starting within ``wall_gap``, a wall's width, of the left one's end)."""
-    if not cells:
+    one are each the only box of a cell, the two cells consecutive in one of ``frames``."""
+    if not frames:
         return set()
-    home = [next((c for c, cell in enumerate(cells) if _inside(boxes[i], cell)), -1) for i in row]
-    alone = {c for c in home if c >= 0 and home.count(c) == 1}
+    home = [_cell_of(boxes[i], frames) for i in row]
+    alone = {c for c in home if c is not None and home.count(c) == 1}
     out = set()
-    for k in range(len(row) - 1):
-        a, b = home[k], home[k + 1]
-        if a in alone and b in alone and 0 <= cells[b].x0 - cells[a].x1 <= wall_gap:
+    for k, (a, b) in enumerate(itertools.pairwise(home)):
+        # the same frame, the next cell (alone holds no None)
+        if a in alone and b in alone and (a[0], a[1] + 1) == b:  # type: ignore[index]
             out.add(k)
     return out
 
 
-def _inside(box: Box, cell: Box) -> bool:
+def _cell_of(box: Box, frames: Sequence[Sequence[Box]]) -> tuple[int, int] | None:
+    """(frame, cell) indices of the cell holding ``box``'s centre, or None."""
     x, y = box.centre
-    return cell.x0 <= x < cell.x1 and cell.y0 <= y < cell.y1
+    for f, frame in enumerate(frames):
+        for c, cell in enumerate(frame):
+            if cell.x0 <= x < cell.x1 and cell.y0 <= y < cell.y1:
+                return f, c
+    return None
 
 
-def reading_text(digits: Sequence[Digit], cells: Sequence[Box] = (), scale: float = 1.0) -> str:
+def reading_text(digits: Sequence[Digit], frames: Sequence[Sequence[Box]] = ()) -> str:
     """The reading of ``digits``: rows separated by "\\n", wide gaps within a row as one space,
-    but between two digits each alone in neighbouring ``cells`` of a form's row of boxes (one
-    number written a digit to a cell; a cell holding more is a field of its own). ``scale`` is
-    the segmentation's (``Segmentation.scale``): the cells' walls were found that much
-    smaller."""
+    but between two digits each alone in consecutive cells of one of ``frames`` (a form's row
+    of boxes, its cells left to right: one number written a digit to a cell; a cell holding
+    more is a field of its own, and so is another frame)."""
     boxes = [d.box for d in digits]
     lines = []
     for row in group_rows(boxes):
         heights = sorted(boxes[i].height for i in row)
         typical = heights[len(heights) // 2]
         parts = [digits[row[0]].label]
-        joined = _neighbours_alone(row, boxes, cells, max(WALL_GAP, LINE_MAX_THICK / scale))
+        joined = _neighbours_alone(row, boxes, frames)
         for k, (prev, cur) in enumerate(itertools.pairwise(row)):
             gap = boxes[cur].x0 - boxes[prev].x1
             if gap > SPACE_GAP * typical and k not in joined:

@@ -376,25 +376,15 @@ def test_reading_rows_and_gaps() -> None:
     digits = [dg(100, 100, "3"), dg(0, 5, "1"), dg(25, 0, "2"), dg(125, 104, "4"), dg(80, 8, "9")]
     assert reading_text(digits) == "12 9\n34"
     assert group_rows([]) == []
-    # digits each alone in neighbouring cells of a form's frame are one number, however far
-    # apart the cells put them; cells apart, or holding more, are fields of their own
+    # digits each alone in consecutive cells of a form's frame are one number, however far
+    # apart the cells put them; cells of two frames, or holding more, are fields of their own
     two = [dg(0, 5, "1"), dg(80, 8, "9"), dg(170, 5, "4")]
-    cells = [Box(-5, -5, 60, 40), Box(62, -5, 125, 40), Box(127, -5, 190, 40)]
-    assert reading_text(two, cells) == "194"
-    assert reading_text(two, [cells[0], Box(85, -5, 125, 40), cells[2]]) == "1 94"
-    assert reading_text(digits, [Box(-5, -5, 60, 40), Box(62, -5, 125, 40)]) == "12 9\n34"
-
-
-def test_cells_of_a_page_segmented_smaller_are_neighbours_across_a_wider_wall() -> None:
-    # a page over 3,200 px is segmented at 1/3: a wall 6 px wide there is 18 px in the page's
-    # pixels, and the digits either side of it read as two numbers ('27662 7 2 2')
-    def dg(x: int, label: str) -> Digit:
-        return Digit(Box(x, 0, x + 60, 90), label, 0.9)
-
-    digits = [dg(0, "7"), dg(168, "2"), dg(336, "2")]
-    cells = [Box(-20, -30, 130, 120), Box(148, -30, 298, 120), Box(316, -30, 466, 120)]
-    assert reading_text(digits, cells) == "7 2 2"  # 18 px: two fields at full size
-    assert reading_text(digits, cells, 1 / 3) == "722"
+    cells = (Box(-5, -5, 60, 40), Box(62, -5, 125, 40), Box(127, -5, 190, 40))
+    assert reading_text(two, [cells]) == "194"
+    assert reading_text(two, [cells[:1], cells[1:]]) == "1 94"  # two frames side by side
+    assert reading_text(digits, [(Box(-5, -5, 60, 40), Box(62, -5, 125, 40))]) == "12 9\n34"
+    # a cell between them holding nothing: not consecutive
+    assert reading_text(two, [(cells[0], Box(60, -5, 62, 40), *cells[1:])]) == "1 94"
 
 
 def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:

@@ -87,7 +87,8 @@ def test_a_stroke_drawn_on_a_pale_line_stays_out_of_the_frame() -> None:
 def test_frame_is_found_and_its_pixels_are_the_lines_and_walls() -> None:
     seg = segment(_form("5038"))
     # the frame's box, in page pixels, for the reading: its digits are one number
-    assert len(seg.cells) == 4 and abs(seg.cells[0].x0 - X0) <= 6
+    assert len(seg.frames) == 1 and len(seg.frames[0]) == 4
+    assert abs(seg.frames[0][0].x0 - X0) <= 6
     # the frame left no box of its own, and its walls no sticks
     assert len(seg.boxes) == 4
     assert all(b.height > 20 for b in seg.boxes)
@@ -134,7 +135,7 @@ def test_frame_finder_sees_a_frame_off_level(degrees: float, recogniser) -> None
     rot = cv2.getRotationMatrix2D((850, 532), degrees, 1.0)
     tilted = cv2.warpAffine(img, rot, (1700, 1200), borderValue=(255, 255, 255))
     seg = segment(tilted)
-    assert len(seg.cells) == 8
+    assert [len(f) for f in seg.frames] == [8]
     assert len([b for b in seg.boxes if b.width < 8]) == 0  # no wall left standing
     assert recogniser.recognise(tilted).text == "27662722"
 
@@ -177,7 +178,7 @@ def test_squared_paper_is_no_frame() -> None:
         cv2.line(img, (0, y), (699, y), (200, 160, 120), 1)
     cv2.putText(img, "54", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 3)
     seg = segment(img)
-    assert seg.cells == []
+    assert seg.frames == []
 
 
 def test_a_one_thicker_than_the_box_in_its_middle_is_no_wall(recogniser) -> None:
@@ -198,7 +199,7 @@ def test_two_long_rows_of_cells_close_above_one_another_are_two_frames(recognise
     img = _form("276627224531", page=(1600, 1200))
     below = _form("435109861257", page=(1600, 1200))
     img[Y0 + CELL_H + 8 :] = below[Y0 : 1200 - CELL_H - 8]
-    assert len(segment(img).cells) == 24
+    assert [len(f) for f in segment(img).frames] == [12, 12]
     assert recogniser.recognise(img).text == "276627224531\n435109861257"
 
 
@@ -215,3 +216,11 @@ def test_a_frame_on_a_page_segmented_at_a_third_reads_as_one_number(recogniser) 
         org = (x0 + k * cw + (cw - tw) // 2, y0 + (ch + th) // 2)
         cv2.putText(img, d, org, cv2.FONT_HERSHEY_SIMPLEX, 4.8, (0, 0, 0), 12)
     assert recogniser.recognise(img).text == "27662722"
+
+
+def test_two_frames_side_by_side_are_two_numbers(recogniser) -> None:
+    # 8 px apart on one line: their cells were taken as neighbours by their gap ('27664531')
+    img = _form("2766")
+    off = X0 + 4 * CELL_W + 8
+    img[:, off : off + 4 * CELL_W + 4] = _form("4531")[:, X0 : X0 + 4 * CELL_W + 4]
+    assert recogniser.recognise(img).text == "2766 4531"

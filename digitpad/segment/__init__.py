@@ -96,10 +96,9 @@ class Segmentation:
     original resolution (``scale`` is 1.0 unless the page's long side exceeds
     ``WORK_MAX_SIDE``); ``ink`` is the same as float32 in [0, 1]. ``boxes`` are in original
     pixels, sorted top-to-bottom then left-to-right; ``ink_boxes`` are the same boxes in ink-map
-    pixels. ``inverted`` says the page was light ink on a dark background. ``cells`` are the
-    cells of the form frames taken out of the ink (see :mod:`digitpad.segment.forms`), in
-    original pixels, left to right in each frame: digits alone in neighbouring cells are one
-    number.
+    pixels. ``inverted`` says the page was light ink on a dark background. ``frames`` are
+    the form frames taken out of the ink (see :mod:`digitpad.segment.forms`), each its cells
+    left to right, in original pixels: digits alone in neighbouring cells are one number.
     """
 
     ink_u8: np.ndarray
@@ -107,7 +106,7 @@ class Segmentation:
     boxes: list[Box]
     ink_boxes: list[Box] = field(default_factory=list)
     inverted: bool = False
-    cells: list[Box] = field(default_factory=list)
+    frames: list[tuple[Box, ...]] = field(default_factory=list)
 
     @property
     def ink(self) -> np.ndarray:
@@ -163,7 +162,7 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
-    cells: list[Box] = []
+    cells: list[tuple[Box, ...]] = []
     if not v1_crops:
         mask, frames, cells = remove_form_frames(mask, raw + rings, ink)
         if frames is not None:
@@ -186,7 +185,7 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         boxes=boxes,
         ink_boxes=ink_boxes,
         inverted=inverted,
-        cells=[seg.to_page(b, w, h) for b in cells],
+        frames=[tuple(seg.to_page(b, w, h) for b in frame) for frame in cells],
     )
 
 

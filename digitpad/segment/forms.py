@@ -45,11 +45,11 @@ TILTED_MIN_ASPECT = 2.5  # ...and a tilted frame is looked for at least this muc
 
 def remove_form_frames(
     mask: np.ndarray, candidates: list[list[int]], ink: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray | None, list[Box]]:
+) -> tuple[np.ndarray, np.ndarray | None, list[tuple[Box, ...]]]:
     """``mask`` without the frames of form boxes among the components ``candidates``
     (``[x0, y0, x1, y1, ...]``, as :func:`~digitpad.segment.boxes.raw_and_ring_boxes` gives
     them), the frames' pixels (None when there were none: the mask is then returned as it
-    was) and their cells' boxes, left to right in each frame. With ``ink`` (the uint8 ink
+    was) and each frame's cells, left to right. With ``ink`` (the uint8 ink
     map), pixels of a line clearly darker than the line stay: a digit's stroke drawn on a pale
     printed line (see :func:`~digitpad.segment.lines.dark_strokes_on`). Strokes that crossed a
     frame's top or bottom line are joined again across it, and the pieces of a digit that ran
@@ -57,7 +57,7 @@ def remove_form_frames(
     under a digit) goes as ruling debris does."""
     frames: np.ndarray | None = None
     along: np.ndarray | None = None
-    boxes: list[Box] = []
+    cells: list[tuple[Box, ...]] = []
     for x0, y0, x1, y1, *_ in candidates:
         if y1 - y0 < FRAME_MIN_HEIGHT or x1 - x0 < FRAME_MIN_ASPECT * (y1 - y0):
             continue
@@ -69,8 +69,11 @@ def remove_form_frames(
         frames[y0:y1, x0:x1] |= found[0]
         along[y0:y1, x0:x1] |= found[1]
         walls = found[2]
-        boxes.extend(
-            Box(x0 + left[1], y0, x0 + right[0], y1) for left, right in itertools.pairwise(walls)
+        cells.append(
+            tuple(
+                Box(x0 + left[1], y0, x0 + right[0], y1)
+                for left, right in itertools.pairwise(walls)
+            )
         )
     if frames is None or along is None:
         return mask, None, []
@@ -80,7 +83,7 @@ def remove_form_frames(
     across = cv2.morphologyEx(m8, cv2.MORPH_CLOSE, _ACROSS_LINES).view(bool) & along
     cleaned |= across & mask
     cleaned |= _rejoined_along(cleaned, along & mask)
-    return drop_line_remnants(cleaned, frames), frames, boxes
+    return drop_line_remnants(cleaned, frames), frames, cells
 
 
 def frames_among_rulings(inky: np.ndarray, removed: np.ndarray) -> list[Box]:
