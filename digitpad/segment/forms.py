@@ -24,6 +24,7 @@ import numpy as np
 
 from digitpad.segment.lines import LINE_MAX_THICK, dark_strokes_on, drop_line_remnants
 from digitpad.segment.shear import edge_slope, line_fit, shear_offsets, sheared, unsheared
+from digitpad.segment.stats import percentile_sorted
 from digitpad.types import Box
 
 FRAME_MIN_HEIGHT = 16  # a cell lower than this (work pixels) holds no digit we could read
@@ -275,7 +276,7 @@ def _on_line(sub: np.ndarray, band: tuple[int, int]) -> np.ndarray:
     out = np.zeros_like(sub)
     if not counts.any():
         return out
-    thick = _median(counts[counts > 0])
+    thick = float(percentile_sorted(np.sort(counts[counts > 0]), 50.0))
     plain = np.flatnonzero((counts > 0) & (counts <= thick))
     if plain.size < 2:
         return out
@@ -285,14 +286,6 @@ def _on_line(sub: np.ndarray, band: tuple[int, int]) -> np.ndarray:
     centre = y0 + offset + slope * np.arange(sub.shape[1])
     near = np.abs(np.arange(sub.shape[0])[:, None] - centre[None, :]) <= thick / 2 + 1
     return sub & near
-
-
-def _median(values: np.ndarray) -> float:
-    """``np.median`` of a non-empty 1-D array, without its overhead (a frame is looked at in
-    a few dozen small steps, each a handful of numpy calls)."""
-    v = np.sort(values)
-    n = v.size
-    return (float(v[(n - 1) // 2]) + float(v[n // 2])) / 2
 
 
 def _thin_across(
@@ -310,7 +303,7 @@ def _thin_across(
     lo, hi = within or (0, sub.shape[1] if horizontal else sub.shape[0])
     part = sub[a:b, lo:hi] if horizontal else sub[lo:hi, a:b]
     counts = np.count_nonzero(part, axis=0 if horizontal else 1)
-    thick = int(_median(counts[counts > 0])) if counts.any() else 0
+    thick = int(percentile_sorted(np.sort(counts[counts > 0]), 50.0)) if counts.any() else 0
     out = np.zeros_like(sub)
     if thick == 0:
         return out
