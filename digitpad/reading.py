@@ -14,6 +14,9 @@ from digitpad.types import Box, Digit
 ROW_OVERLAP = 0.5
 # A horizontal gap wider than this share of the row's typical digit height becomes a space.
 SPACE_GAP = 0.8
+# Upright printed lines part fields unless they run through the middle of more than this share
+# of the page's digits: a squared page's grid, which handwriting ignores.
+WALL_THROUGH_SHARE = 0.1
 
 
 def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
@@ -75,12 +78,40 @@ def _cell_of(box: Box, frames: Sequence[Sequence[Box]]) -> tuple[int, int] | Non
     return None
 
 
-def reading_text(digits: Sequence[Digit], frames: Sequence[Sequence[Box]] = ()) -> str:
+def _fields_walls(boxes: Sequence[Box], walls: Sequence[Box]) -> list[Box]:
+    """``walls`` that part fields: all of them, unless they run through the middle of more than
+    ``WALL_THROUGH_SHARE`` of the digits ``boxes`` (a squared page's grid, written across)."""
+    if not walls or not boxes:
+        return []
+    through = sum(any(_through(b, w) for w in walls) for b in boxes)
+    return [] if through > WALL_THROUGH_SHARE * len(boxes) else list(walls)
+
+
+def _through(box: Box, wall: Box) -> bool:
+    inset = 0.2 * box.width
+    return box.x0 + inset < wall.centre[0] < box.x1 - inset and wall.y0 <= box.centre[1] <= wall.y1
+
+
+def _walled(prev: Box, cur: Box, walls: Sequence[Box]) -> bool:
+    """A wall stands between ``prev`` and ``cur`` (left to right), level with both."""
+    top, bottom = max(prev.centre[1], cur.centre[1]), min(prev.centre[1], cur.centre[1])
+    return any(
+        prev.centre[0] < w.centre[0] < cur.centre[0] and w.y0 <= bottom and w.y1 >= top
+        for w in walls
+    )
+
+
+def reading_text(
+    digits: Sequence[Digit], frames: Sequence[Sequence[Box]] = (), walls: Sequence[Box] = ()
+) -> str:
     """The reading of ``digits``: rows separated by "\\n", wide gaps within a row as one space,
     but between two digits each alone in consecutive cells of one of ``frames`` (a form's row
     of boxes, its cells left to right: one number written a digit to a cell; a cell holding
-    more is a field of its own, and so is another frame)."""
+    more is a field of its own, and so is another frame). Digits with one of the upright
+    printed ``walls`` between them are in two fields (a table's cells), however close, unless
+    the page's walls run through its digits (see :func:`_fields_walls`)."""
     boxes = [d.box for d in digits]
+    walls = _fields_walls(boxes, walls)
     lines = []
     for row in group_rows(boxes):
         heights = sorted(boxes[i].height for i in row)
@@ -89,7 +120,8 @@ def reading_text(digits: Sequence[Digit], frames: Sequence[Sequence[Box]] = ()) 
         joined = _neighbours_alone(row, boxes, frames)
         for k, (prev, cur) in enumerate(itertools.pairwise(row)):
             gap = boxes[cur].x0 - boxes[prev].x1
-            if gap > SPACE_GAP * typical and k not in joined:
+            apart = gap > SPACE_GAP * typical or _walled(boxes[prev], boxes[cur], walls)
+            if apart and k not in joined:
                 parts.append(" ")
             parts.append(digits[cur].label)
         lines.append("".join(parts))

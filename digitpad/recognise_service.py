@@ -381,7 +381,7 @@ class Recogniser:
         seg = segment(rgb)
         parts = read_segmented(seg, PageReader(clf, seg))
         digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
-        text = reading_text(digits, seg.frames)
+        text = reading_text(digits, seg.frames, seg.walls)
         elapsed = (time.perf_counter() - t0) * 1000.0
         return PageResult(tuple(digits), text, w, h, clf.version, elapsed)
 

@@ -387,6 +387,26 @@ def test_reading_rows_and_gaps() -> None:
     assert reading_text(two, [(cells[0], Box(60, -5, 62, 40), *cells[1:])]) == "1 94"
 
 
+def test_reading_parts_fields_at_a_tables_walls() -> None:
+    def dg(x: int, label: str, y: int = 0) -> Digit:
+        return Digit(Box(x, y, x + 20, y + 30), label, 0.9)
+
+    # "12" and "9" a few pixels apart, as a table's cells put them: one number without the
+    # wall between them, two fields with it
+    digits = [dg(0, "1"), dg(24, "2"), dg(52, "9")]
+    wall = Box(47, -10, 49, 100)
+    assert reading_text(digits) == "129"
+    assert reading_text(digits, walls=[wall]) == "12 9"
+    # a wall that is not level with both digits parts nothing (a row below the table)
+    assert reading_text(digits, walls=[Box(47, 40, 49, 100)]) == "129"
+    # walls running through the middle of the page's digits are a grid the writing ignores
+    grid = [wall, Box(9, -10, 11, 100), Box(33, -10, 35, 100)]
+    assert reading_text(digits, walls=grid) == "129"
+    # digits each alone in consecutive cells of a form's frame stay one number
+    cells = (Box(-5, -5, 22, 40), Box(22, -5, 48, 40), Box(48, -5, 75, 40))
+    assert reading_text(digits, [cells], [wall]) == "129"
+
+
 def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:
     page = draw_page(14, width=600, height=200, n_digits=4)
     good = tmp_path / "good.png"

@@ -305,3 +305,33 @@ def test_loose_boxes_near_a_box_are_the_pages_own_within_reach() -> None:
     ink = np.zeros((40, 200), np.uint8)
     ink[20, 0:200:3] = 200
     assert loose_boxes(ink, [Box(99, 20, 100, 21)], (20, 20)).shape == (0, 4)
+
+
+def test_a_tables_walls_are_found_and_nothing_else_is() -> None:
+    from benchmarks.tables import AT, CELL, COLS, ROWS, table_page
+
+    for style in ("black", "grey"):
+        seg = segment(table_page(1, style)[0])
+        xs = sorted(w.x0 for w in seg.walls)
+        assert [round((x - AT[0]) / CELL[0]) for x in xs] == list(range(COLS + 1))
+        assert all(abs(x - AT[0] - round((x - AT[0]) / CELL[0]) * CELL[0]) <= 3 for x in xs)
+        assert all(abs(w.height - ROWS * CELL[1]) <= 6 for w in seg.walls)
+    page = table_page(1, "black")[0]
+    assert segment(table_page(1, "none")[0]).walls == []
+    assert segment(page, v1_crops=True).walls == []  # training cuts its crops as before
+
+
+def test_no_table_walls_on_squared_paper_a_margin_or_a_fold() -> None:
+    # upright lines that run on to the page's edges, or that the ruling finder took, part no
+    # fields: handwriting crosses them
+    digits = draw_page(21, width=1000, height=700, n_digits=14).image
+    squared, ruled = np.full_like(digits, 255), np.full_like(digits, 255)
+    for y in range(20, 700, 40):
+        cv2.line(squared, (0, y), (999, y), (150, 175, 215), 1)
+        cv2.line(ruled, (0, y), (999, y), (150, 175, 215), 1)
+    for x in range(25, 1000, 40):
+        cv2.line(squared, (x, 0), (x, 699), (150, 175, 215), 1)
+    cv2.line(ruled, (120, 0), (120, 699), (220, 120, 120), 2)  # a notebook's margin
+    cv2.line(ruled, (640, 0), (655, 699), (90, 90, 90), 2)  # a fold
+    for paper in (squared, ruled):
+        assert segment(np.minimum(digits, paper)).walls == []

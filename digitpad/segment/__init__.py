@@ -52,7 +52,12 @@ from digitpad.segment.ink import (
     ink_map_u8,
     is_inverted,
 )
-from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
+from digitpad.segment.lines import (
+    drop_line_remnants,
+    remove_lines,
+    remove_underlines,
+    table_walls,
+)
 from digitpad.segment.split import SPLIT_ASPECT, split_candidates
 from digitpad.types import Box
 
@@ -107,6 +112,7 @@ class Segmentation:
     ink_boxes: list[Box] = field(default_factory=list)
     inverted: bool = False
     frames: list[tuple[Box, ...]] = field(default_factory=list)
+    walls: list[Box] = field(default_factory=list)
 
     @property
     def ink(self) -> np.ndarray:
@@ -162,6 +168,8 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
+    # in the ink as it is before a form's lines and the rulings go from it
+    walls = [] if v1_crops else table_walls(ink, raw, line_mask)
     cells: list[tuple[Box, ...]] = []
     if not v1_crops:
         mask, frames, cells = remove_form_frames(mask, raw + rings, ink)
@@ -186,6 +194,7 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         ink_boxes=ink_boxes,
         inverted=inverted,
         frames=[tuple(seg.to_page(b, w, h) for b in frame) for frame in cells],
+        walls=[seg.to_page(b, w, h) for b in walls],
     )
 
 

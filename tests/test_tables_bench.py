@@ -1,0 +1,29 @@
+"""The tables benchmark reads its tables through the recogniser and writes its counts."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.tables import ROWS, STYLES, main, table_page
+
+
+def test_one_table_per_style_is_read_and_counted(tmp_path) -> None:
+    out = tmp_path / "tables.json"
+    assert main(["--tables", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["rows"] == ROWS
+    for key in ("right", "digits_right"):
+        assert set(result[key]) == set(STYLES)
+    for style in STYLES:
+        assert result["right"][style] <= result["digits_right"][style] <= ROWS
+    # the walls part the cells' numbers: every row whose digits are right reads right; with
+    # no lines the numbers, as close as a number's own digits, run together
+    assert result["right"]["grey"] == result["digits_right"]["grey"] >= ROWS - 1
+    assert result["right"]["none"] < result["digits_right"]["none"]
+
+
+def test_the_same_digits_whatever_the_style() -> None:
+    pages = [table_page(3, style) for style in STYLES]
+    assert len({tuple(rows) for _, rows in pages}) == 1
+    assert all(" " in row for row in pages[0][1])  # every row has cells apart
+    assert not (pages[0][0] == pages[2][0]).all()  # the lines are drawn
