@@ -3,7 +3,8 @@ middle of a 1700x1200 page.
 
 Four rows of six cells 90x60 px; in each cell one to three of the generator's digits 30-41 px
 high, left-aligned, as many as fit. The table is drawn with black 2 px lines, grey 1 px lines,
-or not at all (the reference: the same digits with nothing between the cells). A row is read
+either on a page turned 2° (either way: a photographed sheet), or not at all (the reference:
+the same digits with nothing between the cells). A row is read
 right when its reading is the cells' numbers in order, each cell apart (one space between
 them), and its digits right when the reading, spaces left out, is its digits. Without lines
 the cells' numbers are a few pixels apart, as close as a number's own digits, and run together:
@@ -30,10 +31,13 @@ AT = (300, 400)  # the table's top left corner on the page
 ROWS, COLS = 4, 6
 CELL = (90, 60)  # width, height
 PAD = 8  # the digits stay this far from a cell's walls
-# style: line colour and thickness (None: no lines)
-STYLES: dict[str, tuple[tuple[int, int, int], int] | None] = {
-    "black": ((0, 0, 0), 2),
-    "grey": ((150, 150, 150), 1),
+# style: line colour, thickness and the page's tilt in degrees, every other table the other
+# way (None: no lines)
+STYLES: dict[str, tuple[tuple[int, int, int], int, float] | None] = {
+    "black": ((0, 0, 0), 2, 0.0),
+    "grey": ((150, 150, 150), 1, 0.0),
+    "black_tilted": ((0, 0, 0), 2, 2.0),
+    "grey_tilted": ((150, 150, 150), 1, 2.0),
     "none": None,
 }
 
@@ -67,14 +71,19 @@ def table_page(seed: int, style: str) -> tuple[np.ndarray, list[str]]:
         rows.append(" ".join(cells))
     page = np.full((PAGE[1], PAGE[0], 3), 255, np.uint8)
     lines = STYLES[style]
+    tilt = 0.0
     if lines is not None:
-        colour, thick = lines
+        colour, thick, tilt = lines
         for r in range(ROWS + 1):
             cv2.line(page, (x0, y0 + r * ch), (x0 + COLS * cw, y0 + r * ch), colour, thick)
         for c in range(COLS + 1):
             cv2.line(page, (x0 + c * cw, y0), (x0 + c * cw, y0 + ROWS * ch), colour, thick)
     a = ink[..., None]
-    return (page * (1 - a) + np.array([20, 20, 30]) * a).astype(np.uint8), rows
+    page = (page * (1 - a) + np.array([20, 20, 30]) * a).astype(np.uint8)
+    if tilt:
+        turn = cv2.getRotationMatrix2D((PAGE[0] / 2, PAGE[1] / 2), tilt * (-1) ** seed, 1.0)
+        page = cv2.warpAffine(page, turn, PAGE, borderValue=(255, 255, 255))
+    return page, rows
 
 
 def tables(model: Path, n_tables: int) -> dict[str, object]:

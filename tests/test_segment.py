@@ -312,10 +312,16 @@ def test_a_tables_walls_are_found_and_nothing_else_is() -> None:
 
     for style in ("black", "grey"):
         seg = segment(table_page(1, style)[0])
-        xs = sorted(w.x0 for w in seg.walls)
+        xs = sorted(w.centre[0] for w in seg.walls)
         assert [round((x - AT[0]) / CELL[0]) for x in xs] == list(range(COLS + 1))
         assert all(abs(x - AT[0] - round((x - AT[0]) / CELL[0]) * CELL[0]) <= 3 for x in xs)
-        assert all(abs(w.height - ROWS * CELL[1]) <= 6 for w in seg.walls)
+        assert all(abs(w.height - ROWS * CELL[1]) <= 12 for w in seg.walls)  # found at 1/4
+        # a wall is no digit: standing alone it read as a sure "1" as tall as the table
+        assert all(b.height < 2 * CELL[1] for b in seg.boxes)
+    # a photographed sheet turned 2 degrees, either way: its walls lean a pixel every 30 rows,
+    # and a grey one falls across two columns here and there, each too pale for ink
+    for seed in (1, 2):
+        assert len(segment(table_page(seed, "grey_tilted")[0]).walls) == COLS + 1
     page = table_page(1, "black")[0]
     assert segment(table_page(1, "none")[0]).walls == []
     assert segment(page, v1_crops=True).walls == []  # training cuts its crops as before

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.ink import _stretch_levels
-from digitpad.segment.lines import _open_if_any
+from digitpad.segment.lines import open_if_any
 
 
 def _stretch_reference(darkness: np.ndarray) -> tuple[float, float]:
@@ -54,7 +54,7 @@ def test_open_if_any_is_the_opening() -> None:
         length = int(rng.choice([1, 2, 5, 24, 25, 40, 78]))
         for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
             want = cv2.morphologyEx(m8, cv2.MORPH_OPEN, kernel)
-            got = _open_if_any(m8, kernel)
+            got = open_if_any(m8, kernel)
             if want.any():
                 hits += 1
                 assert got is not None and np.array_equal(got, want)

@@ -56,9 +56,9 @@ from digitpad.segment.lines import (
     drop_line_remnants,
     remove_lines,
     remove_underlines,
-    table_walls,
 )
 from digitpad.segment.split import SPLIT_ASPECT, split_candidates
+from digitpad.segment.tables import table_walls
 from digitpad.types import Box
 
 WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
@@ -104,6 +104,8 @@ class Segmentation:
     pixels. ``inverted`` says the page was light ink on a dark background. ``frames`` are
     the form frames taken out of the ink (see :mod:`digitpad.segment.forms`), each its cells
     left to right, in original pixels: digits alone in neighbouring cells are one number.
+    ``walls`` are a table's upright lines (see :func:`~digitpad.segment.tables.table_walls`), in
+    original pixels: digits with one between them are in two cells.
     """
 
     ink_u8: np.ndarray
@@ -169,7 +171,14 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
     # in the ink as it is before a form's lines and the rulings go from it
-    walls = [] if v1_crops else table_walls(ink, raw, line_mask)
+    walls, wall_pixels = ([], None) if v1_crops else table_walls(ink, raw, line_mask)
+    if wall_pixels is not None:
+        # a wall standing alone read as a sure "1" as tall as the table, which made the
+        # digits beside it marks hanging from the top of their row; a digit touching it joined
+        # it. Strokes crossing it lose their pixels on it
+        mask &= ~wall_pixels
+        ink[wall_pixels] = 0
+        raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
     cells: list[tuple[Box, ...]] = []
     if not v1_crops:
         mask, frames, cells = remove_form_frames(mask, raw + rings, ink)

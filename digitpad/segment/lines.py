@@ -13,14 +13,11 @@ from digitpad.segment.boxes import (
     raw_boxes,
     typical_height,
 )
-from digitpad.segment.ink import LOW_U8
-from digitpad.types import Box
 
 LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
 # a piece of ink with no more than this many pixels off the removed rulings is ruling debris
 # (see drop_line_remnants); a digit's strokes leave the rulings for far more
 REMNANT_MAX_OFF_LINE = 20
-WALL_TALL = 2.5  # a table's wall is at least this many typical digit heights tall
 
 
 def remove_lines(
@@ -135,7 +132,7 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     # thicken it across so the steps overlap into one long run
     k = 5 if zoom >= 1.0 else 3
     bridged = cv2.dilate(bridged, np.ones((k, 1) if horizontal else (1, k), np.uint8))
-    runs = _open_if_any(bridged, kernel)
+    runs = open_if_any(bridged, kernel)
     if runs is None:
         return None
     # label only the rectangle that holds runs (often a few columns: tall digits); 16-bit
@@ -164,46 +161,6 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     return on_line & thin
 
 
-def table_walls(ink: np.ndarray, raw: list[list[int]], rulings: np.ndarray | None) -> list[Box]:
-    """The boxes of a table's walls in the uint8 ink map ``ink`` (before rulings go): thin
-    upright lines at least ``WALL_TALL`` typical digit heights tall (no digit of the page's
-    size is that tall) that meet a printed line across at both ends and that the ruling
-    finder did not take (most of their length is not in ``rulings``, the removed rulings'
-    mask). A squared page's grid is rulings, and its lines, like a notebook's margin and a
-    fold, run on to the page's edges. ``raw`` are the components of the ink mask without
-    the rulings (``[x0, y0, x1, y1, pixels, ...]``): with no rulings, walls are looked for
-    only when one of them is that tall (a table left whole), so most pages pay nothing."""
-    typical = typical_height(raw)
-    length = max(MIN_HEIGHT, round(WALL_TALL * typical))
-    if rulings is None and not any(b[3] - b[1] >= length for b in raw):
-        return []
-    inky = ink > LOW_U8
-    runs = _open_if_any(inky.view(np.uint8), np.ones((length, 1), np.uint8))
-    if runs is None:
-        return []
-    contours, _ = cv2.findContours(runs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    reach = max(MIN_HEIGHT, round(typical))
-    walls = []
-    for x, y, w, h in map(cv2.boundingRect, contours):
-        box = Box(x, y, x + w, y + h)
-        if w > LINE_MAX_THICK or y == 0 or y + h == inky.shape[0]:
-            continue  # a wall stops at the table's lines, short of the page's edges
-        if not all(_line_across(inky, box, end, reach) for end in (y, y + h)):
-            continue
-        if rulings is None or np.count_nonzero(rulings[y : y + h, x : x + w].any(axis=1)) < h / 2:
-            walls.append(box)
-    return walls
-
-
-def _line_across(inky: np.ndarray, wall: Box, y: int, reach: int) -> bool:
-    """A line across meets ``wall`` at row ``y``: within a printed line's width of it, ink in
-    every column for ``reach`` pixels to its left or to its right (a corner, or a T)."""
-    band = inky[max(0, y - LINE_MAX_THICK // 2) : y + LINE_MAX_THICK // 2 + 1]
-    cols = band.any(axis=0)
-    left, right = cols[max(0, wall.x0 - reach) : wall.x0], cols[wall.x1 : wall.x1 + reach]
-    return any(side.size == reach and bool(side.all()) for side in (left, right))
-
-
 def remove_underlines(
     mask: np.ndarray, raw: list[list[int]] | None = None, *, huge_digits: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -225,7 +182,7 @@ def remove_underlines(
     if length >= mask.shape[1] or typical < MIN_HEIGHT:
         return mask, None
     m8 = mask.astype(np.uint8)
-    runs = _open_if_any(m8, np.ones((1, length), np.uint8))
+    runs = open_if_any(m8, np.ones((1, length), np.uint8))
     if runs is None:
         return mask, None
     # thicker than a dash is a bar or a blob, not an underline; a marker underline a third of
@@ -275,7 +232,7 @@ def _strokes_of_huge_digits(mask: np.ndarray, under: np.ndarray, typical: float)
     return keep
 
 
-def _open_if_any(m8: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:
+def open_if_any(m8: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:
     """``cv2.morphologyEx(m8, MORPH_OPEN, kernel)`` for a 1-pixel-thin line ``kernel`` (1 x L or
     L x 1, centred), or None when that is empty.
 

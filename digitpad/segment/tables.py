@@ -1,0 +1,136 @@
+"""A table's walls: the upright lines between its cells, which part the numbers in them.
+
+A score sheet's numbers sit a few pixels apart in neighbouring cells, as close as a number's
+own digits; the reading keeps them apart by the walls between them (see
+:func:`digitpad.reading.reading_text`). A wall standing alone is no digit either: taken out of
+the ink, it no longer reads as a sure "1" as tall as the table.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+
+from digitpad.segment.boxes import MIN_HEIGHT, typical_height
+from digitpad.segment.ink import LOW_U8
+from digitpad.segment.lines import LINE_MAX_THICK, open_if_any
+from digitpad.types import Box
+
+WALL_TALL = 2.5  # a table's wall is at least this many typical digit heights tall
+CELL_WIDE = 1.5  # ...and this many from the next wall: a cell holds a number
+WALL_LEAN = 0.05  # ...and leans (its lines across too) no more than this: about 3 degrees
+_LEAN_ACROSS = np.ones((1, 3), np.uint8)  # at half size
+HALF_THICK = LINE_MAX_THICK // 2  # the thickest printed line at half size
+
+
+def table_walls(
+    ink: np.ndarray, raw: list[list[int]], rulings: np.ndarray | None
+) -> tuple[list[Box], np.ndarray | None]:
+    """The boxes of a table's walls in the uint8 ink map ``ink`` (before rulings go), and their
+    pixels (None when there are none): thin upright lines at least ``WALL_TALL`` typical digit
+    heights tall (no digit of the page's size is that tall), leaning up to about 3 degrees (a
+    photographed page), that meet a printed line across at both ends, short of the page's
+    edges. A notebook's margin and a fold run on to the edges; a squared page's grid does too,
+    and the ruling finder takes its upright lines: on a page where ``rulings`` (the removed
+    rulings' mask) holds an upright line that tall, the pieces of it left (a faint part of the
+    grid) are no walls, and none are looked for. ``raw`` are the components of the ink mask
+    without the rulings (``[x0, y0, x1, y1, pixels, ...]``), for the typical digit height. Most
+    pages pay a dilation and a shrink: no column holds ink all through a block of half a
+    wall's height (see :func:`_full_blocks`)."""
+    typical = typical_height(raw)
+    upright = np.ones((max(MIN_HEIGHT, round(WALL_TALL * typical)), 1), np.uint8)
+    if rulings is not None and open_if_any(rulings.view(np.uint8), upright) is not None:
+        return [], None
+    # looked for at half size, a quarter of the work; at a quarter of the ink level there: a
+    # thin pale line that leans falls across two columns (and rows) here and there, each under
+    # the ink level, and a 2x2 block's mean keeps a quarter of its darkness at least
+    h, w = ink.shape
+    even = (w // 2 * 2, h // 2 * 2)
+    half = cv2.resize(ink[: even[1], : even[0]], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    inky = (half > LOW_U8 // 4).view(np.uint8)
+    # a leaning wall steps sideways a pixel every 20-60 rows: thickened across, its steps
+    # overlap into one upright run
+    lean = cv2.dilate(inky, _LEAN_ACROSS)
+    length = upright.shape[0] // 2
+    if not _full_blocks(lean, length // 2).any():
+        return [], None
+    runs = open_if_any(lean, np.ones((length, 1), np.uint8))
+    if runs is None:
+        return [], None
+    contours, _ = cv2.findContours(runs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    reach = max(MIN_HEIGHT, round(typical)) // 2
+    upright_lines: list[tuple[Box, tuple[bool, bool]]] = []
+    for x, y, bw, bh in map(cv2.boundingRect, contours):
+        box = Box(x, y, x + bw, y + bh)
+        if bw > HALF_THICK + WALL_LEAN * bh or y == 0 or y + bh == half.shape[0]:
+            continue  # a wall stops at the table's lines, short of the page's edges
+        top, bottom = (_lines_across(inky, box, end, reach) for end in (y, y + bh))
+        if any(top) and any(bottom):
+            # an inner wall of a table's end column meets lines going one way at one end only
+            upright_lines.append((box, top if top == bottom else (True, True)))
+    walls = _walls_of_tables(upright_lines, CELL_WIDE * typical / 2)
+    if not walls:
+        return [], None
+    pixels = np.zeros_like(inky)
+    for b in walls:
+        pixels[b.y0 : b.y1, b.x0 : b.x1] |= runs[b.y0 : b.y1, b.x0 : b.x1]
+    # in work pixels, the band the lean added too: a leaning wall's steps and anti-aliased
+    # edges go whole (the wall alone, stepping, left pieces that read as digits), and a stroke
+    # touching it loses two pixels or so
+    whole = np.zeros_like(ink)
+    whole[: even[1], : even[0]] = cv2.resize(pixels, even, interpolation=cv2.INTER_NEAREST)
+    doubled = [Box(2 * b.x0, 2 * b.y0, 2 * b.x1, 2 * b.y1) for b in walls]
+    return doubled, whole.view(bool) & (ink > LOW_U8)
+
+
+def _walls_of_tables(lines: list[tuple[Box, tuple[bool, bool]]], cell: float) -> list[Box]:
+    """The walls of the tables among upright ``lines``, each with the sides its lines across
+    go on to at both ends ((left, right); (True, True) where a side differs between ends): a
+    table's left end has lines going right only, its right end left only, both over the same
+    rows; its walls are the lines between them over those rows, three or more, each at least
+    ``cell`` from the next. A squared page's grid has no such ends (its lines across go on
+    both ways), and where it fades to look like one, its squares are a digit wide, no wider."""
+    walls: set[Box] = set()
+    for left, sides in lines:
+        if sides != (False, True):
+            continue
+        for right, other in lines:
+            if other != (True, False) or right.x0 <= left.x1 or not _same_rows(left, right):
+                continue
+            inside = (b for b, _ in lines if left.x0 <= b.x0 and b.x1 <= right.x1)
+            table = sorted((b for b in inside if _same_rows(b, left)), key=lambda b: b.x0)
+            # two cells at least: the walls of one column part no numbers
+            if len(table) > 2 and all(b.x0 - a.x0 >= cell for a, b in itertools.pairwise(table)):
+                walls.update(table)
+    return sorted(walls, key=lambda b: b.x0)
+
+
+def _same_rows(a: Box, b: Box) -> bool:
+    """``a`` and ``b`` run between the same two lines across, allowing for a lean."""
+    slack = HALF_THICK + WALL_LEAN * abs(a.x0 - b.x0)
+    return abs(a.y0 - b.y0) <= slack and abs(a.y1 - b.y1) <= slack
+
+
+def _full_blocks(m8: np.ndarray, rows: int) -> np.ndarray:
+    """Per column of the 0/1 mask ``m8``, whether one of its blocks of ``rows`` rows (from
+    the top) is ink all through: an upright run ``2 * rows`` long holds one. Stacked digits
+    fill a column's sum, not a block (a canvas's columns held enough ink for the sum)."""
+    n = m8.shape[0] // max(1, rows)
+    if n == 0:
+        return np.zeros(m8.shape[1], bool)
+    # the block means of a 0/255 mask: 255 only when full (in blocks under 510 rows; taller
+    # ones may pass with a pixel missing, and the opening decides)
+    blocks = m8[: n * rows] * np.uint8(255)
+    means = cv2.resize(blocks, (m8.shape[1], n), interpolation=cv2.INTER_AREA)
+    return (means == 255).any(axis=0)
+
+
+def _lines_across(inky: np.ndarray, wall: Box, y: int, reach: int) -> tuple[bool, bool]:
+    """Whether a line across meets ``wall`` at row ``y`` from its left and from its right:
+    within a printed line's width of that row, ink in every column for ``reach`` pixels."""
+    band = inky[max(0, y - HALF_THICK) : y + HALF_THICK + 1]
+    cols = band.any(axis=0)
+    left, right = cols[max(0, wall.x0 - reach) : wall.x0], cols[wall.x1 : wall.x1 + reach]
+    return left.size == reach and bool(left.all()), right.size == reach and bool(right.all())
