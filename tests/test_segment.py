@@ -341,3 +341,13 @@ def test_no_table_walls_on_squared_paper_a_margin_or_a_fold() -> None:
     cv2.line(ruled, (640, 0), (655, 699), (90, 90, 90), 2)  # a fold
     for paper in (squared, ruled):
         assert segment(np.minimum(digits, paper)).walls == []
+
+
+def test_pages_a_pixel_or_two_across_segment_without_raising() -> None:
+    # the table finder halves the page: a side of one work pixel halved to nothing and OpenCV
+    # refused to resize it (a 1xN strip, or a 3300x5 photo worked at 1650x2)
+    for h, w in ((1, 1), (1, 50), (50, 1), (2, 500), (5, 3300), (3300, 5), (3201, 3)):
+        for fill in (0, 255):
+            page = np.full((h, w, 3), fill, np.uint8)
+            page[:, ::4] = 255 - fill
+            assert segment(page).walls == []

@@ -41,12 +41,14 @@ def table_walls(
     wall's height (see :func:`_full_blocks`)."""
     typical = typical_height(raw)
     upright = np.ones((max(MIN_HEIGHT, round(WALL_TALL * typical)), 1), np.uint8)
+    h, w = ink.shape
+    if h < upright.shape[0] or w < 2:
+        return [], None  # no wall fits (and a side of one pixel halves to nothing)
     if rulings is not None and open_if_any(rulings.view(np.uint8), upright) is not None:
         return [], None
     # looked for at half size, a quarter of the work; at a quarter of the ink level there: a
     # thin pale line that leans falls across two columns (and rows) here and there, each under
     # the ink level, and a 2x2 block's mean keeps a quarter of its darkness at least
-    h, w = ink.shape
     even = (w // 2 * 2, h // 2 * 2)
     half = cv2.resize(ink[: even[1], : even[0]], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     inky = (half > LOW_U8 // 4).view(np.uint8)
