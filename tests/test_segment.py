@@ -351,3 +351,13 @@ def test_pages_a_pixel_or_two_across_segment_without_raising() -> None:
             page = np.full((h, w, 3), fill, np.uint8)
             page[:, ::4] = 255 - fill
             assert segment(page).walls == []
+
+
+def test_a_tables_walls_are_found_where_the_ruling_finder_takes_them() -> None:
+    from benchmarks.tables import AT, CELL, COLS, ROWS, table_page
+
+    # the table cut from its page fills over half the page's height: its walls, seven of
+    # them, are long enough for rulings and the ruling finder takes them. Rulings running on
+    # to the page's top or bottom are a grid, a margin or a fold; these stop short of them
+    page = table_page(1, "black")[0][AT[1] - 60 : AT[1] + ROWS * CELL[1] + 60, AT[0] - 40 :]
+    assert len(segment(page).walls) == COLS + 1

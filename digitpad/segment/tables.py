@@ -34,8 +34,9 @@ def table_walls(
     photographed page), that meet a printed line across at both ends, short of the page's
     edges. A notebook's margin and a fold run on to the edges; a squared page's grid does too,
     and the ruling finder takes its upright lines: on a page where ``rulings`` (the removed
-    rulings' mask) holds an upright line that tall, the pieces of it left (a faint part of the
-    grid) are no walls, and none are looked for. ``raw`` are the components of the ink mask
+    rulings' mask) holds an upright line that tall running on to the page's top or bottom,
+    the pieces of it left (a faint part of the grid) are no walls, and none are looked for
+    (see :func:`_ruled_to_an_edge`). ``raw`` are the components of the ink mask
     without the rulings (``[x0, y0, x1, y1, pixels, ...]``), for the typical digit height. Most
     pages pay a dilation and a shrink: no column holds ink all through a block of half a
     wall's height (see :func:`_full_blocks`)."""
@@ -44,7 +45,7 @@ def table_walls(
     h, w = ink.shape
     if h < upright.shape[0] or w < 2:
         return [], None  # no wall fits (and a side of one pixel halves to nothing)
-    if rulings is not None and open_if_any(rulings.view(np.uint8), upright) is not None:
+    if rulings is not None and _ruled_to_an_edge(rulings, upright):
         return [], None
     # looked for at half size, a quarter of the work; at a quarter of the ink level there: a
     # thin pale line that leans falls across two columns (and rows) here and there, each under
@@ -85,6 +86,19 @@ def table_walls(
     whole[: even[1], : even[0]] = cv2.resize(pixels, even, interpolation=cv2.INTER_NEAREST)
     doubled = [Box(2 * b.x0, 2 * b.y0, 2 * b.x1, 2 * b.y1) for b in walls]
     return doubled, whole.view(bool) & (ink > LOW_U8)
+
+
+def _ruled_to_an_edge(rulings: np.ndarray, upright: np.ndarray) -> bool:
+    """Whether the rulings' mask ``rulings`` holds an upright line as tall as the kernel
+    ``upright`` that runs on to the page's top or bottom (within a printed line's width): a
+    squared page's grid, a margin or a fold. The ruling finder takes a table's walls too where
+    there are enough of them, long enough for the page (a table on a small page, with many
+    rows, or inside a box), and those stop short of the edges."""
+    runs = open_if_any(rulings.view(np.uint8), upright)
+    if runs is None:
+        return False
+    rows = np.flatnonzero(runs.any(axis=1))
+    return bool(rows[0] <= LINE_MAX_THICK or rows[-1] >= runs.shape[0] - 1 - LINE_MAX_THICK)
 
 
 def _walls_of_tables(lines: list[tuple[Box, tuple[bool, bool]]], cell: float) -> list[Box]:
