@@ -361,3 +361,24 @@ def test_a_tables_walls_are_found_where_the_ruling_finder_takes_them() -> None:
     # to the page's top or bottom are a grid, a margin or a fold; these stop short of them
     page = table_page(1, "black")[0][AT[1] - 60 : AT[1] + ROWS * CELL[1] + 60, AT[0] - 40 :]
     assert len(segment(page).walls) == COLS + 1
+
+
+def test_a_forms_row_of_tall_boxes_is_no_table() -> None:
+    # cells 100 px tall round 28 px digits: walls tall enough for a table's, but one row of
+    # cells is a form's frame, and its digits alone in neighbouring cells are one number
+    from digitpad.training.data import synth_glyph
+
+    rng = np.random.default_rng(5)
+    ink = np.zeros((600, 1000), np.float32)
+    for k in range(8):
+        g = synth_glyph(str(rng.integers(10)), 28, rng)
+        gh, gw = g.shape
+        x, y = 100 + k * 70 + (70 - gw) // 2, 200 + (100 - gh) // 2
+        ink[y : y + gh, x : x + gw] = np.maximum(ink[y : y + gh, x : x + gw], g)
+    page = _page(600, 1000)
+    cv2.rectangle(page, (100, 200), (660, 300), (0, 0, 0), 2)
+    for k in range(1, 8):
+        cv2.line(page, (100 + k * 70, 200), (100 + k * 70, 300), (0, 0, 0), 2)
+    a = ink[..., None]
+    seg = segment((page * (1 - a) + np.array([20, 20, 30]) * a).astype(np.uint8))
+    assert seg.walls == [] and [len(f) for f in seg.frames] == [8]

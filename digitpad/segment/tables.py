@@ -70,9 +70,15 @@ def table_walls(
         if bw > HALF_THICK + WALL_LEAN * bh or y == 0 or y + bh == half.shape[0]:
             continue  # a wall stops at the table's lines, short of the page's edges
         top, bottom = (_lines_across(inky, box, end, reach) for end in (y, y + bh))
-        if any(top) and any(bottom):
-            # an inner wall of a table's end column meets lines going one way at one end only
-            upright_lines.append((box, top if top == bottom else (True, True)))
+        if not (any(top) and any(bottom)):
+            continue
+        # an inner wall of a table's end column meets lines going one way at one end only
+        sides = top if top == bottom else (True, True)
+        if sides == (False, True) and not _row_between(inky, box, reach):
+            # a form's row of boxes, however tall its cells, is no table: its digits alone in
+            # neighbouring cells are one number (forms.py)
+            sides = (True, True)
+        upright_lines.append((box, sides))
     walls = _walls_of_tables(upright_lines, CELL_WIDE * typical / 2)
     if not walls:
         return [], None
@@ -104,10 +110,11 @@ def _ruled_to_an_edge(rulings: np.ndarray, upright: np.ndarray) -> bool:
 def _walls_of_tables(lines: list[tuple[Box, tuple[bool, bool]]], cell: float) -> list[Box]:
     """The walls of the tables among upright ``lines``, each with the sides its lines across
     go on to at both ends ((left, right); (True, True) where a side differs between ends): a
-    table's left end has lines going right only, its right end left only, both over the same
-    rows; its walls are the lines between them over those rows, three or more, each at least
-    ``cell`` from the next. A squared page's grid has no such ends (its lines across go on
-    both ways), and where it fades to look like one, its squares are a digit wide, no wider."""
+    table's left end has lines going right only (at both ends and between them: two rows of
+    cells or more), its right end left only, both over the same rows; its walls are the lines
+    between them over those rows, three or more, each at least ``cell`` from the next. A
+    squared page's grid has no such ends (its lines across go on both ways), and where it
+    fades to look like one, its squares are a digit wide, no wider."""
     walls: set[Box] = set()
     for left, sides in lines:
         if sides != (False, True):
@@ -121,6 +128,15 @@ def _walls_of_tables(lines: list[tuple[Box, tuple[bool, bool]]], cell: float) ->
             if len(table) > 2 and all(b.x0 - a.x0 >= cell for a, b in itertools.pairwise(table)):
                 walls.update(table)
     return sorted(walls, key=lambda b: b.x0)
+
+
+def _row_between(inky: np.ndarray, wall: Box, reach: int) -> bool:
+    """A line across goes on from ``wall`` to its right between its ends (two rows of cells or
+    more): ink in every column for ``reach`` pixels, in a row or the next (a lean)."""
+    cells = inky[wall.y0 + reach : wall.y1 - reach, wall.x1 : wall.x1 + reach]
+    if cells.shape[0] < 2 or cells.shape[1] < reach:
+        return False
+    return bool((cells[:-1] | cells[1:]).all(axis=1).any())
 
 
 def _same_rows(a: Box, b: Box) -> bool:
