@@ -341,6 +341,10 @@ def test_no_table_walls_on_squared_paper_a_margin_or_a_fold() -> None:
     cv2.line(ruled, (640, 0), (655, 699), (90, 90, 90), 2)  # a fold
     for paper in (squared, ruled):
         assert segment(np.minimum(digits, paper)).walls == []
+    # a strip of a faint squared page holding no digit: its typical "digit" is a speck 7 px
+    # high, and squares of 22 px passed for a table's cells
+    strip = np.ascontiguousarray(generate_page(9_600_054).image[200:390])
+    assert segment(strip).walls == []
 
 
 def test_pages_a_pixel_or_two_across_segment_without_raising() -> None:

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.boxes import MIN_HEIGHT, typical_height
+from digitpad.segment.forms import FRAME_MIN_HEIGHT
 from digitpad.segment.ink import LOW_U8
 from digitpad.segment.lines import LINE_MAX_THICK, open_if_any
 from digitpad.types import Box
@@ -40,7 +41,10 @@ def table_walls(
     without the rulings (``[x0, y0, x1, y1, pixels, ...]``), for the typical digit height. Most
     pages pay a dilation and a shrink: no column holds ink all through a block of half a
     wall's height (see :func:`_full_blocks`)."""
-    typical = typical_height(raw)
+    # a page of specks and fragments has a typical "digit" a few pixels high, and a faint
+    # grid's squares passed for a table's cells: a digit is taken as tall as the least cell of
+    # a form holds at least
+    typical = max(typical_height(raw), float(FRAME_MIN_HEIGHT))
     upright = np.ones((max(MIN_HEIGHT, round(WALL_TALL * typical)), 1), np.uint8)
     h, w = ink.shape
     if h < upright.shape[0] or w < 2:
