@@ -88,6 +88,7 @@ def _fields_walls(boxes: Sequence[Box], walls: Sequence[Box]) -> list[Box]:
 
 
 def _through(box: Box, wall: Box) -> bool:
+    """``wall`` runs through the middle of ``box`` (its middle three fifths), level with it."""
     inset = 0.2 * box.width
     return box.x0 + inset < wall.centre[0] < box.x1 - inset and wall.y0 <= box.centre[1] <= wall.y1
 

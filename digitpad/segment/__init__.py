@@ -52,11 +52,7 @@ from digitpad.segment.ink import (
     ink_map_u8,
     is_inverted,
 )
-from digitpad.segment.lines import (
-    drop_line_remnants,
-    remove_lines,
-    remove_underlines,
-)
+from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
 from digitpad.segment.split import SPLIT_ASPECT, split_candidates
 from digitpad.segment.tables import table_walls
 from digitpad.types import Box

@@ -33,7 +33,7 @@ def table_walls(
     pixels (None when there are none): thin upright lines at least ``WALL_TALL`` typical digit
     heights tall (no digit of the page's size is that tall), leaning up to about 3 degrees (a
     photographed page), that meet a printed line across at both ends, short of the page's
-    edges. A notebook's margin and a fold run on to the edges; a squared page's grid does too,
+    edges, and that make up a table (see :func:`_walls_of_tables`). A notebook's margin and a fold run on to the edges; a squared page's grid does too,
     and the ruling finder takes its upright lines: on a page where ``rulings`` (the removed
     rulings' mask) holds an upright line that tall running on to the page's top or bottom,
     the pieces of it left (a faint part of the grid) are no walls, and none are looked for
