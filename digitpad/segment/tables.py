@@ -33,14 +33,14 @@ def table_walls(
     pixels (None when there are none): thin upright lines at least ``WALL_TALL`` typical digit
     heights tall (no digit of the page's size is that tall), leaning up to about 3 degrees (a
     photographed page), that meet a printed line across at both ends, short of the page's
-    edges, and that make up a table (see :func:`_walls_of_tables`). A notebook's margin and a fold run on to the edges; a squared page's grid does too,
-    and the ruling finder takes its upright lines: on a page where ``rulings`` (the removed
-    rulings' mask) holds an upright line that tall running on to the page's top or bottom,
-    the pieces of it left (a faint part of the grid) are no walls, and none are looked for
-    (see :func:`_ruled_to_an_edge`). ``raw`` are the components of the ink mask
-    without the rulings (``[x0, y0, x1, y1, pixels, ...]``), for the typical digit height. Most
-    pages pay a dilation and a shrink: no column holds ink all through a block of half a
-    wall's height (see :func:`_full_blocks`)."""
+    edges, and that make up a table (see :func:`_walls_of_tables`). A notebook's margin and a
+    fold run on to the edges; a squared page's grid does too, and the ruling finder takes its
+    upright lines: on a page where ``rulings`` (the removed rulings' mask) holds an upright
+    line that tall running on to the page's top or bottom, the pieces of it left (a faint part
+    of the grid) are no walls, and none are looked for (see :func:`_ruled_to_an_edge`).
+    ``raw`` are the components of the ink mask without the rulings (``[x0, y0, x1, y1,
+    pixels, ...]``), for the typical digit height. Most pages pay a dilation and a shrink: no
+    column holds ink all through a block of half a wall's height (see :func:`_full_blocks`)."""
     # a page of specks and fragments has a typical "digit" a few pixels high, and a faint
     # grid's squares passed for a table's cells: a digit is taken as tall as the least cell of
     # a form holds at least
