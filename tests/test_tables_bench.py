@@ -37,3 +37,17 @@ def test_the_same_digits_whatever_the_style() -> None:
     assert len({tuple(rows) for _, rows in pages}) == 1
     assert all(" " in row for row in pages[0][1])  # every row has cells apart
     assert not (pages[0][0] == pages[2][0]).all()  # the lines are drawn
+
+
+def test_a_table_over_half_the_pages_height_keeps_its_digits(monkeypatch) -> None:
+    # 12 rows of 60 px on a 1200 px page: the ruling finder took its walls with its lines, and
+    # its upright pass, the digits bridged to the lines above and below them, took columns of
+    # digits for lines (0 of 12 rows read right)
+    import benchmarks.tables as tables
+    from digitpad.recognise_service import recognise
+
+    monkeypatch.setattr(tables, "ROWS", 12)
+    monkeypatch.setattr(tables, "AT", (300, 100))
+    page, want = tables.table_page(SEED, "grey")
+    got = recognise(page).text.split("\n")
+    assert sum(g == w for g, w in zip(got, want, strict=False)) >= 11

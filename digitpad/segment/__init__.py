@@ -159,15 +159,24 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     forms = not v1_crops
     ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=False, forms=forms)
-    if (
+    grey = (
         line_mask is not None
         and not inverted
         and grey_ink_on_coloured_rulings(work, line_mask, mask)
-    ):
+    )
+    if grey:
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
     # in the ink as it is before a form's lines and the rulings go from it
     walls, wall_pixels = ([], None) if v1_crops else table_walls(ink, raw, line_mask)
+    if walls and line_mask is not None:
+        # the rulings were looked for as on a ruled page: a tall table's columns of digits,
+        # bridged to its lines across, went as upright lines (12 rows: 0 of 60 read right)
+        ink, inverted, line_mask, mask = _ink_without_lines(
+            work, grey_ink=grey, forms=forms, tables=True
+        )
+        raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
+        walls, wall_pixels = table_walls(ink, raw, line_mask)
     if wall_pixels is not None:
         # a wall standing alone read as a sure "1" as tall as the table, which made the
         # digits beside it marks hanging from the top of their row; a digit touching it joined
@@ -204,15 +213,15 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
 
 
 def _ink_without_lines(
-    work: np.ndarray, *, grey_ink: bool, forms: bool = True
+    work: np.ndarray, *, grey_ink: bool, forms: bool = True, tables: bool = False
 ) -> tuple[np.ndarray, bool, np.ndarray | None, np.ndarray]:
     """The ink map (see :func:`ink_map_u8`), whether it was inverted, the removed rulings' mask
     (None when there were none) and the ink mask without them. With ``forms``, the lines of a
     form's frame are no rulings: they stay for :func:`remove_form_frames`, which takes its walls
-    out with them."""
+    out with them. ``tables``: the page holds a table (see :func:`remove_lines`)."""
     ink, inverted = ink_map_u8(work, grey_ink=grey_ink)
     inky = ink > LOW_U8
-    weak, line_mask = remove_lines(inky, ink=ink)
+    weak, line_mask = remove_lines(inky, ink=ink, tables=tables)
     if forms and line_mask is not None:
         for b in frames_among_rulings(inky, line_mask):
             window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))

@@ -21,7 +21,11 @@ REMNANT_MAX_OFF_LINE = 20
 
 
 def remove_lines(
-    mask: np.ndarray, detect: np.ndarray | None = None, ink: np.ndarray | None = None
+    mask: np.ndarray,
+    detect: np.ndarray | None = None,
+    ink: np.ndarray | None = None,
+    *,
+    tables: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
@@ -30,7 +34,8 @@ def remove_lines(
     across a good part of the page, so a tall "1" or a long "7" bar survives. Strokes the line
     crossed are joined again. With ``ink`` (uint8), pixels much darker than the line's typical
     ink stay: a digit stroke drawn along a faint printed line. Returns the cleaned mask and the
-    mask of removed line pixels (None when there were none).
+    mask of removed line pixels (None when there were none). With ``tables`` (the page holds
+    a table), upright lines are looked for without the lines across found first.
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -39,9 +44,14 @@ def remove_lines(
     removed = np.zeros(mask.shape, bool)
     cleaned = mask.copy()
     for horizontal in (True, False):
-        if not _has_lines(m8, horizontal):
+        look = m8
+        if not horizontal and tables:
+            # closing the gaps between a table's lines across and the digits in its cells
+            # made each column of digits one upright run, taken for a line
+            look = m8 & ~removed.view(np.uint8)
+        if not _has_lines(look, horizontal):
             continue
-        lines = _line_mask(m8, horizontal)
+        lines = _line_mask(look, horizontal)
         if lines is None:
             continue
         # widen a little: anti-aliased line edges are ink too
