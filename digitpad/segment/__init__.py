@@ -159,22 +159,20 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     forms = not v1_crops
     ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=False, forms=forms)
-    grey = (
+    if (
         line_mask is not None
         and not inverted
         and grey_ink_on_coloured_rulings(work, line_mask, mask)
-    )
-    if grey:
+    ):
         ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=True, forms=forms)
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
     # in the ink as it is before a form's lines and the rulings go from it
     walls, wall_pixels = ([], None) if v1_crops else table_walls(ink, raw, line_mask)
     if walls and line_mask is not None:
         # the rulings were looked for as on a ruled page: a tall table's columns of digits,
-        # bridged to its lines across, went as upright lines (12 rows: 0 of 60 read right)
-        ink, inverted, line_mask, mask = _ink_without_lines(
-            work, grey_ink=grey, forms=forms, tables=True
-        )
+        # bridged to its lines across, went as upright lines (12 rows: 0 of 60 read right);
+        # the ink map stays as it was
+        line_mask, mask = _without_lines(ink, forms=forms, tables=True)
         raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
         walls, wall_pixels = table_walls(ink, raw, line_mask)
     if wall_pixels is not None:
@@ -213,13 +211,22 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
 
 
 def _ink_without_lines(
-    work: np.ndarray, *, grey_ink: bool, forms: bool = True, tables: bool = False
+    work: np.ndarray, *, grey_ink: bool, forms: bool = True
 ) -> tuple[np.ndarray, bool, np.ndarray | None, np.ndarray]:
     """The ink map (see :func:`ink_map_u8`), whether it was inverted, the removed rulings' mask
-    (None when there were none) and the ink mask without them. With ``forms``, the lines of a
-    form's frame are no rulings: they stay for :func:`remove_form_frames`, which takes its walls
-    out with them. ``tables``: the page holds a table (see :func:`remove_lines`)."""
+    (None when there were none) and the ink mask without them (see :func:`_without_lines`)."""
     ink, inverted = ink_map_u8(work, grey_ink=grey_ink)
+    line_mask, mask = _without_lines(ink, forms=forms)
+    return ink, inverted, line_mask, mask
+
+
+def _without_lines(
+    ink: np.ndarray, *, forms: bool, tables: bool = False
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The removed rulings' mask of the uint8 ink map ``ink`` (None when there were none) and
+    the ink mask without them. With ``forms``, the lines of a form's frame are no rulings: they
+    stay for :func:`remove_form_frames`, which takes its walls out with them. ``tables``: the
+    page holds a table (see :func:`remove_lines`)."""
     inky = ink > LOW_U8
     weak, line_mask = remove_lines(inky, ink=ink, tables=tables)
     if forms and line_mask is not None:
@@ -232,4 +239,4 @@ def _ink_without_lines(
     mask = hysteresis(weak, (ink > MASK_U8) & weak)
     if line_mask is not None:
         mask = drop_line_remnants(mask, line_mask)
-    return ink, inverted, line_mask, mask
+    return line_mask, mask
