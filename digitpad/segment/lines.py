@@ -18,6 +18,8 @@ LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
 # a piece of ink with no more than this many pixels off the removed rulings is ruling debris
 # (see drop_line_remnants); a digit's strokes leave the rulings for far more
 REMNANT_MAX_OFF_LINE = 20
+PATH_CHUNK = 16  # columns to a point of a line's path (see _on_path)
+PATH_SLACK = 1.5  # pixels off a line's half thickness still on it (see _on_path)
 
 
 def remove_lines(
@@ -35,7 +37,8 @@ def remove_lines(
     crossed are joined again. With ``ink`` (uint8), pixels much darker than the line's typical
     ink stay: a digit stroke drawn along a faint printed line. Returns the cleaned mask and the
     mask of removed line pixels (None when there were none). With ``tables`` (the page holds
-    a table), upright lines are looked for without the lines across found first.
+    a table), upright lines are looked for without the lines across found first, and a line
+    takes only the ink on its own path (see :func:`_on_path`).
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -51,7 +54,7 @@ def remove_lines(
             look = m8 & ~removed.view(np.uint8)
         if not _has_lines(look, horizontal):
             continue
-        lines = _line_mask(look, horizontal)
+        lines = _line_mask(look, horizontal, paths=tables)
         if lines is None:
             continue
         # widen a little: anti-aliased line edges are ink too
@@ -126,11 +129,15 @@ def _has_lines(m8: np.ndarray, horizontal: bool) -> bool:
     return _line_mask(small, horizontal, 0.5) is not None
 
 
-def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarray | None:
+def _line_mask(
+    m8: np.ndarray, horizontal: bool, zoom: float = 1.0, *, paths: bool = False
+) -> np.ndarray | None:
     """uint8 mask of the long straight runs of one direction, or None when there are none.
 
     A run must span 30% of the page width (horizontal) or half its height (vertical), so a tall
     "1" is not taken for a ruling. ``zoom`` is the mask's scale relative to the work image.
+    With ``paths``, a line is only the ink on its path, not all the ink its run reached (see
+    :func:`_on_path`).
     """
     h, w = m8.shape
     extent = w if horizontal else h
@@ -162,13 +169,57 @@ def _line_mask(m8: np.ndarray, horizontal: bool, zoom: float = 1.0) -> np.ndarra
     # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
     # on it) has a long run across and stays whole
     on_line = np.zeros_like(m8)
-    on_line[y : y + bh, x : x + bw] = keep[labels].astype(np.uint8) & m8[y : y + bh, x : x + bw]
+    region = m8[y : y + bh, x : x + bw]
+    on_line[y : y + bh, x : x + bw] = keep[labels].astype(np.uint8) & region
     # the rulings' own thickness (ink per unit of length); a crossing stroke is a bit thicker
     thickness = np.count_nonzero(on_line) / max(1, int(span[keep].sum()))
+    if paths:
+        on_line[y : y + bh, x : x + bw] = _on_paths(region, labels, stats, keep, horizontal)
     t = int(np.clip(round(thickness) + 3, 3, max(3, round(LINE_MAX_THICK * zoom))))
     across = np.ones((t, 1) if horizontal else (1, t), np.uint8)
     thin = m8 & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, across)
     return on_line & thin
+
+
+def _on_paths(
+    region: np.ndarray, labels: np.ndarray, stats: np.ndarray, keep: np.ndarray, horizontal: bool
+) -> np.ndarray:
+    """uint8: the ink of ``region`` on the paths of the kept runs of ``labels`` (see
+    :func:`_on_path`); ``stats`` are the runs' ``connectedComponentsWithStats`` rows."""
+    out = np.zeros_like(region)
+    for k in np.flatnonzero(keep):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        box = (slice(y, y + h), slice(x, x + w))
+        ink = (labels[box] == k) & (region[box] > 0)
+        out[box] |= (_on_path(ink) if horizontal else _on_path(ink.T).T).view(np.uint8)
+    return out
+
+
+def _on_path(ink: np.ndarray) -> np.ndarray:
+    """The pixels of a horizontal line's ``ink`` (bool, the box of its run) within reach of its
+    path, where the ink its run reached is more.
+
+    A run is thickened across so that a tilted line's steps join; so thickened, it also reaches
+    ink a few pixels off the line, and on a tilted table that was the tops of a row of digits
+    below a line across, taken away with it ("50" read as nothing). The path follows the
+    columns where the ink is one run across (the line alone), through the medians of
+    ``PATH_CHUNK`` of them at a time: a stroke crossing the line moves a few of them only. The
+    reach is half the line's typical thickness, and ``PATH_SLACK`` more. A run with too few
+    such columns keeps all its ink.
+    """
+    h, w = ink.shape
+    count = ink.sum(axis=0)
+    first = np.argmax(ink, axis=0)
+    last = h - 1 - np.argmax(ink[::-1], axis=0)
+    xs = np.flatnonzero((count > 0) & (last - first + 1 == count))
+    if xs.size < max(PATH_CHUNK, 0.25 * np.count_nonzero(count)):
+        return ink
+    n = xs.size // PATH_CHUNK * PATH_CHUNK
+    at = np.median(xs[:n].reshape(-1, PATH_CHUNK), axis=1)
+    centre = np.median((first[xs[:n]] + last[xs[:n]]).reshape(-1, PATH_CHUNK), axis=1) / 2.0
+    path = np.interp(np.arange(w), at, centre)
+    reach = np.median(count[xs]) / 2.0 + PATH_SLACK
+    return ink & (np.abs(np.arange(h)[:, None] - path[None, :]) <= reach)
 
 
 def remove_underlines(
