@@ -4,7 +4,8 @@ middle of a 1700x1200 page.
 Four rows of six cells 90x60 px; in each cell one to three of the generator's digits 30-41 px
 high, left-aligned, as many as fit. The table is drawn with black 2 px lines, grey 1 px lines,
 either on a page turned 2° (either way: a photographed sheet), or not at all (the reference:
-the same digits with nothing between the cells). A row is read
+the same digits with nothing between the cells); the "_cut" styles' pages are cut ``CUT`` px
+round the table, as a user crops a photographed sheet. A row is read
 right when its reading is the cells' numbers in order, each cell apart (one space between
 them), and its digits right when the reading, spaces left out, is its digits. Without lines
 the cells' numbers are a few pixels apart, as close as a number's own digits, and run together:
@@ -38,8 +39,11 @@ STYLES: dict[str, tuple[tuple[int, int, int], int, float] | None] = {
     "grey": ((150, 150, 150), 1, 0.0),
     "black_tilted": ((0, 0, 0), 2, 2.0),
     "grey_tilted": ((150, 150, 150), 1, 2.0),
+    "black_cut": ((0, 0, 0), 2, 0.0),
+    "grey_tilted_cut": ((150, 150, 150), 1, 2.0),
     "none": None,
 }
+CUT = 5  # a "_cut" style's page is cut this far round the table, as a user crops a photo
 
 
 def table_page(seed: int, style: str) -> tuple[np.ndarray, list[str]]:
@@ -83,7 +87,10 @@ def table_page(seed: int, style: str) -> tuple[np.ndarray, list[str]]:
     if tilt:
         turn = cv2.getRotationMatrix2D((PAGE[0] / 2, PAGE[1] / 2), tilt * (-1) ** seed, 1.0)
         page = cv2.warpAffine(page, turn, PAGE, borderValue=(255, 255, 255))
-    return page, rows
+    if style.endswith("_cut"):
+        ys, xs = np.nonzero(page.min(axis=2) < 230)
+        page = page[ys.min() - CUT : ys.max() + 1 + CUT, xs.min() - CUT : xs.max() + 1 + CUT]
+    return np.ascontiguousarray(page), rows
 
 
 def tables(model: Path, n_tables: int) -> dict[str, object]:

@@ -409,3 +409,22 @@ def test_a_tables_line_takes_its_own_ink_not_digit_tops_just_below_it() -> None:
         assert on_tops > 0.95 if tables else on_tops < 0.05
         # the lines and the walls go either way
         assert cleaned[mask.astype(bool)].mean() < 0.02
+
+
+def test_a_table_cut_out_close_round_its_border_keeps_its_walls() -> None:
+    from benchmarks.tables import COLS, SEED, table_page
+
+    # the page cut 5 px round the table, as a user crops a photographed score sheet: its walls
+    # run to within a line's width of the page's top and bottom, as a squared page's grid
+    # does, but they end at the table's border, and the grid's run on past its last line
+    for style in ("black_cut", "grey_tilted_cut"):
+        assert len(segment(table_page(SEED + 1, style)[0]).walls) == COLS + 1
+    # a squared page with a line along its top edge: its upright lines still run on to the
+    # bottom with no line across there
+    digits = draw_page(21, width=1000, height=700, n_digits=14).image
+    squared = np.full_like(digits, 255)
+    for y in (2, *range(42, 700, 40)):
+        cv2.line(squared, (0, y), (999, y), (150, 175, 215), 1)
+    for x in range(25, 1000, 40):
+        cv2.line(squared, (x, 0), (x, 699), (150, 175, 215), 1)
+    assert segment(np.minimum(digits, squared)).walls == []

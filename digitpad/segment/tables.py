@@ -24,6 +24,7 @@ CELL_WIDE = 1.5  # ...and this many from the next wall: a cell holds a number
 WALL_LEAN = 0.05  # ...and leans (its lines across too) no more than this: about 3 degrees
 _LEAN_ACROSS = np.ones((1, 3), np.uint8)  # at half size
 HALF_THICK = LINE_MAX_THICK // 2  # the thickest printed line at half size
+BORDER_REACH = 2 * LINE_MAX_THICK  # a line across meeting an upright one runs this far on
 
 
 def table_walls(
@@ -100,15 +101,30 @@ def table_walls(
 
 def _ruled_to_an_edge(rulings: np.ndarray, upright: np.ndarray) -> bool:
     """Whether the rulings' mask ``rulings`` holds an upright line as tall as the kernel
-    ``upright`` that runs on to the page's top or bottom (within a printed line's width): a
-    squared page's grid, a margin or a fold. The ruling finder takes a table's walls too where
-    there are enough of them, long enough for the page (a table on a small page, with many
-    rows, or inside a box), and those stop short of the edges."""
+    ``upright`` that runs on to the page's top or bottom (within a printed line's width) with
+    no line across meeting it there: a squared page's grid, a margin or a fold. The ruling
+    finder takes a table's walls too where there are enough of them, long enough for the page
+    (a table on a small page, with many rows, or inside a box), and those stop short of the
+    edges, or at the table's border where the page is cut round the table."""
     runs = open_if_any(rulings.view(np.uint8), upright)
     if runs is None:
         return False
-    rows = np.flatnonzero(runs.any(axis=1))
-    return bool(rows[0] <= LINE_MAX_THICK or rows[-1] >= runs.shape[0] - 1 - LINE_MAX_THICK)
+    bottom = runs.shape[0] - 1 - LINE_MAX_THICK
+    _, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    for x, y, w, h, _ in stats[1:]:
+        for end in (y, y + h - 1):
+            if (end <= LINE_MAX_THICK or end >= bottom) and not _border_at(rulings, x, x + w, end):
+                return True
+    return False
+
+
+def _border_at(rulings: np.ndarray, x0: int, x1: int, y: int) -> bool:
+    """Whether a line across of ``rulings`` meets the upright line over columns ``x0:x1`` at
+    its end row ``y``: ink in every column for ``BORDER_REACH`` pixels to one side, within a
+    printed line's width of that row (the upright run holds the line across it ends at)."""
+    band = rulings[max(0, y - HALF_THICK) : y + HALF_THICK + 1].any(axis=0)
+    left, right = band[max(0, x0 - BORDER_REACH) : x0], band[x1 : x1 + BORDER_REACH]
+    return any(side.size == BORDER_REACH and bool(side.all()) for side in (left, right))
 
 
 def _walls_of_tables(lines: list[tuple[Box, tuple[bool, bool]]], cell: float) -> list[Box]:
