@@ -2,12 +2,12 @@
 middle of a 1700x1200 page.
 
 Four rows of six cells 90x60 px; in each cell one to three of the generator's digits 30-41 px
-high, left-aligned, as many as fit. The table is drawn with black 2 px lines, grey 1 px lines,
-either on a page turned 2° (either way: a photographed sheet), or not at all (the reference:
-the same digits with nothing between the cells); the "_cut" styles' pages are cut ``CUT`` px
-round the table, as a user crops a photographed sheet. A row is read
-right when its reading is the cells' numbers in order, each cell apart (one space between
-them), and its digits right when the reading, spaces left out, is its digits. Without lines
+high, left-aligned, as many as fit. The table is drawn with black 2 px lines (or 3 px), grey
+1 px lines, either on a page turned 2° (either way: a photographed sheet), or not at all (the
+reference: the same digits with nothing between the cells); the "_cut" styles' pages are cut
+``CUT`` px round the table, as a user crops a photographed sheet. A row is read right when
+its reading is the cells' numbers in order, each cell apart (one space between them), and its
+digits right when the reading, spaces left out, is its digits. Without lines
 the cells' numbers are a few pixels apart, as close as a number's own digits, and run together:
 the walls are what parts them. Seeded, deterministic, no timing.
 
@@ -39,6 +39,7 @@ STYLES: dict[str, tuple[tuple[int, int, int], int, float] | None] = {
     "grey": ((150, 150, 150), 1, 0.0),
     "black_tilted": ((0, 0, 0), 2, 2.0),
     "grey_tilted": ((150, 150, 150), 1, 2.0),
+    "black_3px": ((0, 0, 0), 3, 0.0),
     "black_cut": ((0, 0, 0), 2, 0.0),
     "grey_tilted_cut": ((150, 150, 150), 1, 2.0),
     "none": None,

@@ -428,3 +428,18 @@ def test_a_table_cut_out_close_round_its_border_keeps_its_walls() -> None:
     for x in range(25, 1000, 40):
         cv2.line(squared, (x, 0), (x, 699), (150, 175, 215), 1)
     assert segment(np.minimum(digits, squared)).walls == []
+
+
+def test_a_tables_line_parts_the_digits_of_the_rows_above_and_below_it() -> None:
+    # a digit's bottom 5 px above a table's line and the next row's digit's top 5 px under it:
+    # bridged through the line as one stroke crossing it, the line's piece between them stayed
+    # and stuck to a digit ("34" read "54"). A stroke that does cross the line stays whole
+    mask = np.zeros((300, 800), np.uint8)
+    cv2.line(mask, (0, 150), (799, 150), 1, 2)
+    cv2.line(mask, (220, 100), (220, 144), 1, 2)  # the row above's digit, ending over the line
+    cv2.line(mask, (220, 156), (220, 200), 1, 2)  # the row below's, starting under it
+    cv2.line(mask, (500, 120), (500, 180), 1, 2)  # a stroke crossing the line
+    for tables in (False, True):
+        cleaned, removed = remove_lines(mask.astype(bool), tables=tables)
+        assert removed is not None and cleaned[149:153, 495:506].any(axis=1).all()
+        assert cleaned[148:154, 210:230].any() == (not tables)

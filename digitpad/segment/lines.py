@@ -20,6 +20,7 @@ LINE_MAX_THICK = 9  # printed lines are thinner than this (work pixels)
 REMNANT_MAX_OFF_LINE = 20
 PATH_CHUNK = 16  # columns to a point of a line's path (see _on_path)
 PATH_SLACK = 1.5  # pixels off a line's half thickness still on it (see _on_path)
+TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many pixels at most
 
 
 def remove_lines(
@@ -37,8 +38,9 @@ def remove_lines(
     crossed are joined again. With ``ink`` (uint8), pixels much darker than the line's typical
     ink stay: a digit stroke drawn along a faint printed line. Returns the cleaned mask and the
     mask of removed line pixels (None when there were none). With ``tables`` (the page holds
-    a table), upright lines are looked for without the lines across found first, and a line
-    takes only the ink on its own path (see :func:`_on_path`).
+    a table), upright lines are looked for without the lines across found first, a line
+    takes only the ink on its own path (see :func:`_on_path`), and strokes are bridged across
+    a line over ``TABLE_BRIDGE`` pixels only, not 13.
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -62,8 +64,11 @@ def remove_lines(
         if ink is not None:
             lines &= ~dark_strokes_on(lines, ink, horizontal)
         cleaned &= ~lines
-        # strokes that crossed the line were cut: bridge across it, along the crossing direction
-        across = np.ones((13, 1) if horizontal else (1, 13), np.uint8)
+        # strokes that crossed the line were cut: bridge across it, along the crossing direction.
+        # A table's line parts cells: the digits of the rows above and below it, ends 10 px
+        # apart, were bridged through it, and the line's piece between them stayed as ink
+        n = TABLE_BRIDGE if tables else 13
+        across = np.ones((n, 1) if horizontal else (1, n), np.uint8)
         joined = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, across)
         cleaned |= joined.astype(bool) & lines & mask
         removed |= lines
