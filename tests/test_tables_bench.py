@@ -61,3 +61,12 @@ def test_digits_just_under_a_tilted_tables_line_are_read() -> None:
     page, want = table_page(SEED + 2, "black_tilted")
     assert want[2] == "31 6 50 92 0 22"
     assert recognise(page).text.split("\n")[2] == want[2]
+
+
+def test_a_black_tables_lines_go_where_the_cheap_look_missed_them() -> None:
+    # 3 px black lines, digits joined to them: the ruling finder's look at half size found no
+    # line, and the lines across stayed in the ink, stuck to the digits on them ("10" read "32")
+    from digitpad.recognise_service import recognise
+
+    page, want = table_page(SEED + 1, "black_3px")
+    assert recognise(page).text.split("\n") == want

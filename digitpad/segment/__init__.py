@@ -168,11 +168,16 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
     # in the ink as it is before a form's lines and the rulings go from it
     walls, wall_pixels = ([], None) if v1_crops else table_walls(ink, raw, line_mask)
-    if walls and line_mask is not None:
+    if walls:
         # the rulings were looked for as on a ruled page: a tall table's columns of digits,
-        # bridged to its lines across, went as upright lines (12 rows: 0 of 60 read right);
-        # the ink map stays as it was
-        line_mask, mask = _without_lines(ink, forms=forms, tables=True)
+        # bridged to its lines across, went as upright lines (12 rows: 0 of 60 read right),
+        # or the look at half size missed a black table's lines across, digits joined to
+        # them, and they stayed in the ink (3 px lines: 88 of 120 rows right). Where it
+        # missed them, only lines across are looked for: the walls go with the table's, and
+        # a pale leaning wall, broken in the ink, led the path of its line astray through
+        # the digits beside it. The ink map stays as it was
+        upright = line_mask is not None
+        line_mask, mask = _without_lines(ink, forms=forms, tables=True, upright=upright)
         raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
         walls, wall_pixels = table_walls(ink, raw, line_mask)
     if wall_pixels is not None:
@@ -221,14 +226,15 @@ def _ink_without_lines(
 
 
 def _without_lines(
-    ink: np.ndarray, *, forms: bool, tables: bool = False
+    ink: np.ndarray, *, forms: bool, tables: bool = False, upright: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """The removed rulings' mask of the uint8 ink map ``ink`` (None when there were none) and
     the ink mask without them. With ``forms``, the lines of a form's frame are no rulings: they
     stay for :func:`remove_form_frames`, which takes its walls out with them. ``tables``: the
-    page holds a table (see :func:`remove_lines`)."""
+    page holds a table; ``upright``: upright lines are looked for too (see
+    :func:`remove_lines`)."""
     inky = ink > LOW_U8
-    weak, line_mask = remove_lines(inky, ink=ink, tables=tables)
+    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright)
     if forms and line_mask is not None:
         for b in frames_among_rulings(inky, line_mask):
             window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))

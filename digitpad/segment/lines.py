@@ -29,6 +29,7 @@ def remove_lines(
     ink: np.ndarray | None = None,
     *,
     tables: bool = False,
+    upright: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
@@ -38,9 +39,11 @@ def remove_lines(
     crossed are joined again. With ``ink`` (uint8), pixels much darker than the line's typical
     ink stay: a digit stroke drawn along a faint printed line. Returns the cleaned mask and the
     mask of removed line pixels (None when there were none). With ``tables`` (the page holds
-    a table), upright lines are looked for without the lines across found first, a line
-    takes only the ink on its own path (see :func:`_on_path`), and strokes are bridged across
-    a line over ``TABLE_BRIDGE`` pixels only, not 13.
+    a table), lines are looked for in full, without the cheap look first (see
+    :func:`_has_lines`), upright lines without the lines across found first, a line takes
+    only the ink on its own path (see :func:`_on_path`), and strokes are bridged across a line
+    over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
+    looked for.
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -48,13 +51,14 @@ def remove_lines(
     m8 = (mask if detect is None else detect).astype(np.uint8)
     removed = np.zeros(mask.shape, bool)
     cleaned = mask.copy()
-    for horizontal in (True, False):
+    for horizontal in (True, False) if upright else (True,):
         look = m8
         if not horizontal and tables:
             # closing the gaps between a table's lines across and the digits in its cells
             # made each column of digits one upright run, taken for a line
             look = m8 & ~removed.view(np.uint8)
-        if not _has_lines(look, horizontal):
+        # a table's lines joined to the digits on them are too thick for the cheap look
+        if not tables and not _has_lines(look, horizontal):
             continue
         lines = _line_mask(look, horizontal, paths=tables)
         if lines is None:
