@@ -54,7 +54,7 @@ from digitpad.segment.ink import (
 )
 from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
 from digitpad.segment.split import SPLIT_ASPECT, split_candidates
-from digitpad.segment.tables import table_walls
+from digitpad.segment.tables import table_walls, written_across
 from digitpad.types import Box
 
 WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
@@ -176,10 +176,19 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         # missed them, only lines across are looked for: the walls go with the table's, and
         # a pale leaning wall, broken in the ink, led the path of its line astray through
         # the digits beside it. The ink map stays as it was
+        first = (line_mask, mask, raw, rings)
         upright = line_mask is not None
         line_mask, mask = _without_lines(ink, forms=forms, tables=True, upright=upright)
         raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
         walls, wall_pixels = table_walls(ink, raw, line_mask)
+        if wall_pixels is not None and written_across(mask, wall_pixels, walls, raw):
+            # a squared page's grid, its numbers written across its lines: no table. Where
+            # the look at half size missed its pale lines, they are looked for in full
+            line_mask, mask, raw, rings = first
+            if line_mask is None:
+                line_mask, mask = _without_lines(ink, forms=forms, full=True)
+                raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
+            walls, wall_pixels = [], None
     if wall_pixels is not None:
         # a wall standing alone read as a sure "1" as tall as the table, which made the
         # digits beside it marks hanging from the top of their row; a digit touching it joined
@@ -226,15 +235,15 @@ def _ink_without_lines(
 
 
 def _without_lines(
-    ink: np.ndarray, *, forms: bool, tables: bool = False, upright: bool = True
+    ink: np.ndarray, *, forms: bool, tables: bool = False, upright: bool = True, full: bool = False
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """The removed rulings' mask of the uint8 ink map ``ink`` (None when there were none) and
     the ink mask without them. With ``forms``, the lines of a form's frame are no rulings: they
     stay for :func:`remove_form_frames`, which takes its walls out with them. ``tables``: the
-    page holds a table; ``upright``: upright lines are looked for too (see
-    :func:`remove_lines`)."""
+    page holds a table; ``upright``: upright lines are looked for too; ``full``: without the
+    look at half size first (see :func:`remove_lines`)."""
     inky = ink > LOW_U8
-    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright)
+    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright, full=full)
     if forms and line_mask is not None:
         for b in frames_among_rulings(inky, line_mask):
             window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))

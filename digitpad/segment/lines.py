@@ -30,6 +30,7 @@ def remove_lines(
     *,
     tables: bool = False,
     upright: bool = True,
+    full: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
@@ -43,7 +44,8 @@ def remove_lines(
     :func:`_has_lines`), upright lines without the lines across found first, a line takes
     only the ink on its own path (see :func:`_on_path`), and strokes are bridged across a line
     over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
-    looked for.
+    looked for. With ``full`` (lines were seen where the look missed them), lines are looked
+    for in full too.
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -58,7 +60,7 @@ def remove_lines(
             # made each column of digits one upright run, taken for a line
             look = m8 & ~removed.view(np.uint8)
         # a table's lines joined to the digits on them are too thick for the cheap look
-        if not tables and not _has_lines(look, horizontal):
+        if not (tables or full) and not _has_lines(look, horizontal):
             continue
         lines = _line_mask(look, horizontal, paths=tables)
         if lines is None:

@@ -13,7 +13,8 @@ import itertools
 import cv2
 import numpy as np
 
-from digitpad.segment.boxes import MIN_HEIGHT, typical_height
+from digitpad.reading import WALL_THROUGH_SHARE
+from digitpad.segment.boxes import MIN_HEIGHT, PAGE_SIZED, typical_height
 from digitpad.segment.forms import FRAME_MIN_HEIGHT
 from digitpad.segment.ink import LOW_U8
 from digitpad.segment.lines import LINE_MAX_THICK, open_if_any
@@ -25,6 +26,8 @@ WALL_LEAN = 0.05  # ...and leans (its lines across too) no more than this: about
 _LEAN_ACROSS = np.ones((1, 3), np.uint8)  # at half size
 HALF_THICK = LINE_MAX_THICK // 2  # the thickest printed line at half size
 BORDER_REACH = 2 * LINE_MAX_THICK  # a line across meeting an upright one runs this far on
+ACROSS_GAP = 3  # a piece of ink this near a wall (work pixels) lies against it
+SLIVER = 3  # a piece this narrow or less is a wall's fringe, not a digit's (work pixels)
 
 
 def table_walls(
@@ -96,7 +99,56 @@ def table_walls(
     whole = np.zeros_like(ink)
     whole[: even[1], : even[0]] = cv2.resize(pixels, even, interpolation=cv2.INTER_NEAREST)
     doubled = [Box(2 * b.x0, 2 * b.y0, 2 * b.x1, 2 * b.y1) for b in walls]
+    # a bordered squared page cut close round its grid has a table's ends and walls; the
+    # numbers written on it run across its lines, where a table's stay in their cells. The
+    # reading's own test comes too late: the walls' pixels leave the ink and part those numbers
     return doubled, whole.view(bool) & (ink > LOW_U8)
+
+
+def written_across(
+    mask: np.ndarray, pixels: np.ndarray, walls: list[Box], raw: list[list[int]]
+) -> bool:
+    """Whether numbers are written across a table's ``walls`` (their ``pixels``), in the ink
+    mask ``mask`` without its rulings: more than ``WALL_THROUGH_SHARE`` of the digit-sized
+    pieces left once the walls' pixels go touch a wall, ``ACROSS_GAP`` near, with another
+    touching its other side, level with it (a digit the wall cut in two, or two digits of a
+    number it parts). A squared page's grid, written across, has a table's ends and walls;
+    a table's numbers keep clear of its walls. ``raw`` are the mask's components, for the
+    typical digit height (as :func:`table_walls` takes it)."""
+    typical = max(typical_height(raw), float(FRAME_MIN_HEIGHT))
+    x0, y0 = min(w.x0 for w in walls), min(w.y0 for w in walls)
+    x1, y1 = max(w.x1 for w in walls), max(w.y1 for w in walls)
+    box = (slice(y0, y1), slice(x0, x1))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (mask[box] & ~pixels[box]).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    near = cv2.dilate(pixels[box].view(np.uint8), np.ones((1, 2 * ACROSS_GAP + 1), np.uint8))
+    low, high = 0.3 * typical, PAGE_SIZED[1] * typical
+    h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    digit_sized = (low <= h) & (h <= high) & (w > SLIVER) & (w <= high)
+    digit_sized[0] = False
+    across = 0
+    for wall in walls:
+        # the pieces touching this wall, each side of its middle
+        lx0, lx1 = max(0, wall.x0 - x0 - ACROSS_GAP), wall.x1 - x0 + ACROSS_GAP
+        sides = labels[wall.y0 - y0 : wall.y1 - y0, lx0:lx1]
+        touching = np.unique(sides[near[wall.y0 - y0 : wall.y1 - y0, lx0:lx1].view(bool)])
+        pieces = [
+            Box(x0 + int(x), y0 + int(y), x0 + int(x + bw), y0 + int(y + bh))
+            for x, y, bw, bh, _ in stats[touching[digit_sized[touching]]]
+        ]
+        mid = wall.centre[0]
+        left = [p for p in pieces if p.centre[0] < mid]
+        right = [p for p in pieces if p.centre[0] >= mid]
+        across += sum(any(_level(a, b) for b in right) for a in left)
+        across += sum(any(_level(a, b) for a in left) for b in right)
+    return across > WALL_THROUGH_SHARE * max(1, int(digit_sized.sum()))
+
+
+def _level(a: Box, b: Box) -> bool:
+    """``a`` and ``b`` share half the height of the shorter one."""
+    shared = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return shared >= 0.5 * min(a.height, b.height)
 
 
 def _ruled_to_an_edge(rulings: np.ndarray, upright: np.ndarray) -> bool:
