@@ -489,3 +489,24 @@ def test_a_bordered_squared_pad_cut_close_is_no_table() -> None:
         page, want = _graph_pad(margin)
         assert segment(page).walls == []
         assert recognise(page).text.split("\n") == want
+
+
+def test_the_look_at_half_size_sees_lines_one_pixel_thick() -> None:
+    from digitpad.segment.lines import _has_lines
+
+    # a page 400 px high or more is looked at halved first; from an odd side the halving is
+    # no exact 2x2 mean, and a 0/1 mask's line one pixel thick came out at half a level,
+    # rounded to nothing
+    for row in (100, 101):
+        m8 = np.zeros((501, 801), np.uint8)
+        m8[row, 20:780] = 1
+        assert _has_lines(m8, True) and not _has_lines(m8, False)
+        assert _has_lines(np.ascontiguousarray(m8.T), False)
+        # training cuts its crops as the shipped model's were cut: the look as it was
+        assert not _has_lines(m8, True, v1=True)
+    # a squared pad with such lines, 56 px squares (too small for a table's cells), cut 40 px
+    # round its grid: the grid stayed in the ink, joined to the numbers written across it
+    page = _graph_pad(40, square=56)[0]
+    ink = segment(page).ink_u8
+    for y in range(40, 40 + 6 * 56 + 1, 56):
+        assert (ink[y, 40 : 40 + 12 * 56] > LOW_U8).mean() < 0.2

@@ -31,6 +31,7 @@ def remove_lines(
     tables: bool = False,
     upright: bool = True,
     full: bool = False,
+    v1_look: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
@@ -45,7 +46,8 @@ def remove_lines(
     only the ink on its own path (see :func:`_on_path`), and strokes are bridged across a line
     over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
     looked for. With ``full`` (lines were seen where the look missed them), lines are looked
-    for in full too.
+    for in full too. ``v1_look``: the look at half size as the shipped v1 weights' training
+    crops were cut (see :func:`_has_lines`).
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -60,7 +62,7 @@ def remove_lines(
             # made each column of digits one upright run, taken for a line
             look = m8 & ~removed.view(np.uint8)
         # a table's lines joined to the digits on them are too thick for the cheap look
-        if not (tables or full) and not _has_lines(look, horizontal):
+        if not (tables or full) and not _has_lines(look, horizontal, v1=v1_look):
             continue
         lines = _line_mask(look, horizontal, paths=tables)
         if lines is None:
@@ -130,13 +132,20 @@ def dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.
     return short[labels]
 
 
-def _has_lines(m8: np.ndarray, horizontal: bool) -> bool:
-    """A cheap look at half resolution: could there be lines of this direction at all?"""
+def _has_lines(m8: np.ndarray, horizontal: bool, *, v1: bool = False) -> bool:
+    """A cheap look at half resolution: could there be lines of this direction at all? With
+    ``v1``, the page is halved as when the shipped v1 weights' training crops were cut: the
+    0/1 mask's means rounded (a lone pixel of a 2x2 block goes, and from an odd side, where
+    the halving is no exact 2x2 mean, a line one pixel thick too)."""
     h, w = m8.shape
     if min(h, w) < 400:
         return True
-    # any ink in a 2x2 block: a one-pixel line survives the halving
-    small = (cv2.resize(m8, (w // 2, h // 2), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    # any ink in a 2x2 block: a one-pixel line survives the halving. A 0/1 mask's means
+    # rounded such a line to nothing from an odd side: a pale squared page's whole grid went
+    small = cv2.resize(
+        m8 if v1 else m8 * np.uint8(255), (w // 2, h // 2), interpolation=cv2.INTER_AREA
+    )
+    small = (small > 0).view(np.uint8)
     return _line_mask(small, horizontal, 0.5) is not None
 
 
