@@ -70,3 +70,16 @@ def test_a_black_tables_lines_go_where_the_cheap_look_missed_them() -> None:
 
     page, want = table_page(SEED + 1, "black_3px")
     assert recognise(page).text.split("\n") == want
+
+
+def test_a_table_whose_digits_touch_its_walls_keeps_them(monkeypatch) -> None:
+    # digits written against a cell's left wall, the cell before's last digit against the same
+    # wall, level: taken for numbers written across a squared pad's lines, the walls went and
+    # the table was read as rulings and strokes (review: 147 of 240 cells right, not 205)
+    import benchmarks.tables as tables
+    from digitpad.segment import segment
+
+    monkeypatch.setattr(tables, "PAD", 0)
+    monkeypatch.setattr(tables, "CELL", (100, 64))
+    for style in ("black", "black_3px"):
+        assert len(segment(tables.table_page(SEED, style)[0]).walls) == tables.COLS + 1

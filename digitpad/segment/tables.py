@@ -140,15 +140,18 @@ def written_across(
         mid = wall.centre[0]
         left = [p for p in pieces if p.centre[0] < mid]
         right = [p for p in pieces if p.centre[0] >= mid]
-        across += sum(any(_level(a, b) for b in right) for a in left)
-        across += sum(any(_level(a, b) for a in left) for b in right)
+        across += sum(any(_one_digit(a, b, typical) for b in right) for a in left)
+        across += sum(any(_one_digit(a, b, typical) for a in left) for b in right)
     return across > WALL_THROUGH_SHARE * max(1, int(digit_sized.sum()))
 
 
-def _level(a: Box, b: Box) -> bool:
-    """``a`` and ``b`` share half the height of the shorter one."""
+def _one_digit(a: Box, b: Box, typical: float) -> bool:
+    """``a`` and ``b``, either side of a wall, are the halves of one digit it cut: they share
+    half the height of the shorter one, and both together are no wider than a digit is tall.
+    Two digits of neighbouring cells, each written against the wall, are wider."""
     shared = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return shared >= 0.5 * min(a.height, b.height)
+    wide = max(a.x1, b.x1) - min(a.x0, b.x0)
+    return shared >= 0.5 * min(a.height, b.height) and wide <= typical
 
 
 def _ruled_to_an_edge(rulings: np.ndarray, upright: np.ndarray) -> bool:
