@@ -217,7 +217,7 @@ def _on_paths(
 
 def _on_path(ink: np.ndarray) -> np.ndarray:
     """The pixels of a horizontal line's ``ink`` (bool, the box of its run) within reach of its
-    path, where the ink its run reached is more.
+    path; the rest is ink beside the line that its run reached.
 
     A run is thickened across so that a tilted line's steps join; so thickened, it also reaches
     ink a few pixels off the line, and on a tilted table that was the tops of a row of digits

@@ -99,9 +99,6 @@ def table_walls(
     whole = np.zeros_like(ink)
     whole[: even[1], : even[0]] = cv2.resize(pixels, even, interpolation=cv2.INTER_NEAREST)
     doubled = [Box(2 * b.x0, 2 * b.y0, 2 * b.x1, 2 * b.y1) for b in walls]
-    # a bordered squared page cut close round its grid has a table's ends and walls; the
-    # numbers written on it run across its lines, where a table's stay in their cells. The
-    # reading's own test comes too late: the walls' pixels leave the ink and part those numbers
     return doubled, whole.view(bool) & (ink > LOW_U8)
 
 
@@ -110,10 +107,11 @@ def written_across(
 ) -> bool:
     """Whether numbers are written across a table's ``walls`` (their ``pixels``), in the ink
     mask ``mask`` without its rulings: more than ``WALL_THROUGH_SHARE`` of the digit-sized
-    pieces left once the walls' pixels go touch a wall, ``ACROSS_GAP`` near, with another
-    touching its other side, level with it (a digit the wall cut in two, or two digits of a
-    number it parts). A squared page's grid, written across, has a table's ends and walls;
-    a table's numbers keep clear of its walls. ``raw`` are the mask's components, for the
+    pieces left once the walls' pixels go are halves of digits a wall cut in two (touching it,
+    ``ACROSS_GAP`` near, from either side; see :func:`_one_digit`). A bordered squared page
+    has a table's ends and walls, and its numbers run across its lines; a table's numbers
+    stay in their cells. The reading's own test of walls through digits comes too late: the
+    walls' pixels have cut those digits in two. ``raw`` are the mask's components, for the
     typical digit height (as :func:`table_walls` takes it)."""
     typical = max(typical_height(raw), float(FRAME_MIN_HEIGHT))
     x0, y0 = min(w.x0 for w in walls), min(w.y0 for w in walls)
