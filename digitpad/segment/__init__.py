@@ -182,12 +182,8 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
         walls, wall_pixels = table_walls(ink, raw, line_mask)
         if wall_pixels is not None and written_across(mask, wall_pixels, walls, raw):
-            # a squared page's grid, its numbers written across its lines: no table. Where
-            # the look at half size missed its pale lines, they are looked for in full
+            # a squared page's grid, its numbers written across its lines: no table
             line_mask, mask, raw, rings = first
-            if line_mask is None:
-                line_mask, mask = _without_lines(ink, forms=forms, full=True)
-                raw, rings = raw_and_ring_boxes(mask.view(np.uint8), enclosed=enclosed)
             walls, wall_pixels = [], None
     if wall_pixels is not None:
         # a wall standing alone read as a sure "1" as tall as the table, which made the
@@ -235,18 +231,16 @@ def _ink_without_lines(
 
 
 def _without_lines(
-    ink: np.ndarray, *, forms: bool, tables: bool = False, upright: bool = True, full: bool = False
+    ink: np.ndarray, *, forms: bool, tables: bool = False, upright: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """The removed rulings' mask of the uint8 ink map ``ink`` (None when there were none) and
     the ink mask without them. With ``forms``, the lines of a form's frame are no rulings: they
     stay for :func:`remove_form_frames`, which takes its walls out with them. ``tables``: the
-    page holds a table; ``upright``: upright lines are looked for too; ``full``: without the
-    look at half size first (see :func:`remove_lines`)."""
+    page holds a table; ``upright``: upright lines are looked for too (see
+    :func:`remove_lines`)."""
     inky = ink > LOW_U8
     # without the forms, the page is segmented as v1's training crops were (see segment)
-    weak, line_mask = remove_lines(
-        inky, ink=ink, tables=tables, upright=upright, full=full, v1_look=not forms
-    )
+    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright, v1_look=not forms)
     if forms and line_mask is not None:
         for b in frames_among_rulings(inky, line_mask):
             window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))

@@ -30,7 +30,6 @@ def remove_lines(
     *,
     tables: bool = False,
     upright: bool = True,
-    full: bool = False,
     v1_look: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
@@ -45,9 +44,8 @@ def remove_lines(
     :func:`_has_lines`), upright lines without the lines across found first, a line takes
     only the ink on its own path (see :func:`_on_path`), and strokes are bridged across a line
     over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
-    looked for. With ``full`` (lines were seen where the look missed them), lines are looked
-    for in full too. ``v1_look``: the look at half size as the shipped v1 weights' training
-    crops were cut (see :func:`_has_lines`).
+    looked for. ``v1_look``: the look at half size as the shipped v1 weights' training crops
+    were cut (see :func:`_has_lines`).
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -62,7 +60,7 @@ def remove_lines(
             # made each column of digits one upright run, taken for a line
             look = m8 & ~removed.view(np.uint8)
         # a table's lines joined to the digits on them are too thick for the cheap look
-        if not (tables or full) and not _has_lines(look, horizontal, v1=v1_look):
+        if not tables and not _has_lines(look, horizontal, v1=v1_look):
             continue
         lines = _line_mask(look, horizontal, paths=tables)
         if lines is None:

@@ -166,18 +166,13 @@ def _ruled_to_an_edge(rulings: np.ndarray, upright: np.ndarray) -> bool:
     _, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     for x, y, w, h, _ in stats[1:]:
         for end in (y, y + h - 1):
-            if (end <= LINE_MAX_THICK or end >= bottom) and not _border_at(rulings, x, x + w, end):
+            if not (end <= LINE_MAX_THICK or end >= bottom):
+                continue
+            # a line across meeting it at that end, to either side: a border (the upright run
+            # holds the line it ends at)
+            if not any(_lines_across(rulings, Box(x, y, x + w, y + h), end, BORDER_REACH)):
                 return True
     return False
-
-
-def _border_at(rulings: np.ndarray, x0: int, x1: int, y: int) -> bool:
-    """Whether a line across of ``rulings`` meets the upright line over columns ``x0:x1`` at
-    its end row ``y``: ink in every column for ``BORDER_REACH`` pixels to one side, within a
-    printed line's width of that row (the upright run holds the line across it ends at)."""
-    band = rulings[max(0, y - HALF_THICK) : y + HALF_THICK + 1].any(axis=0)
-    left, right = band[max(0, x0 - BORDER_REACH) : x0], band[x1 : x1 + BORDER_REACH]
-    return any(side.size == BORDER_REACH and bool(side.all()) for side in (left, right))
 
 
 def _walls_of_tables(lines: list[tuple[Box, tuple[bool, bool]]], cell: float) -> list[Box]:
