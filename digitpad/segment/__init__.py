@@ -240,7 +240,7 @@ def _without_lines(
     :func:`remove_lines`)."""
     inky = ink > LOW_U8
     # without the forms, the page is segmented as v1's training crops were (see segment)
-    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright, v1_look=not forms)
+    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright, v1=not forms)
     if forms and line_mask is not None:
         for b in frames_among_rulings(inky, line_mask):
             window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))

@@ -21,6 +21,9 @@ REMNANT_MAX_OFF_LINE = 20
 PATH_CHUNK = 16  # columns to a point of a line's path (see _on_path)
 PATH_SLACK = 1.5  # pixels off a line's half thickness still on it (see _on_path)
 TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many pixels at most
+# ink on a ruling at least this dark stands out from rulings whose doubled level is past the
+# scale's end (see dark_strokes_on)
+SATURATED_U8 = 250
 
 
 def remove_lines(
@@ -30,7 +33,7 @@ def remove_lines(
     *,
     tables: bool = False,
     upright: bool = True,
-    v1_look: bool = False,
+    v1: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
@@ -44,8 +47,8 @@ def remove_lines(
     :func:`_has_lines`), upright lines without the lines across found first, a line takes
     only the ink on its own path (see :func:`_on_path`), and strokes are bridged across a line
     over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
-    looked for. ``v1_look``: the look at half size as the shipped v1 weights' training crops
-    were cut (see :func:`_has_lines`).
+    looked for. ``v1``: lines are looked for and strokes kept on them as when the shipped v1
+    weights' training crops were cut (see :func:`_has_lines` and :func:`dark_strokes_on`).
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -60,7 +63,7 @@ def remove_lines(
             # made each column of digits one upright run, taken for a line
             look = m8 & ~removed.view(np.uint8)
         # a table's lines joined to the digits on them are too thick for the cheap look
-        if not tables and not _has_lines(look, horizontal, v1=v1_look):
+        if not tables and not _has_lines(look, horizontal, v1=v1):
             continue
         lines = _line_mask(look, horizontal, paths=tables)
         if lines is None:
@@ -68,7 +71,7 @@ def remove_lines(
         # widen a little: anti-aliased line edges are ink too
         lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
         if ink is not None:
-            lines &= ~dark_strokes_on(lines, ink, horizontal)
+            lines &= ~dark_strokes_on(lines, ink, horizontal, saturated=not v1)
         cleaned &= ~lines
         # strokes that crossed the line were cut: bridge across it, along the crossing direction.
         # A table's line parts cells: the digits of the rows above and below it, ends 10 px
@@ -107,9 +110,15 @@ def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return mask & off_line[labels]
 
 
-def dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.ndarray:
+def dark_strokes_on(
+    lines: np.ndarray, ink: np.ndarray, horizontal: bool, *, saturated: bool = False
+) -> np.ndarray:
     """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
-    than a digit: a stroke drawn along a faint printed line, not a darker line (a margin)."""
+    than a digit: a stroke drawn along a faint printed line, not a darker line (a margin).
+    Clearly darker is twice the rulings' level or 70 above it; with ``saturated``, where that
+    is past the scale's end, at least ``SATURATED_U8``. Without it, nothing stands out from
+    rulings whose doubled level is over 255 (as when the shipped v1 weights' training crops
+    were cut)."""
     if not lines.any():
         return np.zeros_like(lines)
     # the rulings' level is that of their darkest line across their width: a blurred ruling
@@ -117,9 +126,15 @@ def dark_strokes_on(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> np.
     across = np.ones((5, 1) if horizontal else (1, 5), np.uint8)
     peak = cv2.dilate(np.where(lines, ink, 0).astype(np.uint8), across)
     level = float(np.median(peak[lines]))
-    if level >= 150:  # dark rulings: nothing stands out
+    need = max(2.0 * level, level + 70.0)
+    if saturated and level <= SATURATED_U8 / 1.5:
+        # a pencil page's grey rulings stretch to half the scale or more, and a pencil stroke
+        # drawn along one (the bar of a 4, the top of a 5 or a 7) to its end: it stood out
+        # nowhere, went with the ruling, and the digit read as another
+        need = min(need, SATURATED_U8)
+    elif level >= 150:  # dark rulings: nothing stands out
         return np.zeros_like(lines)
-    dark = (lines & (ink >= max(2.0 * level, level + 70.0))).astype(np.uint8)
+    dark = (lines & (ink >= need)).astype(np.uint8)
     if not dark.any():
         return dark.astype(bool)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8, ltype=cv2.CV_16U)
