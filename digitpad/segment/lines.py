@@ -21,9 +21,12 @@ REMNANT_MAX_OFF_LINE = 20
 PATH_CHUNK = 16  # columns to a point of a line's path (see _on_path)
 PATH_SLACK = 1.5  # pixels off a line's half thickness still on it (see _on_path)
 TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many pixels at most
-# ink on a ruling at least this dark stands out from rulings whose doubled level is past the
-# scale's end (see dark_strokes_on)
-SATURATED_U8 = 250
+# Ink on a ruling stands out from it when twice as dark, or 70 levels darker. A pencil page's
+# grey rulings stretch to half the ink map's scale or more, and twice that is past its end:
+# there ink at least STANDS_OUT_U8 dark does, on rulings no darker than PALE_RULING_U8 (the
+# pieces of a black table's lines, darker, are no strokes; see dark_strokes_on)
+STANDS_OUT_U8 = 215
+PALE_RULING_U8 = 167
 
 
 def remove_lines(
@@ -71,7 +74,7 @@ def remove_lines(
         # widen a little: anti-aliased line edges are ink too
         lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
         if ink is not None:
-            lines &= ~dark_strokes_on(lines, ink, horizontal, saturated=not v1)
+            lines &= ~dark_strokes_on(lines, ink, horizontal, pale=not v1)
         cleaned &= ~lines
         # strokes that crossed the line were cut: bridge across it, along the crossing direction.
         # A table's line parts cells: the digits of the rows above and below it, ends 10 px
@@ -111,14 +114,14 @@ def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
 
 
 def dark_strokes_on(
-    lines: np.ndarray, ink: np.ndarray, horizontal: bool, *, saturated: bool = False
+    lines: np.ndarray, ink: np.ndarray, horizontal: bool, *, pale: bool = False
 ) -> np.ndarray:
     """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
     than a digit: a stroke drawn along a faint printed line, not a darker line (a margin).
-    Clearly darker is twice the rulings' level or 70 above it; with ``saturated``, where that
-    is past the scale's end, at least ``SATURATED_U8``. Without it, nothing stands out from
-    rulings whose doubled level is over 255 (as when the shipped v1 weights' training crops
-    were cut)."""
+    Clearly darker is twice the rulings' level or 70 above it; with ``pale``, on rulings no
+    darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough. Without it, nothing
+    stands out from rulings whose doubled level is over 255 (as when the shipped v1 weights'
+    training crops were cut)."""
     if not lines.any():
         return np.zeros_like(lines)
     # the rulings' level is that of their darkest line across their width: a blurred ruling
@@ -127,11 +130,10 @@ def dark_strokes_on(
     peak = cv2.dilate(np.where(lines, ink, 0).astype(np.uint8), across)
     level = float(np.median(peak[lines]))
     need = max(2.0 * level, level + 70.0)
-    if saturated and level <= SATURATED_U8 / 1.5:
-        # a pencil page's grey rulings stretch to half the scale or more, and a pencil stroke
-        # drawn along one (the bar of a 4, the top of a 5 or a 7) to its end: it stood out
-        # nowhere, went with the ruling, and the digit read as another
-        need = min(need, SATURATED_U8)
+    if pale and level <= PALE_RULING_U8:
+        # a pencil stroke drawn along a grey ruling (the bar of a 4, the top of a 5 or a 7)
+        # stood out nowhere, went with the ruling, and the digit read as another
+        need = min(need, STANDS_OUT_U8)
     elif level >= 150:  # dark rulings: nothing stands out
         return np.zeros_like(lines)
     dark = (lines & (ink >= need)).astype(np.uint8)
