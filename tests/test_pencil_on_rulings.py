@@ -34,11 +34,13 @@ def test_a_dark_stroke_stands_out_from_rulings_at_half_the_scale() -> None:
     assert not dark_strokes_on(lines, ink, horizontal=True).any()
 
 
-def test_nothing_stands_out_from_dark_rulings_or_short_of_the_level() -> None:
-    # the lines of a black table: a stroke on them is no clearer than they
-    ink, lines = _ruling(PALE_RULING_U8 + 5, 255)
+def test_nothing_stands_out_from_darker_rulings_or_short_of_the_level() -> None:
+    # rulings darker than PALE_RULING_U8 (a black table's lines stretch to the scale's end)
+    ink, lines = _ruling(PALE_RULING_U8, STANDS_OUT_U8)
+    assert dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
+    ink, lines = _ruling(PALE_RULING_U8 + 1, 255)
     assert not dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
-    ink, lines = _ruling(135, STANDS_OUT_U8 - 10)
+    ink, lines = _ruling(135, STANDS_OUT_U8 - 1)
     assert not dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
     # a faint ruling still keeps a stroke twice its level
     ink, lines = _ruling(60, 130)

@@ -21,10 +21,11 @@ REMNANT_MAX_OFF_LINE = 20
 PATH_CHUNK = 16  # columns to a point of a line's path (see _on_path)
 PATH_SLACK = 1.5  # pixels off a line's half thickness still on it (see _on_path)
 TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many pixels at most
-# Ink on a ruling stands out from it when twice as dark, or 70 levels darker. A pencil page's
-# grey rulings stretch to half the ink map's scale or more, and twice that is past its end:
-# there ink at least STANDS_OUT_U8 dark does, on rulings no darker than PALE_RULING_U8 (the
-# pieces of a black table's lines, darker, are no strokes; see dark_strokes_on)
+# Ink on a ruling stands out from it when twice as dark and at least 70 levels darker. A
+# pencil page's grey rulings stretch to half the ink map's scale or more, and twice that is
+# past its end: there ink at least STANDS_OUT_U8 dark does, on rulings no darker than
+# PALE_RULING_U8 (the pieces of a black table's lines, darker, are no strokes; see
+# dark_strokes_on)
 STANDS_OUT_U8 = 215
 PALE_RULING_U8 = 167
 
@@ -117,11 +118,11 @@ def dark_strokes_on(
     lines: np.ndarray, ink: np.ndarray, horizontal: bool, *, pale: bool = False
 ) -> np.ndarray:
     """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
-    than a digit: a stroke drawn along a faint printed line, not a darker line (a margin).
-    Clearly darker is twice the rulings' level or 70 above it; with ``pale``, on rulings no
-    darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough. Without it, nothing
-    stands out from rulings whose doubled level is over 255 (as when the shipped v1 weights'
-    training crops were cut)."""
+    than a digit: a stroke drawn along a paler printed line, not a darker line (a margin).
+    Clearly darker is twice the rulings' level and at least 70 above it. With ``pale``, on
+    rulings no darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough too; without
+    it (as when the shipped v1 weights' training crops were cut, and for a form's frames),
+    nothing stands out from rulings whose doubled level is past 255."""
     if not lines.any():
         return np.zeros_like(lines)
     # the rulings' level is that of their darkest line across their width: a blurred ruling
@@ -134,7 +135,7 @@ def dark_strokes_on(
         # a pencil stroke drawn along a grey ruling (the bar of a 4, the top of a 5 or a 7)
         # stood out nowhere, went with the ruling, and the digit read as another
         need = min(need, STANDS_OUT_U8)
-    elif level >= 150:  # dark rulings: nothing stands out
+    if need > 255:  # dark rulings: nothing stands out
         return np.zeros_like(lines)
     dark = (lines & (ink >= need)).astype(np.uint8)
     if not dark.any():
