@@ -35,7 +35,8 @@ def test_a_dark_stroke_stands_out_from_rulings_at_half_the_scale() -> None:
 
 
 def test_nothing_stands_out_from_darker_rulings_or_short_of_the_level() -> None:
-    # rulings darker than PALE_RULING_U8 (a black table's lines stretch to the scale's end)
+    # on rulings at PALE_RULING_U8 a stroke still stands out; one level darker none does (a
+    # black table's lines stretch to the scale's end, and their pieces are no strokes)
     ink, lines = _ruling(PALE_RULING_U8, STANDS_OUT_U8)
     assert dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
     ink, lines = _ruling(PALE_RULING_U8 + 1, 255)
@@ -48,7 +49,7 @@ def test_nothing_stands_out_from_darker_rulings_or_short_of_the_level() -> None:
 
 
 def test_pencil_digits_on_grey_rulings_keep_their_strokes(recogniser) -> None:
-    # a generated page never tuned on: pencil on grey rulings (level 188 on paper 244). With
+    # a generated page never tuned on: pencil on grey rulings (RGB 188 on paper 244). With
     # the strokes along its rulings removed, 18 of its 34 digits were read right
     page = generate_page(page_seed(12_500_000, 115))
     assert (page.meta["ink"], page.meta["ruling"]) == ("pencil", "ruled")
