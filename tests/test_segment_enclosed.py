@@ -174,3 +174,13 @@ def test_noisy_page_gives_no_flood_of_boxes() -> None:
     img = np.clip(page.image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     now, before = len(segment(img).boxes), len(segment(img, v1_crops=True).boxes)
     assert now <= before + 10
+
+
+def test_fold_passing_under_a_number_takes_none_of_its_digits() -> None:
+    img = _number_page()
+    # a long faint line falling away to the right from just under the digits' feet, touching
+    # none: its box holds none of them, but it lies within the merge's reach of all of them
+    cv2.line(img, (150, 282), (699, 470), (90, 90, 90), 2)
+    assert len(_digit_boxes(segment(img).boxes)) == len(DIGITS)
+    # as the shipped weights' crops were cut, every digit joined the line: one box, no digit's
+    assert _digit_boxes(segment(img, v1_crops=True).boxes) == []

@@ -27,13 +27,14 @@ STEM_GAP = 0.08
 # page's size: a fold or a streak, what the ruling finder leaves of a ring drawn round a number,
 # a line struck through one, or a digit written huge among small ones. A digit-sized part inside
 # its box joined it and went with it when the whole was dropped as no digit (a ringed "31415"
-# read "141"; see _enclosed_digit), and the underline remover took a huge digit's flat strokes
-# (see digitpad.segment.lines.remove_underlines).
+# read "141"; see _digit_by_line); so did one just outside it, above a fold that passed under
+# its number (the merge allows a gap of 0.3 of the taller part's height, and a fold's is
+# hundreds of pixels), and the underline remover took a huge digit's flat strokes (see
+# digitpad.segment.lines.remove_underlines).
 HUGE_PART = 3.0
 # a digit of the page's size is this many typical heights tall, from the least to the most
 PAGE_SIZED = (0.5, 2.0)
-INSIDE = 0.5  # share of a digit's box within a huge part's box for it to lie in it
-# ...and that part is a line (a fold, a ring, a stroke): its ink in the box, per pixel of its
+# a huge part is a line (a fold, a ring, a stroke) when its ink in the box, per pixel of its
 # long side, is at most LINE_INK typical digit heights (a fold 0.2, a ring round a number with
 # the number's own ink counted 0.6; a noisy page's blob of grain 5, a huge 9's loop 1)
 LINE_INK = 0.75
@@ -218,8 +219,8 @@ def merge_strokes(
     it would join (an underline below a number, touching none of its digits) joins nothing.
     The loop and the stem of a 9 drawn in two strokes merge though they barely overlap in x
     (see :func:`_loop_and_stem`), and the base of a 1 drawn apart joins its stem though it is
-    flat and wider (see :func:`_foot_of_stem`). With ``enclosed``, a huge part joins no digit
-    inside its box (see :func:`_enclosed_digit`).
+    flat and wider (see :func:`_foot_of_stem`). With ``enclosed``, a huge line joins no digit
+    of the page's size, inside its box or beside it (see :func:`_digit_by_line`).
     """
     boxes = [list(b) for b in boxes]
     # a 9's stem may stand up to STEM_GAP of its height clear of its loop: look that far right
@@ -237,7 +238,7 @@ def merge_strokes(
                 if b[0] >= a[2] + reach:
                     break  # sorted by x0: nothing further right overlaps in x or is near
                 if _same_digit(a, b, typical) and not (
-                    enclosed and (_enclosed_digit(a, b, typical) or _enclosed_digit(b, a, typical))
+                    enclosed and (_digit_by_line(a, b, typical) or _digit_by_line(b, a, typical))
                 ):
                     a[:] = [
                         min(a[0], b[0]),
@@ -276,23 +277,20 @@ def _same_digit(a: list[int], b: list[int], typical: float) -> bool:
     return union_w <= 1.3 * max(wa, wb)
 
 
-def _enclosed_digit(big: list[int], small: list[int], typical: float) -> bool:
+def _digit_by_line(big: list[int], small: list[int], typical: float) -> bool:
     """``big`` is a line (see ``LINE_INK``) spanning over ``HUGE_PART`` typical digit heights
-    and ``small`` is a digit of the page's size lying inside its box: half to twice a typical
-    height tall, not flat, at least ``INSIDE`` of it within ``big``'s box. The parts of a digit
-    written huge among small ones (the loop of its 9, the flag of its 5) are far taller or
-    flat, and still join it, and so does the grain of a noisy page."""
+    and ``small`` is a digit of the page's size: half to twice a typical height tall, not flat.
+    Where it lies does not matter: the merge only offers parts near each other, and a line
+    that long is no stroke of a digit that small, inside its box or beside it. The parts of a
+    digit written huge among small ones (the loop of its 9, the flag of its 5) are far taller
+    or flat, and still join it, and so does the grain of a noisy page."""
     bw, bh = big[2] - big[0], big[3] - big[1]
     sw, sh = small[2] - small[0], small[3] - small[1]
     if typical <= 0 or max(bw, bh) <= HUGE_PART * typical:
         return False
     if big[4] > LINE_INK * typical * max(bw, bh):
         return False  # a blob or texture (grain, noise, a huge digit's part), not a line
-    if not PAGE_SIZED[0] * typical <= sh <= PAGE_SIZED[1] * typical or sw >= 2 * sh:
-        return False
-    inside_w = min(big[2], small[2]) - max(big[0], small[0])
-    inside_h = min(big[3], small[3]) - max(big[1], small[1])
-    return inside_w > 0 and inside_h > 0 and inside_w * inside_h >= INSIDE * sw * sh
+    return PAGE_SIZED[0] * typical <= sh <= PAGE_SIZED[1] * typical and sw < 2 * sh
 
 
 def _flat_and_wider(w: int, h: int, w_other: int) -> bool:
