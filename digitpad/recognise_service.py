@@ -40,6 +40,7 @@ from digitpad.reading import group_rows, reading_text
 from digitpad.segment import (
     DASH_MAX_HEIGHT,
     Segmentation,
+    component_parts,
     loose_boxes,
     segment,
     split_candidates,
@@ -176,16 +177,26 @@ class PageReader:
 
 
 def plan_candidates(
-    seg: Segmentation, settled: frozenset[Box] = frozenset(), boxes: list[Box] | None = None
+    seg: Segmentation,
+    settled: frozenset[Box] = frozenset(),
+    boxes: list[Box] | None = None,
+    *,
+    components: bool = True,
 ) -> list[Candidate]:
     """Every box of ``boxes`` (default: ``seg.ink_boxes``) with its whole reading plus any
-    touching-digit splits.
+    touching-digit splits and, with ``components``, its strokes that do not touch read apart
+    (see :func:`~digitpad.segment.component_parts`).
 
     Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`).
     """
     out = []
     for b in seg.ink_boxes if boxes is None else boxes:
-        splits = () if b in settled else split_candidates(seg.ink_u8, b)
+        splits: list[tuple[Box, ...]] = []
+        if b not in settled:
+            splits = split_candidates(seg.ink_u8, b)
+            apart = component_parts(seg.ink_u8, b) if components else None
+            if apart is not None and apart not in splits:
+                splits.append(apart)
         out.append(Candidate(b, ((b,), *splits)))
     return out
 
@@ -331,11 +342,11 @@ def read_segmented(
     the whole boxes; with ``unions``, once more for the unions of fragments, once more for
     the fragments with their specks and once more for arms beside their stems, each only when
     there are any (see :func:`~digitpad.fragments.join_fragments`, ``join_specks`` and
-    ``join_arms``); then at most once more
-    for the parts of the splits that could still win (a box read surely whole needs none).
-    Without ``unions`` the page is read as the shipped context stage's training rows were
-    collected. The recogniser reads through its classifier; the ceiling benchmark reads some
-    boxes from the ground truth instead.
+    ``join_arms``); then at most once more for the parts of the splits that could still win (a
+    box read surely whole needs none) and, with ``unions``, for the strokes of such a box read
+    apart. Without ``unions`` the page is read as the shipped context stage's training rows
+    were collected. The recogniser reads through its classifier; the ceiling benchmark reads
+    some boxes from the ground truth instead.
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)
@@ -346,7 +357,10 @@ def read_segmented(
         whole, probs, arms = join_arms(whole, probs, read)
         joined |= specks | arms
     # a union was taken as one digit: cutting it again would undo that
-    candidates = plan_candidates(seg, settled_boxes(whole, probs) | joined, whole)
+    # the stage's training rows were collected with no box read as its strokes apart
+    candidates = plan_candidates(
+        seg, settled_boxes(whole, probs) | joined, whole, components=unions
+    )
     known = set(whole)
     extra = list(
         dict.fromkeys(b for c in candidates for r in c.readings[1:] for b in r if b not in known)

@@ -53,7 +53,7 @@ from digitpad.segment.ink import (
     is_inverted,
 )
 from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
-from digitpad.segment.split import SPLIT_ASPECT, split_candidates
+from digitpad.segment.split import SPLIT_ASPECT, component_parts, split_candidates
 from digitpad.segment.tables import table_walls, written_across
 from digitpad.types import Box
 
@@ -72,6 +72,7 @@ __all__ = [
     "SPLIT_ASPECT",
     "WORK_MAX_SIDE",
     "Segmentation",
+    "component_parts",
     "drop_line_remnants",
     "estimate_background",
     "find_boxes",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import cv2
 import numpy as np
 
-from digitpad.segment.boxes import MIN_HEIGHT
+from digitpad.segment.boxes import MIN_AREA, MIN_HEIGHT
 from digitpad.segment.ink import MASK_LEVEL, MASK_U8
 from digitpad.types import Box
 
@@ -16,6 +17,14 @@ from digitpad.types import Box
 SPLIT_ASPECT = 0.6
 WIDE_ASPECT = 0.85
 MAX_PARTS = 4
+# A box the segmenter merged from strokes that do not touch is also read as those strokes, one
+# part each (see component_parts): a dash beside a "9" whose tail curls under it, a "1" whose
+# foot reaches under its neighbour, were merged into one box that read "not a digit", and no
+# cut straight down parts them. A stroke counts when it spans at least COMPONENT_MIN of the
+# box's height across or down (smaller ones are specks of the same ink); a box of more than
+# MAX_COMPONENTS strokes is a scribble or a word, not two marks merged.
+COMPONENT_MIN = 0.15
+MAX_COMPONENTS = 3
 
 
 def split_candidates(
@@ -52,6 +61,31 @@ def split_candidates(
             if parts is not None:
                 out.append(parts)
     return out
+
+
+def component_parts(ink: np.ndarray, box: Box) -> tuple[Box, ...] | None:
+    """The strokes of ``box`` (ink pixels) that do not touch, as one part each, left to right:
+    the 8-connected components of its sure ink (``MASK_U8``) spanning at least
+    ``COMPONENT_MIN`` of its height across or down and no specks (``MIN_AREA``), when there
+    are two to ``MAX_COMPONENTS`` of them; else None. Parts may overlap: strokes merged for
+    overlapping across keep their own boxes. The classifier scores this reading beside the
+    cuts (see ``recognise_service``).
+    """
+    if box.height < MIN_HEIGHT:
+        return None
+    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    n, _, stats, _ = cv2.connectedComponentsWithStats(_inky(crop).view(np.uint8), connectivity=8)
+    least = COMPONENT_MIN * box.height
+    kept = [
+        k for k in range(1, n) if max(stats[k, 2], stats[k, 3]) >= least and stats[k, 4] >= MIN_AREA
+    ]
+    if not 2 <= len(kept) <= MAX_COMPONENTS:
+        return None
+    parts = []
+    for k in kept:
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        parts.append(Box(box.x0 + x, box.y0 + y, box.x0 + x + w, box.y0 + y + h))
+    return tuple(sorted(parts, key=lambda b: (b.x0, b.y0)))
 
 
 def _inky(ink: np.ndarray) -> np.ndarray:
