@@ -18,11 +18,12 @@ SPLIT_ASPECT = 0.6
 WIDE_ASPECT = 0.85
 MAX_PARTS = 4
 # A box the segmenter merged from strokes that do not touch is also read as those strokes, one
-# part each (see component_parts): a dash beside a "9" whose tail curls under it, a "1" whose
-# foot reaches under its neighbour, were merged into one box that read "not a digit", and no
-# cut straight down parts them. A stroke counts when it spans at least COMPONENT_MIN of the
-# box's height across or down (smaller ones are specks of the same ink); a box of more than
-# MAX_COMPONENTS strokes is a scribble or a word, not two marks merged.
+# part each (see component_parts): a dash beside a "9" whose tail curls under it, a plus sign
+# before a "1", a "7" whose bar reaches over the "1" before it were merged into one box that
+# read "not a digit" or one digit, and no cut straight down parts them. A stroke counts when
+# it spans at least COMPONENT_MIN of the box's height across or down (smaller ones are specks
+# of the same ink); a box of more than MAX_COMPONENTS strokes is a scribble or a word, not two
+# marks merged.
 COMPONENT_MIN = 0.15
 MAX_COMPONENTS = 3
 
