@@ -1,6 +1,6 @@
-"""A box the segmenter merged from strokes that do not touch is also read as those strokes
-apart (``segment.component_parts``): a dash beside a 9 whose tail curls under it was one box
-that read "not a digit", and the 9 was lost."""
+"""A box the segmenter grouped from pieces of ink that do not touch is also read as those
+pieces, one box each (``segment.component_parts``): a dash beside a 9 whose tail curls under
+it was one box that read "not a digit", and the 9 was lost."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import digitpad.recognise_service as recognise_service
-from digitpad.recognise_service import Recogniser, plan_candidates
+from digitpad.recognise_service import Recogniser, plan_candidates, read_segmented
 from digitpad.segment import MIN_HEIGHT, component_parts, segment
-from digitpad.types import Box
+from digitpad.types import NOT_DIGIT_INDEX, Box
 
 
 def _dash_and_nine() -> np.ndarray:
@@ -67,6 +67,30 @@ def test_training_reading_offers_no_strokes_apart() -> None:
     assert settled.readings == ((box,),)
 
 
+def test_pages_read_as_the_stage_was_trained_read_no_strokes_apart() -> None:
+    img = _dash_and_nine()
+    box, ink = _merged(img)
+    apart = set(component_parts(ink, box))
+    seg = segment(img)
+
+    def boxes_read(unions: bool) -> set[Box]:
+        seen: set[Box] = set()
+
+        def read(boxes: list[Box]) -> np.ndarray:
+            seen.update(boxes)
+            probs = np.zeros((len(boxes), NOT_DIGIT_INDEX + 1), np.float32)
+            probs[:, 9] = 0.4  # every box unsure, so no box is settled whole
+            probs[:, NOT_DIGIT_INDEX] = 0.6
+            return probs
+
+        read_segmented(seg, read, unions=unions)
+        return seen
+
+    assert apart <= boxes_read(True)
+    # the context stage's training rows are read with unions=False (training/context.py)
+    assert not apart & boxes_read(False)
+
+
 def _ink(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)) -> np.ndarray:
     ink = np.zeros(size, np.uint8)
     for x0, y0, x1, y1 in rects:
@@ -86,3 +110,12 @@ def test_component_parts_counts_strokes_not_specks() -> None:
     assert component_parts(four, box) is None  # a scribble or a word, not two marks merged
     low = Box(0, 0, 80, MIN_HEIGHT - 1)
     assert component_parts(_ink((5, 1, 20, 4), (40, 1, 60, 4)), low) is None
+
+
+def test_component_parts_never_offers_the_box_again_and_survives_empty_boxes() -> None:
+    box = Box(0, 0, 80, 60)
+    ring = _ink((0, 0, 80, 2), (0, 58, 80, 60), (0, 0, 2, 60), (78, 0, 80, 60), (30, 10, 40, 50))
+    assert component_parts(ring, box) is None  # the ring's box is the box: nothing apart
+    ink = _ink((50, 5, 60, 55), (5, 25, 30, 32))
+    assert component_parts(ink, Box(10, 0, 10, 50)) is None  # no width
+    assert component_parts(ink, Box(0, 60, 60, 80)) is None  # off the ink map

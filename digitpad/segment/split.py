@@ -17,13 +17,14 @@ from digitpad.types import Box
 SPLIT_ASPECT = 0.6
 WIDE_ASPECT = 0.85
 MAX_PARTS = 4
-# A box the segmenter merged from strokes that do not touch is also read as those strokes, one
-# part each (see component_parts): a dash beside a "9" whose tail curls under it, a plus sign
-# before a "1", a "7" whose bar reaches over the "1" before it were merged into one box that
-# read "not a digit" or one digit, and no cut straight down parts them. A stroke counts when
-# it spans at least COMPONENT_MIN of the box's height across or down (smaller ones are specks
-# of the same ink); a box of more than MAX_COMPONENTS strokes is a scribble or a word, not two
-# marks merged.
+# A box the segmenter grouped from pieces of ink that do not touch is also read as those
+# pieces, one box each (see component_parts): a dash beside a "9" whose tail curls under it, a
+# plus sign before a "1", a "7" whose bar reaches over the "1" before it were one box that read
+# "not a digit" or one digit, and no cut straight down parts them. Each part's crop is cut
+# from its box like any other, so it may still hold some ink of the other piece; its box, and
+# the context stage's reading of it as a part, are what change. A piece counts when it spans
+# at least COMPONENT_MIN of the box's height across or down (smaller ones are specks of the
+# same ink); a box of more than MAX_COMPONENTS pieces is a scribble or a word.
 COMPONENT_MIN = 0.15
 MAX_COMPONENTS = 3
 
@@ -65,16 +66,19 @@ def split_candidates(
 
 
 def component_parts(ink: np.ndarray, box: Box) -> tuple[Box, ...] | None:
-    """The strokes of ``box`` (ink pixels) that do not touch, as one part each, left to right:
-    the 8-connected components of its sure ink (``MASK_U8``) spanning at least
-    ``COMPONENT_MIN`` of its height across or down and no specks (``MIN_AREA``), when there
-    are two to ``MAX_COMPONENTS`` of them; else None. Parts may overlap: strokes merged for
-    overlapping across keep their own boxes. The classifier scores this reading beside the
-    cuts (see ``recognise_service``).
+    """The pieces of ``box`` (ink pixels) that do not touch, one box each, left to right: the
+    8-connected components of its sure ink (``MASK_U8``; strokes drawn apart, or one stroke
+    broken where it is pale) spanning at least ``COMPONENT_MIN`` of its height across or down
+    and no specks (``MIN_AREA``), when there are two to ``MAX_COMPONENTS`` of them and none
+    spans the whole box (that reading would be the box again and a speck); else None. Parts
+    may overlap. The classifier scores this reading beside the cuts (see
+    ``recognise_service``). Never raises; a box off the ink map or empty gives None.
     """
     if box.height < MIN_HEIGHT:
         return None
     crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    if crop.size == 0:  # OpenCV's component search crashes on an empty image
+        return None
     n, _, stats, _ = cv2.connectedComponentsWithStats(_inky(crop).view(np.uint8), connectivity=8)
     least = COMPONENT_MIN * box.height
     kept = [
@@ -86,6 +90,8 @@ def component_parts(ink: np.ndarray, box: Box) -> tuple[Box, ...] | None:
     for k in kept:
         x, y, w, h = (int(v) for v in stats[k, :4])
         parts.append(Box(box.x0 + x, box.y0 + y, box.x0 + x + w, box.y0 + y + h))
+    if box in parts:
+        return None
     return tuple(sorted(parts, key=lambda b: (b.x0, b.y0)))
 
 
