@@ -184,8 +184,8 @@ def plan_candidates(
     components: bool = True,
 ) -> list[Candidate]:
     """Every box of ``boxes`` (default: ``seg.ink_boxes``) with its whole reading plus any
-    touching-digit splits and, with ``components``, its strokes that do not touch read apart
-    (see :func:`~digitpad.segment.component_parts`).
+    touching-digit splits and, with ``components``, its pieces of ink that do not touch, one
+    box each (see :func:`~digitpad.segment.component_parts`).
 
     Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`).
     """
@@ -343,7 +343,7 @@ def read_segmented(
     the fragments with their specks and once more for arms beside their stems, each only when
     there are any (see :func:`~digitpad.fragments.join_fragments`, ``join_specks`` and
     ``join_arms``); then at most once more for the parts of the splits that could still win (a
-    box read surely whole needs none) and, with ``unions``, for the strokes of such a box read
+    box read surely whole needs none) and, with ``unions``, for the pieces of such a box read
     apart. Without ``unions`` the page is read as the shipped context stage's training rows
     were collected. The recogniser reads through its classifier; the ceiling benchmark reads
     some boxes from the ground truth instead.
@@ -357,7 +357,7 @@ def read_segmented(
         whole, probs, arms = join_arms(whole, probs, read)
         joined |= specks | arms
     # a union was taken as one digit: cutting it again would undo that
-    # the stage's training rows were collected with no box read as its strokes apart
+    # the stage's training rows were collected with no box read as its pieces apart
     candidates = plan_candidates(
         seg, settled_boxes(whole, probs) | joined, whole, components=unions
     )
