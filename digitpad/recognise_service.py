@@ -15,13 +15,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from digitpad.choose import Candidate, decide, doubted_boxes, settled_boxes
 from digitpad.classifier import Classifier
 from digitpad.context import (
     box_features,
@@ -38,12 +38,12 @@ from digitpad.line_rules import drop_letters_in_words, keep_digits_in_numbers
 from digitpad.preprocess import preprocess_boxes, zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.segment import (
-    DASH_MAX_HEIGHT,
     Segmentation,
     component_parts,
     loose_boxes,
     segment,
     split_candidates,
+    stem_cuts,
 )
 from digitpad.types import (
     CLASSES,
@@ -62,40 +62,6 @@ from digitpad.types import (
 # of a page, are read once; the unsure ones of a pass go in one more batched call.
 LOOK_AGAIN_BELOW = 0.95
 LOOK_AGAIN_ZOOMS = (0.9, 1.1)
-# A reading that splits a box must beat keeping it whole by this much (mean log-probability):
-# one confident digit is the simpler explanation.
-SPLIT_MARGIN = 0.05
-# ...and no part of a split may be surely "not a digit". A letter cut in two (the stem and
-# bowl of a P, the strokes of an m) gives one part that reads as a digit and one that does not.
-# Touching digits cut right should give digits only, but the classifier often doubts the part
-# of a cut that holds a "1" or the right-hand digit (the stroke of the neighbour left on it):
-# at 0.5 both digits of "21" or "48" were lost when that part read 0.6-0.85 "not a digit".
-# 0.9 finds 40 more touching digits of the 1,600 fresh pages for 9 more extra boxes (census;
-# touching F1 0.952 -> 0.959 and box F1 up on all 8 sets; see benchmarks/HISTORY.md).
-SPLIT_PART_MAX_NOT_DIGIT = 0.9
-# ...unless that part is a dash touching the digit ("0-8" drawn in one go): flat, at most
-# DASH_MAX_HEIGHT of the digit's height (the segmenter's own limit for a dash), and in its
-# middle band. A letter cut apart leaves no such part.
-
-# A split that wins is touching digits: its part only doubted ("not a digit" at
-# NOT_DIGIT_LEVEL, under the veto) is still a digit when its best digit has at least this. It
-# is most often the "1" of a pair, which the stroke of its neighbour left on it makes look like
-# a fragment; dropped, it took its whole number with it, or left its neighbour alone in a
-# "word" (fresh pages 9.6-10.3 M: 77.81 -> 78.19 %, 6 pages more and none fewer; at 0.15 as
-# many pages lost as won: the best digit of a doubted part is often the wrong one). Its
-# confidence stays as low as the classifier said, so the app shows it for review.
-SPLIT_PART_KEEP_DIGIT = 0.3
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One segmented box and the alternative ways of reading it (ink pixels).
-
-    ``readings[0]`` is always the box kept whole; the others split it into touching digits.
-    """
-
-    box: Box
-    readings: tuple[tuple[Box, ...], ...]
 
 
 def read_crops(classifier: Classifier, batch: np.ndarray) -> np.ndarray:
@@ -182,12 +148,15 @@ def plan_candidates(
     boxes: list[Box] | None = None,
     *,
     components: bool = True,
+    stems: frozenset[Box] = frozenset(),
 ) -> list[Candidate]:
     """Every box of ``boxes`` (default: ``seg.ink_boxes``) with its whole reading plus any
     touching-digit splits and, with ``components``, its pieces of ink that do not touch, one
     box each (see :func:`~digitpad.segment.component_parts`).
 
-    Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`).
+    Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`). Boxes in
+    ``stems`` also get their cuts beside a stem (:func:`~digitpad.segment.stem_cuts`) as
+    fallbacks, those that are not among their readings already.
     """
     out = []
     for b in seg.ink_boxes if boxes is None else boxes:
@@ -197,19 +166,12 @@ def plan_candidates(
             apart = component_parts(seg.ink_u8, b) if components else None
             if apart is not None and apart not in splits:
                 splits.append(apart)
-        out.append(Candidate(b, ((b,), *splits)))
+        readings = ((b,), *splits)
+        fallbacks: tuple[tuple[Box, ...], ...] = ()
+        if b in stems:
+            fallbacks = tuple(r for r in stem_cuts(seg.ink_u8, b) if r not in readings)
+        out.append(Candidate(b, readings, fallbacks))
     return out
-
-
-def settled_boxes(boxes: list[Box], probs: np.ndarray) -> frozenset[Box]:
-    """The boxes whose whole reading no split can beat, given their probabilities ``probs``.
-
-    A split scores a mean of logs of probabilities, never above 0, and must beat the whole
-    reading's score plus ``SPLIT_MARGIN``; when that is already 0 or more, trying splits can
-    change nothing, so their crops need not be cut or classified.
-    """
-    logs = _log_best(probs)
-    return frozenset(b for i, b in enumerate(boxes) if float(logs[i]) + SPLIT_MARGIN >= 0.0)
 
 
 def crop_batch(ink: np.ndarray, candidates: list[Candidate]) -> tuple[np.ndarray, list[Box]]:
@@ -221,88 +183,6 @@ def crop_batch(ink: np.ndarray, candidates: list[Candidate]) -> tuple[np.ndarray
                 index.setdefault(b, len(index))
     boxes = list(index)
     return preprocess_boxes(ink, boxes), boxes
-
-
-def decide(
-    candidates: list[Candidate], boxes: list[Box], probs: np.ndarray
-) -> list[tuple[Box, np.ndarray]]:
-    """Pick the best reading of every candidate; return its parts with their probabilities.
-
-    A reading scores the mean log of its parts' best digit probabilities (a geometric mean, so
-    readings with different numbers of parts compare fairly); the whole box wins unless a split
-    beats it by ``SPLIT_MARGIN``. A whole box
-    that the classifier calls "not a digit" still competes: two touching digits are not one.
-    A split with a part surely "not a digit" (over ``SPLIT_PART_MAX_NOT_DIGIT``) is no
-    reading of touching digits and never wins; a part only doubted (read "not a digit" at
-    ``NOT_DIGIT_LEVEL``) scores its best digit like any other, and is returned as a digit
-    when that has at least ``SPLIT_PART_KEEP_DIGIT`` ("not a digit" zeroed). Unless every
-    doubted part is a dash drawn on into a digit (see :func:`_dashes_of_digits`): each then
-    scores its "not a digit" probability and is returned as it is, for :func:`to_digits` to
-    drop.
-    """
-    row = {b: i for i, b in enumerate(boxes)}
-    logs = _log_best(probs)
-    doubted = probs[:, NOT_DIGIT_INDEX] >= NOT_DIGIT_LEVEL
-    vetoes = probs[:, NOT_DIGIT_INDEX] > SPLIT_PART_MAX_NOT_DIGIT
-    # a dash part of a split scores how surely it is no digit; every other part, its best digit
-    dash_logs = np.where(doubted, np.log(np.maximum(probs[:, NOT_DIGIT_INDEX], 1e-6)), logs)
-    out: list[tuple[Box, np.ndarray]] = []
-    for c in candidates:
-        best, best_score = c.readings[0], _score(c.readings[0], row, logs) + SPLIT_MARGIN
-        best_dashes = False
-        for reading in c.readings[1:]:
-            odd = [b for b in reading if doubted[row[b]]]
-            dashes = bool(odd) and _dashes_of_digits(reading, odd)
-            if not dashes and any(vetoes[row[b]] for b in odd):
-                continue
-            s = _score(reading, row, dash_logs if dashes else logs)
-            if s > best_score:
-                best, best_score, best_dashes = reading, s, dashes
-        if best is c.readings[0] or best_dashes:  # kept whole, or a digit and its dash
-            out.extend((b, probs[row[b]]) for b in best)
-        else:
-            out.extend((b, _as_digit(probs[row[b]])) for b in best)
-    return out
-
-
-def _as_digit(p: np.ndarray) -> np.ndarray:
-    """The probabilities of a part of a winning split: a doubted part whose best digit has at
-    least ``SPLIT_PART_KEEP_DIGIT`` has "not a digit" zeroed (a copy), any other is as read."""
-    if p[NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL or p[:NOT_DIGIT_INDEX].max() < SPLIT_PART_KEEP_DIGIT:
-        return p
-    out = p.copy()
-    out[NOT_DIGIT_INDEX] = 0.0
-    return out
-
-
-def _dashes_of_digits(reading: tuple[Box, ...], odd: list[Box]) -> bool:
-    """Every ``odd`` part of ``reading`` is a dash beside its digits: flat, at most
-    ``DASH_MAX_HEIGHT`` of the tallest digit part high, centred in its middle band."""
-    digits = [b for b in reading if b not in odd]
-    if not digits:
-        return False
-    top = max(digits, key=lambda b: b.height)
-    for b in odd:
-        mid = (b.y0 + b.y1) / 2
-        if (
-            b.height > DASH_MAX_HEIGHT * top.height
-            or b.width < b.height
-            or not top.y0 + 0.3 * top.height <= mid <= top.y0 + 0.7 * top.height
-        ):
-            return False
-    return True
-
-
-def _log_best(probs: np.ndarray) -> np.ndarray:
-    """Per row of ``probs``: the log of its best digit probability (floored at 1e-6), float32."""
-    return np.log(np.maximum(probs[:, :NOT_DIGIT_INDEX].max(axis=1), 1e-6))
-
-
-def _score(reading: tuple[Box, ...], row: dict[Box, int], logs: np.ndarray) -> float:
-    """The mean of the parts' ``logs`` (float32, as one array: the same sum for any caller)."""
-    if len(reading) == 1:
-        return float(logs[row[reading[0]]])
-    return float(np.mean(logs[[row[b] for b in reading]]))
 
 
 def to_digits(
@@ -357,13 +237,21 @@ def read_segmented(
         whole, probs, arms = join_arms(whole, probs, read)
         joined |= specks | arms
     # a union was taken as one digit: cutting it again would undo that
-    # the stage's training rows were collected with no box read as its pieces apart
+    # the stage's training rows were collected with no box read as its pieces apart, nor cut
+    # beside a stem
+    stems = doubted_boxes(whole, probs) - joined if unions else frozenset()
     candidates = plan_candidates(
-        seg, settled_boxes(whole, probs) | joined, whole, components=unions
+        seg, settled_boxes(whole, probs) | joined, whole, components=unions, stems=stems
     )
     known = set(whole)
     extra = list(
-        dict.fromkeys(b for c in candidates for r in c.readings[1:] for b in r if b not in known)
+        dict.fromkeys(
+            b
+            for c in candidates
+            for r in (*c.readings[1:], *c.fallbacks)
+            for b in r
+            if b not in known
+        )
     )
     if extra:
         probs = np.concatenate([probs, read(extra)])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digitpad.choose import SPLIT_PART_KEEP_DIGIT, Candidate, decide, settled_boxes
 from digitpad.cli import main
 from digitpad.errors import ImageError
 from digitpad.home import shipped_model_path
@@ -17,13 +18,9 @@ from digitpad.preprocess import zoomed
 from digitpad.reading import group_rows, reading_text
 from digitpad.recognise_service import (
     LOOK_AGAIN_ZOOMS,
-    SPLIT_PART_KEEP_DIGIT,
-    Candidate,
     Recogniser,
-    decide,
     read_crops,
     recognise,
-    settled_boxes,
     to_digits,
 )
 from digitpad.segment import Segmentation

@@ -53,7 +53,7 @@ from digitpad.segment.ink import (
     is_inverted,
 )
 from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
-from digitpad.segment.split import SPLIT_ASPECT, component_parts, split_candidates
+from digitpad.segment.split import SPLIT_ASPECT, component_parts, split_candidates, stem_cuts
 from digitpad.segment.tables import table_walls, written_across
 from digitpad.types import Box
 
@@ -86,6 +86,7 @@ __all__ = [
     "remove_underlines",
     "segment",
     "split_candidates",
+    "stem_cuts",
     "typical_height",
 ]
 

@@ -27,6 +27,19 @@ MAX_PARTS = 4
 # same ink); a box of more than MAX_COMPONENTS pieces is a scribble or a word.
 COMPONENT_MIN = 0.15
 MAX_COMPONENTS = 3
+# A "1" drawn over the edge of its neighbour ("13", "81" with the stem inside the other's box)
+# is one box with it, and the cuts near the middle never part a stem that narrow. stem_cuts
+# seeks a cut within STEM_ZONE of the box's width from either side (the STEM_CUTS deepest
+# minima of the ink profile there) and keeps it when that side's part is a stem: at most
+# STEM_MAX_ASPECT of its height wide, spanning at least STEM_MIN_SPAN of the box's height.
+STEM_ZONE = (0.08, 0.35)
+STEM_CUTS = 2
+STEM_MAX_ASPECT = 0.4
+STEM_MIN_SPAN = 0.75
+# ...unless the rest's ink crosses the cut only within STEM_END of the stem's height from its
+# top or bottom: a letter's corner (the spine of a D, the legs of a П or a Ш), where a "1"
+# drawn over a digit meets its strokes along the way.
+STEM_END = 0.2
 
 
 def split_candidates(
@@ -45,8 +58,7 @@ def split_candidates(
     if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
         return []
     crop = ink[box.y0 : box.y1, box.x0 : box.x1]
-    profile = _inky(crop).sum(axis=0).astype(np.float32)
-    profile = np.convolve(profile, np.ones(3, np.float32) / 3.0, mode="same")
+    profile = _profile(crop)
     if not every_narrow_cut and w < WIDE_ASPECT * h:
         parts = _parts(crop, box, _cut_sets(profile, 2)[0])
         return [parts] if parts is not None else []
@@ -63,6 +75,46 @@ def split_candidates(
             if parts is not None:
                 out.append(parts)
     return out
+
+
+def stem_cuts(ink: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
+    """Two-part cuts of ``box`` (ink pixels) that part a stem at either side from the rest
+    (see ``STEM_ZONE``), parts left to right: a "1" drawn over its neighbour's edge. Each
+    part is shrunk to its own ink. Returns [] for a box narrower than ``SPLIT_ASPECT`` of its
+    height. The classifier scores them; the recogniser offers them only where nothing else
+    reads the box (see ``digitpad.choose``).
+    """
+    w, h = box.width, box.height
+    if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
+        return []
+    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    profile = _profile(crop)
+    near, far = STEM_ZONE
+    out: list[tuple[Box, Box]] = []
+    for left, lo, hi in ((True, near, far), (False, 1.0 - far, 1.0 - near)):
+        a, b = max(2, int(lo * w)), min(w - 2, int(hi * w) + 1)
+        for i in _deepest_minima(profile[a:b])[:STEM_CUTS]:
+            parts = _parts(crop, box, [a + i])
+            if parts is None:
+                continue
+            stem, rest = parts if left else parts[::-1]
+            if (
+                stem.width <= STEM_MAX_ASPECT * stem.height
+                and stem.height >= STEM_MIN_SPAN * h
+                and not _joined_at_ends(crop, a + i, stem.y0 - box.y0, stem.height)
+            ):
+                out.append((stem, rest) if left else (rest, stem))
+    return out
+
+
+def _joined_at_ends(crop: np.ndarray, cut: int, top: int, height: int) -> bool:
+    """The sure ink of the columns around ``cut`` (crop pixels) lies only within ``STEM_END``
+    of the stem's ``height`` from its ``top`` or its bottom (rows of ``crop``)."""
+    rows = np.flatnonzero(_inky(crop[:, max(0, cut - 1) : cut + 2]).any(axis=1))
+    if rows.size == 0:
+        return False
+    lo, hi = top + STEM_END * height, top + height - STEM_END * height
+    return not np.any((rows >= lo) & (rows < hi))
 
 
 def component_parts(ink: np.ndarray, box: Box) -> tuple[Box, ...] | None:
@@ -100,6 +152,22 @@ def _inky(ink: np.ndarray) -> np.ndarray:
     return ink > (MASK_U8 if ink.dtype == np.uint8 else MASK_LEVEL)
 
 
+def _profile(crop: np.ndarray) -> np.ndarray:
+    """The sure ink of each column of ``crop``, smoothed over three columns (float32)."""
+    profile = _inky(crop).sum(axis=0).astype(np.float32)
+    return np.convolve(profile, np.ones(3, np.float32) / 3.0, mode="same")
+
+
+def _deepest_minima(seg: np.ndarray) -> list[int]:
+    """Indices of the local minima of ``seg`` (plateaus included), deepest first; [] when
+    ``seg`` has fewer than three values."""
+    if seg.size < 3:
+        return []
+    is_min = np.r_[True, seg[1:] <= seg[:-1]] & np.r_[seg[:-1] <= seg[1:], True]
+    idx = np.flatnonzero(is_min)
+    return [int(i) for i in idx[np.argsort(seg[idx], kind="stable")]]
+
+
 def _cut_sets(profile: np.ndarray, k: int) -> list[list[int]]:
     w = profile.size
     step = w / k
@@ -119,16 +187,10 @@ def _cut_sets(profile: np.ndarray, k: int) -> list[list[int]]:
             if all(abs(c - s[0]) > 2 for s in sets):
                 sets.append([c])
         lo, hi = int(0.25 * w), int(0.75 * w) + 1
-        seg = profile[lo:hi]
-        if seg.size >= 3:
-            # local minima of the middle half, deepest first
-            is_min = np.r_[True, seg[1:] <= seg[:-1]] & np.r_[seg[:-1] <= seg[1:], True]
-            idx = np.flatnonzero(is_min)
-            idx = idx[np.argsort(seg[idx], kind="stable")]
-            for i in idx[:2]:
-                c = lo + int(i)
-                if all(abs(c - s[0]) > 2 for s in sets):
-                    sets.append([c])
+        for i in _deepest_minima(profile[lo:hi])[:2]:  # local minima of the middle half
+            c = lo + i
+            if all(abs(c - s[0]) > 2 for s in sets):
+                sets.append([c])
     return sets
 
 

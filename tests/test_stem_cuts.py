@@ -1,0 +1,135 @@
+"""A "1" drawn over the edge of its neighbour is one box with it, read "not a digit"; a cut
+beside the stem (``segment.stem_cuts``) is then a fallback reading (``choose.decide``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import digitpad.recognise_service as recognise_service
+from digitpad.choose import STEM_REST_SURE, Candidate, decide, doubted_boxes
+from digitpad.recognise_service import Recogniser, plan_candidates, read_segmented
+from digitpad.segment import MIN_HEIGHT, segment, stem_cuts
+from digitpad.segment.split import STEM_MAX_ASPECT, STEM_MIN_SPAN
+from digitpad.synth.pages import generate_pages
+from digitpad.types import NOT_DIGIT_INDEX, Box
+
+# generated pages where a "1" stands inside its neighbour's box, read "not a digit" whole:
+# (seed, page index, ink on paper), of the page sets in benchmarks/HISTORY.md
+LOST_ONES = [(13200000, 24, "blue on ruled"), (9800000, 124, "blue on plain")]
+
+
+def _ink(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)) -> np.ndarray:
+    ink = np.zeros(size, np.uint8)
+    for x0, y0, x1, y1 in rects:
+        ink[y0:y1, x0:x1] = 255
+    return ink
+
+
+def test_stem_cuts_part_a_stem_at_either_side() -> None:
+    box = Box(0, 0, 80, 60)
+    # a stem at the left, then a digit's bowl joined to it by a thin bar
+    left = _ink((4, 2, 10, 58), (10, 30, 22, 32), (22, 10, 70, 50))
+    cuts = stem_cuts(left, box)
+    assert cuts, "a stem beside the rest is cut off"
+    for stem, rest in cuts:
+        assert stem.x0 == 4 and stem.width <= STEM_MAX_ASPECT * stem.height
+        assert stem.height >= STEM_MIN_SPAN * box.height and rest.x1 == 70
+    # the same mirrored: the stem is the right part, parts still left to right
+    right = left[:, ::-1].copy()
+    for rest, stem in stem_cuts(right, box):
+        assert stem.x1 == 76 and rest.x0 == 10
+
+
+def test_stem_cuts_keep_only_stems() -> None:
+    box = Box(0, 0, 80, 60)
+    # a short mark at the side (under STEM_MIN_SPAN of the box) is no stem
+    assert stem_cuts(_ink((4, 30, 10, 58), (10, 40, 22, 42), (22, 10, 70, 50)), box) == []
+    # a box too narrow for two digits, or too low, gets none
+    narrow = _ink((4, 2, 10, 58), (10, 30, 22, 32), (22, 10, 30, 50))
+    assert stem_cuts(narrow, Box(0, 0, 30, 60)) == []
+    low = Box(0, 0, 80, MIN_HEIGHT - 1)
+    assert stem_cuts(_ink((4, 0, 6, MIN_HEIGHT - 1), (10, 2, 70, 5)), low) == []
+
+
+def test_stem_cuts_leave_a_letters_corner() -> None:
+    box = Box(0, 0, 80, 60)
+    # a П: the rest (bar and right leg) meets the stem only at its top
+    pe = _ink((4, 2, 10, 58), (10, 2, 60, 8), (54, 2, 60, 58))
+    assert stem_cuts(pe, box) == []
+    # a Ш upside down is the same at the bottom; a bar met halfway down is no corner
+    assert stem_cuts(pe[::-1].copy(), box) == []
+    assert stem_cuts(_ink((4, 2, 10, 58), (10, 28, 60, 34), (54, 2, 60, 58)), box)
+
+
+def _probs(*rows: dict[int, float]) -> np.ndarray:
+    out = np.full((len(rows), NOT_DIGIT_INDEX + 1), 0.001, np.float32)
+    for i, row in enumerate(rows):
+        for k, p in row.items():
+            out[i, k] = p
+    return out
+
+
+def test_a_stem_cut_is_read_only_when_the_box_loses_ink_and_both_parts_read_surely() -> None:
+    whole, stem, rest = Box(0, 0, 40, 40), Box(0, 0, 8, 40), Box(8, 0, 40, 40)
+    cand = Candidate(whole, ((whole,),), fallbacks=((stem, rest),))
+    boxes = [whole, stem, rest]
+    nd = NOT_DIGIT_INDEX
+    lost = _probs({nd: 0.95}, {1: 0.45, nd: 0.5}, {3: 0.99})
+    assert [b for b, _ in decide([cand], boxes, lost)] == [stem, rest]
+    assert doubted_boxes(boxes, lost) == frozenset([whole, stem])
+    # the box read as a digit loses nothing: the fallback is never tried
+    read = _probs({3: 0.9}, {1: 0.99}, {3: 0.99})
+    assert [b for b, _ in decide([cand], boxes, read)] == [whole]
+    # the rest under STEM_REST_SURE, or the stem read best as another digit: no fallback
+    unsure = _probs({nd: 0.95}, {1: 0.9}, {3: STEM_REST_SURE - 0.05, nd: 0.04})
+    assert [b for b, _ in decide([cand], boxes, unsure)] == [whole]
+    seven = _probs({nd: 0.95}, {7: 0.6, 1: 0.3}, {3: 0.99})
+    assert [b for b, _ in decide([cand], boxes, seven)] == [whole]
+    # without fallbacks a candidate reads as it always did
+    assert [b for b, _ in decide([Candidate(whole, ((whole,),))], boxes, lost)] == [whole]
+
+
+def _page(seed: int, index: int):
+    return list(generate_pages(index + 1, seed))[index]
+
+
+@pytest.mark.parametrize(("seed", "index", "kind"), LOST_ONES)
+def test_a_one_inside_its_neighbours_box_is_read(
+    recogniser: Recogniser, monkeypatch: pytest.MonkeyPatch, seed: int, index: int, kind: str
+) -> None:
+    page = _page(seed, index)
+    assert f"{page.meta['ink']} on {page.meta['ruling']}" == kind
+
+    def found_all() -> bool:
+        digits = recogniser.recognise(page.image).digits
+        return all(
+            any(d.label == t.label and d.box.iou(t.box) >= 0.5 for d in digits) for t in page.digits
+        )
+
+    assert found_all()
+    monkeypatch.setattr(recognise_service, "stem_cuts", lambda ink, box: [])
+    assert not found_all()
+
+
+def test_training_reading_offers_no_stem_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
+    seg = segment(_page(*LOST_ONES[0][:2]).image)
+    asked: list[Box] = []
+
+    def counting(ink: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
+        asked.append(box)
+        return stem_cuts(ink, box)
+
+    def read(boxes: list[Box]) -> np.ndarray:
+        probs = np.zeros((len(boxes), NOT_DIGIT_INDEX + 1), np.float32)
+        probs[:, NOT_DIGIT_INDEX] = 1.0  # every box "not a digit": every box may hide a 1
+        return probs
+
+    monkeypatch.setattr(recognise_service, "stem_cuts", counting)
+    # the context stage's training rows are read with unions=False (training/context.py)
+    read_segmented(seg, read, unions=False)
+    assert asked == []
+    read_segmented(seg, read, unions=True)
+    assert set(asked) == set(seg.ink_boxes)
+    (cand,) = plan_candidates(seg, boxes=[seg.ink_boxes[0]])
+    assert cand.fallbacks == ()  # offered only for the boxes named in ``stems``
