@@ -53,3 +53,19 @@ def run_python() -> Callable[[str], str]:
         return proc.stdout.strip()
 
     return run
+
+
+def _ink_map(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)):
+    import numpy as np
+
+    ink = np.zeros(size, np.uint8)
+    for x0, y0, x1, y1 in rects:
+        ink[y0:y1, x0:x1] = 255
+    return ink
+
+
+@pytest.fixture
+def ink_map() -> Callable[..., object]:
+    """``ink_map(*(x0, y0, x1, y1), size=(h, w))``: a uint8 ink map (0 paper, 255 ink) with
+    those rectangles inked, for tests of what the segmenter does with a box's strokes."""
+    return _ink_map

@@ -91,31 +91,24 @@ def test_pages_read_as_the_stage_was_trained_read_no_strokes_apart() -> None:
     assert not apart & boxes_read(False)
 
 
-def _ink(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)) -> np.ndarray:
-    ink = np.zeros(size, np.uint8)
-    for x0, y0, x1, y1 in rects:
-        ink[y0:y1, x0:x1] = 255
-    return ink
-
-
-def test_component_parts_counts_strokes_not_specks() -> None:
+def test_component_parts_counts_strokes_not_specks(ink_map) -> None:
     box = Box(0, 0, 80, 60)
-    assert component_parts(_ink((10, 5, 20, 55)), box) is None  # one stroke: nothing apart
-    two = component_parts(_ink((50, 5, 60, 55), (5, 25, 30, 32)), box)
+    assert component_parts(ink_map((10, 5, 20, 55)), box) is None  # one stroke: nothing apart
+    two = component_parts(ink_map((50, 5, 60, 55), (5, 25, 30, 32)), box)
     assert two == (Box(5, 25, 30, 32), Box(50, 5, 60, 55))  # left to right, own boxes
     # specks (under MIN_AREA) and bits under COMPONENT_MIN of the height are not strokes
-    specks = _ink((50, 5, 60, 55), (5, 25, 30, 32), (70, 2, 72, 4), (30, 50, 32, 57))
+    specks = ink_map((50, 5, 60, 55), (5, 25, 30, 32), (70, 2, 72, 4), (30, 50, 32, 57))
     assert component_parts(specks, box) == two
-    four = _ink((2, 5, 8, 55), (20, 5, 26, 55), (40, 5, 46, 55), (60, 5, 66, 55))
+    four = ink_map((2, 5, 8, 55), (20, 5, 26, 55), (40, 5, 46, 55), (60, 5, 66, 55))
     assert component_parts(four, box) is None  # a scribble or a word, not two marks merged
     low = Box(0, 0, 80, MIN_HEIGHT - 1)
-    assert component_parts(_ink((5, 1, 20, 4), (40, 1, 60, 4)), low) is None
+    assert component_parts(ink_map((5, 1, 20, 4), (40, 1, 60, 4)), low) is None
 
 
-def test_component_parts_never_offers_the_box_again_and_survives_empty_boxes() -> None:
+def test_component_parts_never_offers_the_box_again_and_survives_empty_boxes(ink_map) -> None:
     box = Box(0, 0, 80, 60)
-    ring = _ink((0, 0, 80, 2), (0, 58, 80, 60), (0, 0, 2, 60), (78, 0, 80, 60), (30, 10, 40, 50))
+    ring = ink_map((0, 0, 80, 2), (0, 58, 80, 60), (0, 0, 2, 60), (78, 0, 80, 60), (30, 10, 40, 50))
     assert component_parts(ring, box) is None  # the ring's box is the box: nothing apart
-    ink = _ink((50, 5, 60, 55), (5, 25, 30, 32))
+    ink = ink_map((50, 5, 60, 55), (5, 25, 30, 32))
     assert component_parts(ink, Box(10, 0, 10, 50)) is None  # no width
     assert component_parts(ink, Box(0, 60, 60, 80)) is None  # off the ink map

@@ -19,17 +19,10 @@ from digitpad.types import NOT_DIGIT_INDEX, Box
 LOST_ONES = [(13200000, 24, "blue on ruled"), (9800000, 124, "blue on plain")]
 
 
-def _ink(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)) -> np.ndarray:
-    ink = np.zeros(size, np.uint8)
-    for x0, y0, x1, y1 in rects:
-        ink[y0:y1, x0:x1] = 255
-    return ink
-
-
-def test_stem_cuts_part_a_stem_at_either_side() -> None:
+def test_stem_cuts_part_a_stem_at_either_side(ink_map) -> None:
     box = Box(0, 0, 80, 60)
     # a stem at the left, then a digit's bowl joined to it by a thin bar
-    left = _ink((4, 2, 10, 58), (10, 30, 22, 32), (22, 10, 70, 50))
+    left = ink_map((4, 2, 10, 58), (10, 30, 22, 32), (22, 10, 70, 50))
     cuts = stem_cuts(left, box)
     assert cuts, "a stem beside the rest is cut off"
     for stem, rest in cuts:
@@ -41,25 +34,25 @@ def test_stem_cuts_part_a_stem_at_either_side() -> None:
         assert stem.x1 == 76 and rest.x0 == 10
 
 
-def test_stem_cuts_keep_only_stems() -> None:
+def test_stem_cuts_keep_only_stems(ink_map) -> None:
     box = Box(0, 0, 80, 60)
     # a short mark at the side (under STEM_MIN_SPAN of the box) is no stem
-    assert stem_cuts(_ink((4, 30, 10, 58), (10, 40, 22, 42), (22, 10, 70, 50)), box) == []
+    assert stem_cuts(ink_map((4, 30, 10, 58), (10, 40, 22, 42), (22, 10, 70, 50)), box) == []
     # a box too narrow for two digits, or too low, gets none
-    narrow = _ink((4, 2, 10, 58), (10, 30, 22, 32), (22, 10, 30, 50))
+    narrow = ink_map((4, 2, 10, 58), (10, 30, 22, 32), (22, 10, 30, 50))
     assert stem_cuts(narrow, Box(0, 0, 30, 60)) == []
     low = Box(0, 0, 80, MIN_HEIGHT - 1)
-    assert stem_cuts(_ink((4, 0, 6, MIN_HEIGHT - 1), (10, 2, 70, 5)), low) == []
+    assert stem_cuts(ink_map((4, 0, 6, MIN_HEIGHT - 1), (10, 2, 70, 5)), low) == []
 
 
-def test_stem_cuts_leave_a_letters_corner() -> None:
+def test_stem_cuts_leave_a_letters_corner(ink_map) -> None:
     box = Box(0, 0, 80, 60)
     # a П: the rest (bar and right leg) meets the stem only at its top
-    pe = _ink((4, 2, 10, 58), (10, 2, 60, 8), (54, 2, 60, 58))
+    pe = ink_map((4, 2, 10, 58), (10, 2, 60, 8), (54, 2, 60, 58))
     assert stem_cuts(pe, box) == []
     # a Ш upside down is the same at the bottom; a bar met halfway down is no corner
     assert stem_cuts(pe[::-1].copy(), box) == []
-    assert stem_cuts(_ink((4, 2, 10, 58), (10, 28, 60, 34), (54, 2, 60, 58)), box)
+    assert stem_cuts(ink_map((4, 2, 10, 58), (10, 28, 60, 34), (54, 2, 60, 58)), box)
 
 
 def _probs(*rows: dict[int, float]) -> np.ndarray:
