@@ -1,9 +1,10 @@
 """The recognition pipeline: page image -> segmentation -> crops -> batched inference ->
 labelled boxes and reading text.
 
-Every step is a pure function (``plan_candidates``, ``crop_batch``, ``decide``, ``to_digits``;
-the unions of a faint digit's fragments in :mod:`digitpad.fragments`, the rules for words and
-numbers on a line in :mod:`digitpad.line_rules`) or reads crops through the classifier it is
+Every step is a pure function (``plan_candidates``, ``crop_batch``, ``to_digits``; which reading
+of each box wins in :mod:`digitpad.choose`, the unions of a faint digit's fragments in
+:mod:`digitpad.fragments`, the rules for words and numbers on a line in
+:mod:`digitpad.line_rules`) or reads crops through the classifier it is
 given (``read_crops``, then the model's context stage: :class:`PageReader`);
 :class:`Recogniser` strings them together around a :class:`~digitpad.classifier.Classifier`.
 Never imports torch.
@@ -224,9 +225,10 @@ def read_segmented(
     there are any (see :func:`~digitpad.fragments.join_fragments`, ``join_specks`` and
     ``join_arms``); then at most once more for the parts of the splits that could still win (a
     box read surely whole needs none) and, with ``unions``, for the pieces of such a box read
-    apart. Without ``unions`` the page is read as the shipped context stage's training rows
-    were collected. The recogniser reads through its classifier; the ceiling benchmark reads
-    some boxes from the ground truth instead.
+    apart and the cuts beside a stem of the boxes read "not a digit" (read in that call, taken
+    only as a fallback: see :mod:`digitpad.choose`). Without ``unions`` the page is read as
+    the shipped context stage's training rows were collected. The recogniser reads through its
+    classifier; the ceiling benchmark reads some boxes from the ground truth instead.
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)

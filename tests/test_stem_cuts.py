@@ -43,6 +43,7 @@ def test_stem_cuts_keep_only_stems(ink_map) -> None:
     assert stem_cuts(narrow, Box(0, 0, 30, 60)) == []
     low = Box(0, 0, 80, MIN_HEIGHT - 1)
     assert stem_cuts(ink_map((4, 0, 6, MIN_HEIGHT - 1), (10, 2, 70, 5)), low) == []
+    assert stem_cuts(ink_map((4, 2, 10, 58)), Box(100, 0, 160, 60)) == []  # off the ink map
 
 
 def test_stem_cuts_leave_a_letters_corner(ink_map) -> None:

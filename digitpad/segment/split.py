@@ -81,13 +81,15 @@ def stem_cuts(ink: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
     """Two-part cuts of ``box`` (ink pixels) that part a stem at either side from the rest
     (see ``STEM_ZONE``), parts left to right: a "1" drawn over its neighbour's edge. Each
     part is shrunk to its own ink. Returns [] for a box narrower than ``SPLIT_ASPECT`` of its
-    height. The classifier scores them; the recogniser offers them only where nothing else
-    reads the box (see ``digitpad.choose``).
+    height, or off the ink map. The classifier scores them; the recogniser reads them for boxes
+    read "not a digit", as a fallback (see ``digitpad.choose``). Never raises.
     """
     w, h = box.width, box.height
     if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
         return []
     crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    if crop.size == 0:  # no column to profile
+        return []
     profile = _profile(crop)
     near, far = STEM_ZONE
     out: list[tuple[Box, Box]] = []
