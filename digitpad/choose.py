@@ -54,8 +54,9 @@ class Candidate:
     """One segmented box and the alternative ways of reading it (ink pixels).
 
     ``readings[0]`` is always the box kept whole; the others split it into touching digits or
-    its pieces apart. ``fallbacks`` (a stem cut off, see ``STEM_REST_SURE``) are read only when
-    the best of ``readings`` loses ink, and only when sure.
+    its pieces apart. ``fallbacks`` (a stem cut off, see ``STEM_REST_SURE``) are read with the
+    other parts of cuts but taken only when the best of ``readings`` loses ink, and only when
+    sure.
     """
 
     box: Box
@@ -94,9 +95,13 @@ def decide(
     ``NOT_DIGIT_LEVEL``) scores its best digit like any other, and is returned as a digit
     when that has at least ``SPLIT_PART_KEEP_DIGIT`` ("not a digit" zeroed). Unless every
     doubted part is a dash drawn on into a digit (see :func:`_dashes_of_digits`): each then
-    scores its "not a digit" probability and is returned as it is, for :func:`to_digits` to
-    drop. When the parts picked lose ink (one is dropped, or reads no digit at 0.5), the
-    candidate's sure ``fallbacks`` (see ``STEM_REST_SURE``) compete too.
+    scores its "not a digit" probability and is returned as it is, for
+    :func:`~digitpad.recognise_service.to_digits` to drop. When the parts picked lose ink (one
+    is dropped, or reads no digit at 0.5), the candidate's sure ``fallbacks`` (see
+    ``STEM_REST_SURE``) compete too.
+
+    Raises:
+        KeyError: a box of a reading or of a fallback is not in ``boxes``.
     """
     scores = _Scores(boxes, probs)
     out: list[tuple[Box, np.ndarray]] = []
@@ -142,14 +147,15 @@ class _Scores:
 
     def sure_stem(self, reading: tuple[Box, ...]) -> bool:
         """A stem cut off (two parts, the narrower the stem) reads surely: the rest a digit at
-        ``STEM_REST_SURE`` and no doubt, the stem "1" best of the digits."""
+        ``STEM_REST_SURE`` (so "not a digit" under 0.1), the stem "1" best of the digits. A stem
+        doubted under ``SPLIT_PART_KEEP_DIGIT`` stays "not a digit" and is dropped: the rest,
+        which the box lost with it, is still won."""
         if len(reading) != 2:
             return False
         stem, rest = sorted(reading, key=lambda b: b.width)
         ps, pr = self.probs[self.row[stem]], self.probs[self.row[rest]]
         return (
             float(pr[:NOT_DIGIT_INDEX].max()) >= STEM_REST_SURE
-            and float(pr[NOT_DIGIT_INDEX]) < NOT_DIGIT_LEVEL
             and int(ps[:NOT_DIGIT_INDEX].argmax()) == 1
         )
 

@@ -155,9 +155,10 @@ def plan_candidates(
     touching-digit splits and, with ``components``, its pieces of ink that do not touch, one
     box each (see :func:`~digitpad.segment.component_parts`).
 
-    Boxes in ``settled`` get only their whole reading (see :func:`settled_boxes`). Boxes in
-    ``stems`` also get their cuts beside a stem (:func:`~digitpad.segment.stem_cuts`) as
-    fallbacks, those that are not among their readings already.
+    Boxes in ``settled`` get only their whole reading (see
+    :func:`~digitpad.choose.settled_boxes`). Boxes in ``stems`` also get their cuts beside a
+    stem (:func:`~digitpad.segment.stem_cuts`) as fallbacks, those that are not among their
+    readings already.
     """
     out = []
     for b in seg.ink_boxes if boxes is None else boxes:
@@ -176,10 +177,11 @@ def plan_candidates(
 
 
 def crop_batch(ink: np.ndarray, candidates: list[Candidate]) -> tuple[np.ndarray, list[Box]]:
-    """All distinct boxes of all readings, preprocessed into one (N, 1, 28, 28) batch."""
+    """All distinct boxes of all readings and fallbacks, preprocessed into one (N, 1, 28, 28)
+    batch."""
     index: dict[Box, int] = {}
     for c in candidates:
-        for reading in c.readings:
+        for reading in (*c.readings, *c.fallbacks):
             for b in reading:
                 index.setdefault(b, len(index))
     boxes = list(index)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,9 +56,7 @@ def run_python() -> Callable[[str], str]:
     return run
 
 
-def _ink_map(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)):
-    import numpy as np
-
+def _ink_map(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)) -> np.ndarray:
     ink = np.zeros(size, np.uint8)
     for x0, y0, x1, y1 in rects:
         ink[y0:y1, x0:x1] = 255
@@ -65,7 +64,7 @@ def _ink_map(*rects: tuple[int, int, int, int], size: tuple[int, int] = (60, 80)
 
 
 @pytest.fixture
-def ink_map() -> Callable[..., object]:
+def ink_map() -> Callable[..., np.ndarray]:
     """``ink_map(*(x0, y0, x1, y1), size=(h, w))``: a uint8 ink map (0 paper, 255 ink) with
     those rectangles inked, for tests of what the segmenter does with a box's strokes."""
     return _ink_map

@@ -49,7 +49,7 @@ def split_candidates(
 
     Cuts go through minima of the column ink profile near the evenly spaced positions; for two
     parts the three deepest minima of the middle are each tried. Each part is shrunk to its own
-    ink. The classifier scores the readings (see ``recognise_service``); none is chosen here.
+    ink. The classifier scores the readings (see ``digitpad.choose``); none is chosen here.
     Returns [] for a box narrower than ``SPLIT_ASPECT`` of its height: no room for two digits.
     Without ``every_narrow_cut`` a box narrower than ``WIDE_ASPECT`` gets only the first cut
     (the deepest minimum near its middle): the candidates the shipped model was trained on.
