@@ -9,7 +9,7 @@ import pytest
 import digitpad.recognise_service as recognise_service
 from digitpad.choose import STEM_REST_SURE, Candidate, decide, doubted_boxes
 from digitpad.recognise_service import Recogniser, plan_candidates, read_segmented
-from digitpad.segment import MIN_HEIGHT, segment, stem_cuts
+from digitpad.segment import MIN_HEIGHT, segment, split_candidates, stem_cuts
 from digitpad.segment.split import STEM_MAX_ASPECT, STEM_MIN_SPAN
 from digitpad.synth.pages import generate_page, page_seed
 from digitpad.types import NOT_DIGIT_INDEX, Box
@@ -44,7 +44,9 @@ def test_stem_cuts_keep_only_stems(ink_map) -> None:
     assert stem_cuts(narrow, Box(0, 0, 30, 60)) == []
     low = Box(0, 0, 80, MIN_HEIGHT - 1)
     assert stem_cuts(ink_map((4, 0, 6, MIN_HEIGHT - 1), (10, 2, 70, 5)), low) == []
-    assert stem_cuts(ink_map((4, 2, 10, 58)), Box(100, 0, 160, 60)) == []  # off the ink map
+    # off the ink map: no cut of either kind (the ink profile of an empty crop is no profile)
+    assert stem_cuts(ink_map((4, 2, 10, 58)), Box(100, 0, 160, 60)) == []
+    assert split_candidates(ink_map((4, 2, 10, 58)), Box(100, 0, 160, 60)) == []
 
 
 def test_stem_cuts_leave_a_letters_corner(ink_map) -> None:

@@ -50,14 +50,15 @@ def split_candidates(
     Cuts go through minima of the column ink profile near the evenly spaced positions; for two
     parts the three deepest minima of the middle are each tried. Each part is shrunk to its own
     ink. The classifier scores the readings (see ``digitpad.choose``); none is chosen here.
-    Returns [] for a box narrower than ``SPLIT_ASPECT`` of its height: no room for two digits.
-    Without ``every_narrow_cut`` a box narrower than ``WIDE_ASPECT`` gets only the first cut
-    (the deepest minimum near its middle): the candidates the shipped model was trained on.
+    Returns [] for a box narrower than ``SPLIT_ASPECT`` of its height (no room for two digits)
+    or off the ink map. Without ``every_narrow_cut`` a box narrower than ``WIDE_ASPECT`` gets
+    only the first cut (the deepest minimum near its middle): the candidates the shipped model
+    was trained on. Never raises.
     """
-    w, h = box.width, box.height
-    if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
+    crop = _room_for_two(ink, box)
+    if crop is None:
         return []
-    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    w, h = box.width, box.height
     profile = _profile(crop)
     if not every_narrow_cut and w < WIDE_ASPECT * h:
         parts = _parts(crop, box, _cut_sets(profile, 2)[0])
@@ -84,12 +85,10 @@ def stem_cuts(ink: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
     height, or off the ink map. The classifier scores them; the recogniser reads them for boxes
     read "not a digit", as a fallback (see ``digitpad.choose``). Never raises.
     """
+    crop = _room_for_two(ink, box)
+    if crop is None:
+        return []
     w, h = box.width, box.height
-    if h < MIN_HEIGHT or w < SPLIT_ASPECT * h:
-        return []
-    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
-    if crop.size == 0:  # no column to profile
-        return []
     profile = _profile(crop)
     near, far = STEM_ZONE
     out: list[tuple[Box, Box]] = []
@@ -107,6 +106,16 @@ def stem_cuts(ink: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
             ):
                 out.append((stem, rest) if left else (rest, stem))
     return out
+
+
+def _room_for_two(ink: np.ndarray, box: Box) -> np.ndarray | None:
+    """The crop of ``box`` from ``ink`` when two digits could stand in it side by side (at least
+    ``MIN_HEIGHT`` tall, ``SPLIT_ASPECT`` of its height wide) and it holds any pixel; else None
+    (an empty crop has no column to profile)."""
+    if box.height < MIN_HEIGHT or box.width < SPLIT_ASPECT * box.height:
+        return None
+    crop = ink[box.y0 : box.y1, box.x0 : box.x1]
+    return crop if crop.size else None
 
 
 def _joined_at_ends(crop: np.ndarray, cut: int, top: int, height: int) -> bool:
