@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -28,6 +30,13 @@ TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many p
 # dark_strokes_on)
 STANDS_OUT_U8 = 215
 PALE_RULING_U8 = 167
+# A faint ruling fades below the ink threshold in stretches and falls apart into runs shorter
+# than a line (pale pencil-grey squares: runs of about 120 px on a 1024 px page). Runs that
+# continue one another make one line: the next starts at most CHAIN_GAP of the page on, its
+# middle at most CHAIN_DRIFT px (and a tilt of CHAIN_SLOPE, 2 degrees) across from the last's
+CHAIN_GAP = 0.15
+CHAIN_DRIFT = 2.0
+CHAIN_SLOPE = 0.035
 
 
 def remove_lines(
@@ -69,7 +78,7 @@ def remove_lines(
         # a table's lines joined to the digits on them are too thick for the cheap look
         if not tables and not _has_lines(look, horizontal, v1=v1):
             continue
-        lines = _line_mask(look, horizontal, paths=tables)
+        lines = _line_mask(look, horizontal, paths=tables, chains=not v1)
         if lines is None:
             continue
         # widen a little: anti-aliased line edges are ink too
@@ -162,18 +171,24 @@ def _has_lines(m8: np.ndarray, horizontal: bool, *, v1: bool = False) -> bool:
         m8 if v1 else m8 * np.uint8(255), (w // 2, h // 2), interpolation=cv2.INTER_AREA
     )
     small = (small > 0).view(np.uint8)
-    return _line_mask(small, horizontal, 0.5) is not None
+    return _line_mask(small, horizontal, 0.5, chains=not v1) is not None
 
 
 def _line_mask(
-    m8: np.ndarray, horizontal: bool, zoom: float = 1.0, *, paths: bool = False
+    m8: np.ndarray,
+    horizontal: bool,
+    zoom: float = 1.0,
+    *,
+    paths: bool = False,
+    chains: bool = False,
 ) -> np.ndarray | None:
     """uint8 mask of the long straight runs of one direction, or None when there are none.
 
     A run must span 30% of the page width (horizontal) or half its height (vertical), so a tall
-    "1" is not taken for a ruling. ``zoom`` is the mask's scale relative to the work image.
-    With ``paths``, a line is only the ink on its path, not all the ink its run reached (see
-    :func:`_on_path`).
+    "1" is not taken for a ruling; on a ruled page (four lines or more), 20%. ``zoom`` is the
+    mask's scale relative to the work image. With ``paths``, a line is only the ink on its
+    path, not all the ink its run reached (see :func:`_on_path`). With ``chains``, shorter
+    runs that continue one another are one line too (see :func:`_chains`).
     """
     h, w = m8.shape
     extent = w if horizontal else h
@@ -198,8 +213,18 @@ def _line_mask(
     thick = stats[:, cv2.CC_STAT_HEIGHT] if horizontal else stats[:, cv2.CC_STAT_WIDTH]
     keep = (span >= 0.2 * extent) & (span >= 15 * thick)
     keep[0] = False
-    if keep.sum() < 4:  # not a ruled or squared page: only a really long line is a line
+    lines = int(keep.sum())
+    pieces: list[np.ndarray] = []
+    if chains and lines < 4:
+        # only where the rulings were not found whole: on a page where they were, the short
+        # runs left are where strokes lie along a line (the bar of a 7), and they stay
+        pieces = _chains(stats, keep, horizontal, extent)
+        lines += len(pieces)
+        for piece in pieces:
+            keep[piece] = True
+    if lines < 4:  # not a ruled or squared page: only a really long line is a line
         keep &= span >= (0.3 if horizontal else 0.5) * extent
+        pieces = []
     if not keep.any():
         return None
     # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
@@ -211,10 +236,73 @@ def _line_mask(
     thickness = np.count_nonzero(on_line) / max(1, int(span[keep].sum()))
     if paths:
         on_line[y : y + bh, x : x + bw] = _on_paths(region, labels, stats, keep, horizontal)
+    if pieces:
+        # a stretch of the ruling too short for a run, between two runs of its line, is line
+        # too: left as ink, it joined the digits it touched into one box
+        gaps = _between(stats, pieces, horizontal, region.shape)
+        on_line[y : y + bh, x : x + bw] |= gaps & region
     t = int(np.clip(round(thickness) + 3, 3, max(3, round(LINE_MAX_THICK * zoom))))
     across = np.ones((t, 1) if horizontal else (1, t), np.uint8)
     thin = m8 & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, across)
     return on_line & thin
+
+
+def _chains(stats: np.ndarray, kept: np.ndarray, horizontal: bool, extent: int) -> list[np.ndarray]:
+    """The runs (component numbers of ``stats``, ``connectedComponentsWithStats`` rows) that
+    chain into a line, one array per line: two runs or more, 20% of the page's ``extent``
+    along the lines in all. Runs already ``kept`` and runs thicker than a ruling (with the
+    dilation across) take no part.
+
+    A run continues another when it starts past its end but at most ``CHAIN_GAP`` of the page
+    on, its middle across at most ``CHAIN_DRIFT`` px (and ``CHAIN_SLOPE`` of the distance) from
+    the other's: on squared paper the next ruling is 30 px or more away, so lines never mix.
+    """
+    at, across = (0, 1) if horizontal else (1, 0)
+    thin = np.flatnonzero(~kept & (stats[:, across + 2] <= LINE_MAX_THICK + 5))
+    runs = thin[thin > 0]
+    runs = runs[np.argsort(stats[runs, at], kind="stable")]
+    # plain Python numbers: a loop over numpy scalars cost more than the rest of the look
+    start = stats[runs, at].tolist()
+    span = stats[runs, at + 2].tolist()
+    middle = (stats[runs, across] + stats[runs, across + 2] / 2.0).tolist()
+    reach = CHAIN_GAP * extent
+    chains: list[list[int]] = []
+    for i in range(len(runs)):
+        for chain in chains:
+            j = chain[-1]
+            gap = start[i] - start[j] - span[j]
+            far = start[i] - start[j] + (span[i] - span[j]) / 2.0
+            if -2 <= gap <= reach and abs(middle[i] - middle[j]) <= CHAIN_DRIFT + CHAIN_SLOPE * far:
+                chain.append(i)
+                break
+        else:
+            chains.append([i])
+    return [
+        runs[c]
+        for c in map(np.array, chains)
+        if len(c) > 1 and sum(span[i] for i in c) >= 0.2 * extent
+    ]
+
+
+def _between(
+    stats: np.ndarray, chains: list[np.ndarray], horizontal: bool, shape: tuple[int, ...]
+) -> np.ndarray:
+    """uint8 mask of ``shape``: the gaps between consecutive runs of each chain (see
+    :func:`_chains`), each as wide across as the two runs it joins."""
+    out = np.zeros(shape, np.uint8)
+    at, across = (0, 1) if horizontal else (1, 0)
+    for chain in chains:
+        for a, b in itertools.pairwise(chain):
+            lo = int(stats[a, at] + stats[a, at + 2])
+            hi = int(stats[b, at])
+            top = int(min(stats[a, across], stats[b, across]))
+            ends = stats[[a, b], across] + stats[[a, b], across + 2]
+            bottom = int(ends.max())
+            if horizontal:
+                out[top:bottom, lo:hi] = 1
+            else:
+                out[lo:hi, top:bottom] = 1
+    return out
 
 
 def _on_paths(
