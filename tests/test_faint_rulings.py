@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment import remove_lines, segment
+from digitpad.segment.lines import _chains
 from digitpad.training.drawn import draw_page
 
 
@@ -37,9 +38,18 @@ def test_a_ruling_broken_into_short_runs_is_still_a_line() -> None:
 
 def test_a_tilted_broken_ruling_chains_but_neighbours_do_not_mix() -> None:
     # a page turned by 0.6 degrees: each run sits a pixel or two lower than the last
-    lines = _broken_lines(700, 1000, list(range(30, 650, 32)), piece=110, gap=30, slope=0.01)
+    ys = list(range(30, 650, 32))
+    lines = _broken_lines(700, 1000, ys, piece=110, gap=30, slope=0.01)
     cleaned, removed = remove_lines(lines)
     assert removed is not None and cleaned[lines].mean() < 0.05
+    # one chain per ruling, each of one ruling's runs only: the rulings are 32 px apart, the
+    # runs of one 1-3 px off each other's line
+    _, _, stats, _ = cv2.connectedComponentsWithStats(lines.view(np.uint8), connectivity=8)
+    chains = _chains(stats, np.zeros(len(stats), bool), True, 1000)
+    assert len(chains) == len(ys)
+    for chain in chains:
+        left = stats[chain, 1] - 0.01 * stats[chain, 0]  # each run's top, turned back level
+        assert np.ptp(left) <= 2
 
 
 def test_a_few_underlines_in_a_row_are_no_ruling() -> None:
@@ -47,8 +57,21 @@ def test_a_few_underlines_in_a_row_are_no_ruling() -> None:
     # than four lines keeps only lines a third of its width long
     lines = _broken_lines(700, 1000, [300], piece=150, gap=40)
     lines[:, 600:] = False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(lines.view(np.uint8), connectivity=8)
+    assert len(_chains(stats, np.zeros(len(stats), bool), True, 1000)) == 1
     cleaned, removed = remove_lines(lines)
     assert removed is None and cleaned[lines].all()
+
+
+def test_on_a_narrow_crop_a_chained_bar_is_no_line() -> None:
+    # a crop 500 px wide: a bar 160 px long (a third of the width) and 8 px thick, and a dash
+    # further along it, chain; with fewer than four lines a chain is no line, however long
+    # its first run, which as a run alone is too thick for its length to be a ruling
+    mask = np.zeros((120, 500), bool)
+    mask[56:64, 100:260] = True
+    mask[58:62, 290:350] = True
+    cleaned, removed = remove_lines(mask)
+    assert removed is None and cleaned[mask].all()
 
 
 def test_digits_on_faint_squared_paper_are_boxed_alone() -> None:
@@ -77,4 +100,4 @@ def test_digits_on_faint_squared_paper_are_boxed_alone() -> None:
     boxed = sum(any(b.iou(t) >= 0.5 for b in seg.boxes) for t in truth)
     assert boxed == len(truth)
     # and nothing is as big as two of the grid's squares
-    assert all(b.width < 74 or b.height < 74 for b in seg.boxes)
+    assert all(b.width < 74 and b.height < 74 for b in seg.boxes)

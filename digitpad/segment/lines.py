@@ -33,7 +33,7 @@ PALE_RULING_U8 = 167
 # A faint ruling fades below the ink threshold in stretches and falls apart into runs shorter
 # than a line (pale pencil-grey squares: runs of about 120 px on a 1024 px page). Runs that
 # continue one another make one line: the next starts at most CHAIN_GAP of the page on, its
-# middle at most CHAIN_DRIFT px (and a tilt of CHAIN_SLOPE, 2 degrees) across from the last's
+# middle across within CHAIN_DRIFT px plus CHAIN_SLOPE (2 degrees) of the distance of the last's.
 CHAIN_GAP = 0.15
 CHAIN_DRIFT = 2.0
 CHAIN_SLOPE = 0.035
@@ -220,11 +220,11 @@ def _line_mask(
         # runs left are where strokes lie along a line (the bar of a 7), and they stay
         pieces = _chains(stats, keep, horizontal, extent)
         lines += len(pieces)
-        for piece in pieces:
-            keep[piece] = True
     if lines < 4:  # not a ruled or squared page: only a really long line is a line
         keep &= span >= (0.3 if horizontal else 0.5) * extent
         pieces = []
+    for piece in pieces:
+        keep[piece] = True
     if not keep.any():
         return None
     # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
@@ -249,13 +249,17 @@ def _line_mask(
 
 def _chains(stats: np.ndarray, kept: np.ndarray, horizontal: bool, extent: int) -> list[np.ndarray]:
     """The runs (component numbers of ``stats``, ``connectedComponentsWithStats`` rows) that
-    chain into a line, one array per line: two runs or more, 20% of the page's ``extent``
-    along the lines in all. Runs already ``kept`` and runs thicker than a ruling (with the
-    dilation across) take no part.
+    chain into a line, one array per line, in order along it: two runs or more, 20% of the
+    page's ``extent`` along the lines in all. Runs already ``kept`` and runs thicker across
+    than a ruling's run at full size (``LINE_MAX_THICK`` and the 5 px dilation across) take
+    no part. The look at half size uses the same pixel bounds, looser there: it must not turn
+    away a page the full look would take.
 
-    A run continues another when it starts past its end but at most ``CHAIN_GAP`` of the page
-    on, its middle across at most ``CHAIN_DRIFT`` px (and ``CHAIN_SLOPE`` of the distance) from
-    the other's: on squared paper the next ruling is 30 px or more away, so lines never mix.
+    Runs are taken in order of their starts, and each joins the first chain (the oldest) whose
+    last run it continues: it starts at most 2 px before that run's end and at most
+    ``CHAIN_GAP`` of the page after it, and its middle across lies within ``CHAIN_DRIFT`` px
+    plus ``CHAIN_SLOPE`` of the distance between the two runs' middles along the line. On
+    squared paper the next ruling is 30 px or more away, so lines never mix.
     """
     at, across = (0, 1) if horizontal else (1, 0)
     thin = np.flatnonzero(~kept & (stats[:, across + 2] <= LINE_MAX_THICK + 5))
