@@ -101,3 +101,46 @@ def test_digits_on_faint_squared_paper_are_boxed_alone() -> None:
     assert boxed == len(truth)
     # and nothing is as big as two of the grid's squares
     assert all(b.width < 74 and b.height < 74 for b in seg.boxes)
+
+
+def test_rulings_fainter_than_the_low_threshold_are_looked_for_again() -> None:
+    from digitpad.segment import FAINT_U8, LOW_U8
+
+    # a grid 40 px square whose ink sits between FAINT_U8 and LOW_U8 but where the lines
+    # cross (darker there, as two lines of ink over each other), and an upright stroke
+    ink = np.zeros((600, 800), np.uint8)
+    level = (FAINT_U8 + LOW_U8) // 2
+    ink[20::40, :] = level
+    ink[:, 20::40] = level
+    ink[20::40, 20::40] = LOW_U8 + 20
+    ink[100:180, 305:309] = 220
+    mask = ink > LOW_U8
+    cleaned, removed = remove_lines(mask, ink=ink, faint=FAINT_U8)
+    assert removed is not None
+    assert not cleaned[20::40, 20::40].any()  # the crossings went with their lines
+    assert cleaned[100:180, 305:309].all()
+    # looked for at the low threshold only, the crossings are dots and no line is found
+    assert remove_lines(mask, ink=ink)[1] is None
+    # a page with no rulings is not changed by the second look
+    plain = np.zeros_like(ink)
+    plain[100:180, 305:309] = 220
+    assert remove_lines(plain > LOW_U8, ink=plain, faint=FAINT_U8)[1] is None
+
+
+def test_a_grid_too_pale_to_find_is_looked_for_again_where_boxes_span_the_page() -> None:
+    from digitpad.synth.pages import generate_page, page_seed
+
+    # pencil on a pale squared page (20.6 M page 181): at the mask's low level the grid is
+    # found nowhere, and its darker stretches joined the digits into boxes as tall as the page
+    page = generate_page(page_seed(20_600_000, 181))
+    seg = segment(page.image)
+    h, w = page.image.shape[:2]
+    assert not [b for b in seg.boxes if b.height >= 0.6 * h or b.width >= 0.6 * w]
+    truth = [a.box for a in page.digits]
+    # 8 of the 32 before the second look
+    assert sum(any(b.iou(t) >= 0.5 for b in seg.boxes) for t in truth) >= 24
+    # on the chained page (9.9 M page 108) 7 of 21 were boxed before the chains, 20 now
+    page = generate_page(page_seed(9_900_000, 108))
+    seg = segment(page.image)
+    truth = [a.box for a in page.digits]
+    assert sum(any(b.iou(t) >= 0.5 for b in seg.boxes) for t in truth) >= 19

@@ -58,9 +58,12 @@ from digitpad.segment.tables import table_walls, written_across
 from digitpad.types import Box
 
 WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
+FAINT_U8 = 16  # rulings found nowhere at LOW_U8 are looked for again in ink over this...
+ACROSS_THE_PAGE = 0.6  # ...when a mark spans this share of the page's height or width
 
 __all__ = [
     "DASH_MAX_HEIGHT",
+    "FAINT_U8",
     "HUGE_PART",
     "LOW_LEVEL",
     "LOW_U8",
@@ -150,7 +153,6 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
 
     A blank page gives no boxes. Never raises for a valid RGB array.
     """
-    enclosed = not v1_crops
     h, w = rgb.shape[:2]
     # an integer factor: exact box mapping, and OpenCV's area resize is fast for it
     factor = -(-max(h, w) // WORK_MAX_SIDE)
@@ -159,8 +161,38 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     if factor > 1:
         size = (max(1, w // factor), max(1, h // factor))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    ink, inverted, ink_boxes, cells, walls, ruled = _segment_work(work, v1_crops, faint=False)
+    if not v1_crops and not ruled and _across_the_page(ink_boxes, ink.shape):
+        # no ruling was found, yet boxes span the page: a pale grid, under the mask's level
+        # for most of its length, left its darker stretches in the mask, and they joined the
+        # digits they touch. Looked for again at a lower level. Not on every page without
+        # rulings: there the look cut the strokes of pages a faint grid did no harm
+        ink, inverted, ink_boxes, cells, walls, _ = _segment_work(work, v1_crops, faint=True)
+    seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
+    boxes = [seg.to_page(b, w, h) for b in ink_boxes]
+    return Segmentation(
+        ink_u8=ink,
+        scale=scale,
+        boxes=boxes,
+        ink_boxes=ink_boxes,
+        inverted=inverted,
+        frames=[tuple(seg.to_page(b, w, h) for b in frame) for frame in cells],
+        walls=[seg.to_page(b, w, h) for b in walls],
+    )
+
+
+def _segment_work(
+    work: np.ndarray, v1_crops: bool, *, faint: bool
+) -> tuple[np.ndarray, bool, list[Box], list[tuple[Box, ...]], list[Box], bool]:
+    """:func:`segment` at work size: the ink map, whether it was inverted, the boxes, a form's
+    cells, a table's walls (all in work pixels) and whether rulings were found. ``faint``:
+    rulings found nowhere are looked for again at a lower level (see :func:`remove_lines`)."""
+    enclosed = not v1_crops
     forms = not v1_crops
-    ink, inverted, line_mask, mask = _ink_without_lines(work, grey_ink=False, forms=forms)
+    ink, inverted, line_mask, mask = _ink_without_lines(
+        work, grey_ink=False, forms=forms, faint=faint
+    )
+    ruled = line_mask is not None
     if (
         line_mask is not None
         and not inverted
@@ -209,40 +241,49 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     ink_boxes = find_boxes(
         mask, raw if under is None else None, enclosed=enclosed, small_digits=not v1_crops
     )
-    seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
-    boxes = [seg.to_page(b, w, h) for b in ink_boxes]
-    return Segmentation(
-        ink_u8=ink,
-        scale=scale,
-        boxes=boxes,
-        ink_boxes=ink_boxes,
-        inverted=inverted,
-        frames=[tuple(seg.to_page(b, w, h) for b in frame) for frame in cells],
-        walls=[seg.to_page(b, w, h) for b in walls],
-    )
+    return ink, inverted, ink_boxes, cells, walls, ruled
 
 
 def _ink_without_lines(
-    work: np.ndarray, *, grey_ink: bool, forms: bool = True
+    work: np.ndarray, *, grey_ink: bool, forms: bool = True, faint: bool = False
 ) -> tuple[np.ndarray, bool, np.ndarray | None, np.ndarray]:
     """The ink map (see :func:`ink_map_u8`), whether it was inverted, the removed rulings' mask
-    (None when there were none) and the ink mask without them (see :func:`_without_lines`)."""
+    (None when there were none) and the ink mask without them (see :func:`_without_lines`;
+    ``faint``: rulings found nowhere are looked for again at a lower level)."""
     ink, inverted = ink_map_u8(work, grey_ink=grey_ink)
-    line_mask, mask = _without_lines(ink, forms=forms)
+    line_mask, mask = _without_lines(ink, forms=forms, faint=faint)
     return ink, inverted, line_mask, mask
 
 
+def _across_the_page(boxes: list[Box], shape: tuple[int, ...]) -> bool:
+    """Some box spans ``ACROSS_THE_PAGE`` of the page's height or width (same pixels)."""
+    h, w = shape[:2]
+    return any(b.height >= ACROSS_THE_PAGE * h or b.width >= ACROSS_THE_PAGE * w for b in boxes)
+
+
 def _without_lines(
-    ink: np.ndarray, *, forms: bool, tables: bool = False, upright: bool = True
+    ink: np.ndarray,
+    *,
+    forms: bool,
+    tables: bool = False,
+    upright: bool = True,
+    faint: bool = False,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """The removed rulings' mask of the uint8 ink map ``ink`` (None when there were none) and
     the ink mask without them. With ``forms``, the lines of a form's frame are no rulings: they
     stay for :func:`remove_form_frames`, which takes its walls out with them. ``tables``: the
-    page holds a table; ``upright``: upright lines are looked for too (see
-    :func:`remove_lines`)."""
+    page holds a table; ``upright``: upright lines are looked for too; ``faint``: where none
+    are found, they are looked for again in ink over ``FAINT_U8`` (see :func:`remove_lines`)."""
     inky = ink > LOW_U8
     # without the forms, the page is segmented as v1's training crops were (see segment)
-    weak, line_mask = remove_lines(inky, ink=ink, tables=tables, upright=upright, v1=not forms)
+    weak, line_mask = remove_lines(
+        inky,
+        ink=ink,
+        tables=tables,
+        upright=upright,
+        v1=not forms,
+        faint=FAINT_U8 if faint else None,
+    )
     if forms and line_mask is not None:
         for b in frames_among_rulings(inky, line_mask):
             window = (slice(max(0, b.y0 - 2), b.y1 + 2), slice(max(0, b.x0 - 3), b.x1 + 3))

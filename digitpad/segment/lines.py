@@ -37,6 +37,9 @@ PALE_RULING_U8 = 167
 CHAIN_GAP = 0.15
 CHAIN_DRIFT = 2.0
 CHAIN_SLOPE = 0.035
+# A page whose rulings are fainter still, below the low threshold for most of their length, is
+# looked at again in ink over a lower level (``faint``); only a page this big on both sides
+FAINT_MIN_SIDE = 400
 
 
 def remove_lines(
@@ -47,6 +50,7 @@ def remove_lines(
     tables: bool = False,
     upright: bool = True,
     v1: bool = False,
+    faint: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Remove long thin horizontal/vertical lines from a binary ink mask.
 
@@ -62,6 +66,11 @@ def remove_lines(
     over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
     looked for. ``v1``: lines are looked for and strokes kept on them as when the shipped v1
     weights' training crops were cut (see :func:`_has_lines` and :func:`dark_strokes_on`).
+    With ``faint`` (a level under the mask's) and ``ink``, a page at least ``FAINT_MIN_SIDE``
+    on both sides where no line was found is looked at again in ``ink`` over ``faint``: a pale
+    grid under the mask's level for most of its length leaves only its darker stretches and
+    crossings in the mask, too short to find, and they join the digits they touch. What is
+    removed is still only the mask's ink on the lines found.
     """
     h, w = mask.shape
     if min(h, w) < 40:
@@ -95,6 +104,10 @@ def remove_lines(
         cleaned |= joined.astype(bool) & lines & mask
         removed |= lines
     if not removed.any():
+        # a strip under FAINT_MIN_SIDE (a row, a crop) is not looked at again: its rulings, if
+        # any, are short
+        if faint is not None and ink is not None and not tables and min(h, w) >= FAINT_MIN_SIDE:
+            return remove_lines(mask, ink > faint, ink, upright=upright, v1=v1)
         return mask, None
     return cleaned, removed
 
