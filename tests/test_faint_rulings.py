@@ -1,4 +1,5 @@
-"""Faint rulings that fade in stretches: their runs chain into lines (segment.lines._chains)."""
+"""Faint rulings: runs of one that fades in stretches chain into a line (segment.lines._chains),
+and a grid too pale to find is looked for again where boxes span the page (segment.segment)."""
 
 from __future__ import annotations
 
@@ -116,7 +117,7 @@ def test_rulings_fainter_than_the_low_threshold_are_looked_for_again() -> None:
     ink[100:180, 305:309] = 220
     mask = ink > LOW_U8
     cleaned, removed = remove_lines(mask, ink=ink, faint=FAINT_U8)
-    assert removed is not None
+    assert removed is not None and not (removed & ~mask).any()  # only the mask's ink goes
     assert not cleaned[20::40, 20::40].any()  # the crossings went with their lines
     assert cleaned[100:180, 305:309].all()
     # looked for at the low threshold only, the crossings are dots and no line is found
@@ -125,6 +126,10 @@ def test_rulings_fainter_than_the_low_threshold_are_looked_for_again() -> None:
     plain = np.zeros_like(ink)
     plain[100:180, 305:309] = 220
     assert remove_lines(plain > LOW_U8, ink=plain, faint=FAINT_U8)[1] is None
+    # nor is a strip under FAINT_MIN_SIDE, or a table's page
+    strip = ink[:300]
+    assert remove_lines(strip > LOW_U8, ink=strip, faint=FAINT_U8)[1] is None
+    assert remove_lines(mask, ink=ink, faint=FAINT_U8, tables=True)[1] is None
 
 
 def test_a_grid_too_pale_to_find_is_looked_for_again_where_boxes_span_the_page() -> None:
@@ -144,3 +149,31 @@ def test_a_grid_too_pale_to_find_is_looked_for_again_where_boxes_span_the_page()
     seg = segment(page.image)
     truth = [a.box for a in page.digits]
     assert sum(any(b.iou(t) >= 0.5 for b in seg.boxes) for t in truth) >= 19
+
+
+def test_only_a_page_with_a_box_across_it_is_segmented_again(monkeypatch) -> None:
+    import digitpad.segment as segment_module
+    from benchmarks.recognise_bench import drawn_row
+    from digitpad.synth.pages import generate_page, page_seed
+
+    looks: list[bool] = []
+    work = segment_module._segment_work
+
+    def counted(*args, faint: bool):
+        looks.append(faint)
+        return work(*args, faint=faint)
+
+    monkeypatch.setattr(segment_module, "_segment_work", counted)
+    # the page a second look on every page without rulings lost (21.5 M page 95), a plain
+    # page of digits and a row cut tight round its digits (they span the strip) are segmented
+    # once; the pale squares of 20.6 M page 181 twice
+    cases = (
+        (generate_page(page_seed(21_500_000, 95)).image, [False]),
+        (draw_page(3, n_digits=12).image, [False]),
+        (drawn_row(0).image[30:130], [False]),
+        (generate_page(page_seed(20_600_000, 181)).image, [False, True]),
+    )
+    for image, want in cases:
+        looks.clear()
+        segment(image)
+        assert looks == want

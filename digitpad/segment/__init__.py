@@ -9,6 +9,9 @@ The pipeline, in order:
 3. Ruled and squared-paper lines (long thin runs across much of the page) are removed, and the
    strokes they crossed are joined again. When the lines are coloured and the ink is grey
    (pencil on a blue grid), steps 2-3 are redone on the lightest channel, where the lines fade.
+   A pale ruling that fades out in stretches is chained from its runs; where no ruling was
+   found at all yet a box spans most of the page, the page is segmented again with rulings
+   looked for in fainter ink (``FAINT_U8``).
 4. Connected components; specks dropped; strokes of one digit (a 4 or 5 in two strokes) merged
    when they overlap strongly in x and are close vertically.
 5. Dots, dashes and underlines are rejected by size and shape relative to their neighbours,
@@ -52,14 +55,21 @@ from digitpad.segment.ink import (
     ink_map_u8,
     is_inverted,
 )
-from digitpad.segment.lines import drop_line_remnants, remove_lines, remove_underlines
+from digitpad.segment.lines import (
+    FAINT_MIN_SIDE,
+    FAINT_U8,
+    drop_line_remnants,
+    remove_lines,
+    remove_underlines,
+)
 from digitpad.segment.split import SPLIT_ASPECT, component_parts, split_candidates, stem_cuts
 from digitpad.segment.tables import table_walls, written_across
 from digitpad.types import Box
 
 WORK_MAX_SIDE = 1600  # segmentation works at most at this long side (pixels)
-FAINT_U8 = 16  # rulings found nowhere at LOW_U8 are looked for again in ink over this...
-ACROSS_THE_PAGE = 0.6  # ...when a mark spans this share of the page's height or width
+# a page with no ruling found is segmented again, rulings looked for in ink over FAINT_U8
+# (see segment.lines), when a box spans this share of the page's height or width
+ACROSS_THE_PAGE = 0.6
 
 __all__ = [
     "DASH_MAX_HEIGHT",
@@ -149,7 +159,11 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     - the flat strokes of a digit over ``HUGE_PART`` times the page's typical digit height
       are no underlines (see :func:`remove_underlines`);
     - a component of ``SMALL_DIGIT_PX`` or more is not dropped as a speck, however big the
-      page's digits (a small digit beside big ones; a solid dot is still a dot).
+      page's digits (a small digit beside big ones; a solid dot is still a dot);
+    - a page at least ``FAINT_MIN_SIDE`` both ways on which no ruling was found, but a box
+      spans ``ACROSS_THE_PAGE`` of it, is segmented again with rulings looked for in ink over
+      ``FAINT_U8`` (a pale grid, under the mask's level for most of its length, joined its
+      digits), and faint rulings are chained from their runs (see :func:`remove_lines`).
 
     A blank page gives no boxes. Never raises for a valid RGB array.
     """
@@ -162,11 +176,17 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
         size = (max(1, w // factor), max(1, h // factor))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     ink, inverted, ink_boxes, cells, walls, ruled = _segment_work(work, v1_crops, faint=False)
-    if not v1_crops and not ruled and _across_the_page(ink_boxes, ink.shape):
+    if (
+        not v1_crops
+        and not ruled
+        and min(ink.shape[:2]) >= FAINT_MIN_SIDE
+        and _across_the_page(ink_boxes, ink.shape)
+    ):
         # no ruling was found, yet boxes span the page: a pale grid, under the mask's level
         # for most of its length, left its darker stretches in the mask, and they joined the
         # digits they touch. Looked for again at a lower level. Not on every page without
-        # rulings: there the look cut the strokes of pages a faint grid did no harm
+        # rulings: there the look cut the strokes of pages a faint grid did no harm. A page
+        # under FAINT_MIN_SIDE is not looked at again (see remove_lines)
         ink, inverted, ink_boxes, cells, walls, _ = _segment_work(work, v1_crops, faint=True)
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]
@@ -185,8 +205,10 @@ def _segment_work(
     work: np.ndarray, v1_crops: bool, *, faint: bool
 ) -> tuple[np.ndarray, bool, list[Box], list[tuple[Box, ...]], list[Box], bool]:
     """:func:`segment` at work size: the ink map, whether it was inverted, the boxes, a form's
-    cells, a table's walls (all in work pixels) and whether rulings were found. ``faint``:
-    rulings found nowhere are looked for again at a lower level (see :func:`remove_lines`)."""
+    cells, a table's walls (all in work pixels) and whether rulings were found: by the first
+    look, in the darkest channel (a form's frame lines not counted), or a table's walls.
+    ``faint``: rulings found nowhere are looked for again at a lower level (see
+    :func:`remove_lines`)."""
     enclosed = not v1_crops
     forms = not v1_crops
     ink, inverted, line_mask, mask = _ink_without_lines(
@@ -219,6 +241,9 @@ def _segment_work(
             # a squared page's grid, its numbers written across its lines: no table
             line_mask, mask, raw, rings = first
             walls, wall_pixels = [], None
+    # a table's lines found only by the table's look are rulings too: its page needs no
+    # second look (which would bring back the upright lines the table's look leaves out)
+    ruled = ruled or bool(walls)
     if wall_pixels is not None:
         # a wall standing alone read as a sure "1" as tall as the table, which made the
         # digits beside it marks hanging from the top of their row; a digit touching it joined

@@ -38,7 +38,8 @@ CHAIN_GAP = 0.15
 CHAIN_DRIFT = 2.0
 CHAIN_SLOPE = 0.035
 # A page whose rulings are fainter still, below the low threshold for most of their length, is
-# looked at again in ink over a lower level (``faint``); only a page this big on both sides
+# looked at again in ink over FAINT_U8 (``faint``); only a page this big on both sides
+FAINT_U8 = 16
 FAINT_MIN_SIDE = 400
 
 
