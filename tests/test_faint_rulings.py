@@ -165,12 +165,16 @@ def test_only_a_page_with_a_box_across_it_is_segmented_again(monkeypatch) -> Non
 
     monkeypatch.setattr(segment_module, "_segment_work", counted)
     # the page a second look on every page without rulings lost (21.5 M page 95), a plain
-    # page of digits and a row cut tight round its digits (they span the strip) are segmented
-    # once; the pale squares of 20.6 M page 181 twice
+    # page of digits, a row cut tight round its digits (they span the strip) and one digit
+    # as tall as most of a canvas (no line in its fainter ink) are segmented once; the pale
+    # squares of 20.6 M page 181 twice
+    big = draw_page(0, width=1000, height=700, n_digits=1, digit_height=(450, 600))
+    assert max(b.height for b in segment(big.image).boxes) >= 0.6 * 700
     cases = (
         (generate_page(page_seed(21_500_000, 95)).image, [False]),
         (draw_page(3, n_digits=12).image, [False]),
         (drawn_row(0).image[30:130], [False]),
+        (big.image, [False]),
         (generate_page(page_seed(20_600_000, 181)).image, [False, True]),
     )
     for image, want in cases:
