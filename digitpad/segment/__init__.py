@@ -56,7 +56,6 @@ from digitpad.segment.ink import (
     is_inverted,
 )
 from digitpad.segment.lines import (
-    FAINT_MIN_SIDE,
     FAINT_U8,
     drop_line_remnants,
     may_hold_faint_lines,
@@ -180,17 +179,15 @@ def segment(rgb: np.ndarray, *, v1_crops: bool = False) -> Segmentation:
     if (
         not v1_crops
         and not ruled
-        and min(ink.shape[:2]) >= FAINT_MIN_SIDE
         and _across_the_page(ink_boxes, ink.shape)
         and may_hold_faint_lines(ink)
     ):
         # no ruling was found, yet boxes span the page: a pale grid, under the mask's level
         # for most of its length, left its darker stretches in the mask, and they joined the
         # digits they touch. Looked for again at a lower level. Not on every page without
-        # rulings: there the look cut the strokes of pages a faint grid did no harm. A page
-        # under FAINT_MIN_SIDE is not looked at again (see remove_lines), nor one where the
-        # cheap look finds no line in the fainter ink either (one big digit on a canvas: its
-        # segmentation took 8.3 ms instead of 4.9)
+        # rulings: there the look cut the strokes of pages a faint grid did no harm. Nor on a
+        # page that look could not change (a strip; one big digit on a canvas, whose fainter
+        # ink holds no line: its segmentation took 8.3 ms instead of 4.9)
         ink, inverted, ink_boxes, cells, walls, _ = _segment_work(work, v1_crops, faint=True)
     seg = Segmentation(ink_u8=ink, scale=scale, boxes=[], ink_boxes=ink_boxes, inverted=inverted)
     boxes = [seg.to_page(b, w, h) for b in ink_boxes]

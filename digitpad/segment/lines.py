@@ -114,9 +114,13 @@ def remove_lines(
 
 
 def may_hold_faint_lines(ink: np.ndarray) -> bool:
-    """Whether the uint8 ink map ``ink`` may hold rulings in its ink over ``FAINT_U8``: the
-    cheap look at half size (see :func:`_has_lines`) in either direction. A page it says no
-    to gains nothing from :func:`remove_lines` with ``faint``."""
+    """Whether :func:`remove_lines` with ``faint`` could find rulings in the uint8 ink map
+    ``ink`` (a page that found none without it): the page is at least ``FAINT_MIN_SIDE`` both
+    ways, and the cheap look at half size (see :func:`_has_lines`) finds a line in its ink
+    over ``FAINT_U8`` in either direction. A page it says no to gains nothing from a look with
+    ``faint``."""
+    if min(ink.shape[:2]) < FAINT_MIN_SIDE:
+        return False
     fainter = (ink > FAINT_U8).view(np.uint8)
     return _has_lines(fainter, True) or _has_lines(fainter, False)
 
