@@ -35,9 +35,12 @@ SPLIT_PART_MAX_NOT_DIGIT = 0.9
 # is most often the "1" of a pair, which the stroke of its neighbour left on it makes look like
 # a fragment; dropped, it took its whole number with it, or left its neighbour alone in a
 # "word" (fresh pages 9.6-10.3 M: 77.81 -> 78.19 %, 6 pages more and none fewer; at 0.15 as
-# many pages lost as won: the best digit of a doubted part is often the wrong one). Its
-# confidence stays as low as the classifier said, so the app shows it for review.
-SPLIT_PART_KEEP_DIGIT = 0.3
+# many pages lost as won: the best digit of a doubted part is often the wrong one). Under 0.45
+# it is as often a piece of a letter cut apart (the leg of an M read "1" at 0.34) as a digit:
+# 0.3 -> 0.45 read 50 pages more and 19 fewer of 17,600 generated pages (11 sets), 14 fewer
+# extra boxes and 7 fewer digits a set (benchmarks/HISTORY.md, 2026-12-07). Its confidence
+# stays as low as the classifier said, so the app shows it for review.
+SPLIT_PART_KEEP_DIGIT = 0.45
 
 
 # A box read "not a digit" (NOT_DIGIT_LEVEL) may be a "1" drawn over its neighbour's edge

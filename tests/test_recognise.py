@@ -114,11 +114,15 @@ def test_a_doubted_part_of_a_winning_split_is_a_digit_shown_unsure() -> None:
     cand = Candidate(whole, ((whole,), (two, one)))
     probs = np.full((3, 11), 0.001, np.float32)
     probs[0, 10], probs[1, 2] = 0.95, 0.97
-    probs[2, 1], probs[2, 10] = 0.35, 0.6
+    probs[2, 1], probs[2, 10] = 0.47, 0.5
     chosen = decide([cand], [whole, two, one], probs)
     digits = to_digits(chosen, *_flat(30, 40))
-    assert [(d.label, round(d.confidence, 2)) for d in digits] == [("2", 0.97), ("1", 0.35)]
-    assert probs[2, 10] == np.float32(0.6)  # the caller's probabilities are left as they were
+    assert [(d.label, round(d.confidence, 2)) for d in digits] == [("2", 0.97), ("1", 0.47)]
+    assert probs[2, 10] == np.float32(0.5)  # the caller's probabilities are left as they were
+    # a part whose best digit is only 0.4 is as often a piece of a letter cut apart: dropped
+    probs[2, 1], probs[2, 10] = 0.4, 0.58
+    digits = to_digits(decide([cand], [whole, two, one], probs), *_flat(30, 40))
+    assert [d.label for d in digits] == ["2"]
     # under SPLIT_PART_KEEP_DIGIT for any digit, the part stays "not a digit" and is dropped
     probs[2, 1], probs[2, 10] = SPLIT_PART_KEEP_DIGIT - 0.05, 0.7
     digits = to_digits(decide([cand], [whole, two, one], probs), *_flat(30, 40))
