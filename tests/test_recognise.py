@@ -124,7 +124,7 @@ def test_a_doubted_part_of_a_winning_split_is_a_digit_shown_unsure() -> None:
     digits = to_digits(decide([cand], [whole, two, one], probs), *_flat(30, 40))
     assert [d.label for d in digits] == ["2"]
     # under SPLIT_PART_KEEP_DIGIT for any digit, the part stays "not a digit" and is dropped
-    probs[2, 1], probs[2, 10] = SPLIT_PART_KEEP_DIGIT - 0.05, 0.7
+    probs[2, 1], probs[2, 10] = SPLIT_PART_KEEP_DIGIT - 0.01, 0.52
     digits = to_digits(decide([cand], [whole, two, one], probs), *_flat(30, 40))
     assert [d.label for d in digits] == ["2"]
     # a box kept whole is no pair: its doubt stands
