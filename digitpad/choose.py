@@ -36,11 +36,9 @@ SPLIT_PART_MAX_NOT_DIGIT = 0.9
 # a fragment; dropped, it took its whole number with it, or left its neighbour alone in a
 # "word" (fresh pages 9.6-10.3 M: 77.81 -> 78.19 %, 6 pages more and none fewer; at 0.15 as
 # many pages lost as won: the best digit of a doubted part is often the wrong one). Under 0.45
-# it is as often a piece of a letter cut apart (the leg of an M read "1" at 0.34) as a digit:
-# 0.3 -> 0.45 read 50 pages more and 19 fewer of 17,600 generated pages (11 sets), 13 fewer
-# extra boxes and 7 fewer digits a set, and one held-out page fewer (benchmarks/HISTORY.md,
-# 2026-12-07). Its confidence
-# stays as low as the classifier said, so the app shows it for review.
+# it is as often a piece of a letter cut apart (the leg of an M read "1" at 0.34) as a digit
+# (0.3 -> 0.45: 50 pages won, 19 lost of 17,600; benchmarks/HISTORY.md, 2026-12-07). Its
+# confidence stays as low as the classifier said, so the app shows it for review.
 SPLIT_PART_KEEP_DIGIT = 0.45
 
 
