@@ -30,6 +30,15 @@ TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many p
 # dark_strokes_on)
 STANDS_OUT_U8 = 215
 PALE_RULING_U8 = 167
+# On such rulings a stroke's pixels STANDS_ABOVE over the rulings' level stand out too, in a
+# piece reaching ALONG_MIN px along the line or holding a pixel that stands out as above: the
+# pencil over a grey line is darker than either, by less than twice; a crossing of two rulings
+# is a dark spot only about as long as a ruling is thick.
+STANDS_ABOVE = 50.0
+ALONG_MIN = 6
+# Rulings at least PATH_LEVEL (grey like pencil) are only the ink on their own path (see
+# _on_path): the whole run took the pencil strokes a few pixels beside it (a 7's stem).
+PATH_LEVEL = 95.0
 # A faint ruling fades below the ink threshold in stretches and falls apart into runs shorter
 # than a line (pale pencil-grey squares: runs of about 120 px on a 1024 px page). Runs that
 # continue one another make one line: the next starts at most CHAIN_GAP of the page on, its
@@ -66,7 +75,9 @@ def remove_lines(
     only the ink on its own path (see :func:`_on_path`), and strokes are bridged across a line
     over ``TABLE_BRIDGE`` pixels only, not 13. Without ``upright``, only lines across are
     looked for. ``v1``: lines are looked for and strokes kept on them as when the shipped v1
-    weights' training crops were cut (see :func:`_has_lines` and :func:`dark_strokes_on`).
+    weights' training crops were cut (see :func:`_has_lines` and :func:`dark_strokes_on`);
+    without it (nor ``tables``), rulings at least ``PATH_LEVEL`` in ``ink`` take only the ink
+    on their paths (see :func:`_on_path`).
     With ``faint`` (a level under the mask's) and ``ink``, a page at least ``FAINT_MIN_SIDE``
     on both sides where no line was found is looked at again in ``ink`` over ``faint``: a pale
     grid under the mask's level for most of its length leaves only its darker stretches and
@@ -93,6 +104,10 @@ def remove_lines(
             continue
         # widen a little: anti-aliased line edges are ink too
         lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
+        own_path = ink is not None and not (v1 or tables)
+        if own_path and ruling_level(lines, ink, horizontal) >= PATH_LEVEL:
+            lines = _line_mask(look, horizontal, paths=True, chains=True)
+            lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
         if ink is not None:
             lines &= ~dark_strokes_on(lines, ink, horizontal, pale=not v1)
         cleaned &= ~lines
@@ -149,36 +164,49 @@ def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return mask & off_line[labels]
 
 
+def ruling_level(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> float:
+    """The rulings' level in the uint8 ink map ``ink``: the median over the pixels of
+    ``lines`` (bool, not empty) of the darkest ink across the line within 2 px. A blurred
+    ruling has faint flanks around a dark middle, and that middle is no stroke drawn along it.
+    """
+    across = np.ones((5, 1) if horizontal else (1, 5), np.uint8)
+    peak = cv2.dilate(np.where(lines, ink, 0).astype(np.uint8), across)
+    return float(np.median(peak[lines]))
+
+
 def dark_strokes_on(
     lines: np.ndarray, ink: np.ndarray, horizontal: bool, *, pale: bool = False
 ) -> np.ndarray:
     """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
     than a digit: a stroke drawn along a paler printed line, not a darker line (a margin).
     Clearly darker is twice the rulings' level and at least 70 above it. With ``pale``, on
-    rulings no darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough too; without
-    it (as when the shipped v1 weights' training crops were cut, and for a form's frames),
-    nothing stands out from rulings whose doubled level is past 255."""
+    rulings no darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough too, and so
+    is ``STANDS_ABOVE`` over their level in a piece reaching ``ALONG_MIN`` px along the line;
+    without it (as when the shipped v1 weights' training crops were cut, and for a form's
+    frames), nothing stands out from rulings whose doubled level is past 255."""
     if not lines.any():
         return np.zeros_like(lines)
-    # the rulings' level is that of their darkest line across their width: a blurred ruling
-    # has faint flanks around a dark middle, and that middle is no stroke drawn along it
-    across = np.ones((5, 1) if horizontal else (1, 5), np.uint8)
-    peak = cv2.dilate(np.where(lines, ink, 0).astype(np.uint8), across)
-    level = float(np.median(peak[lines]))
+    level = ruling_level(lines, ink, horizontal)
     need = max(2.0 * level, level + 70.0)
+    low = need
     if pale and level <= PALE_RULING_U8:
         # a pencil stroke drawn along a grey ruling (the bar of a 4, the top of a 5 or a 7)
         # stood out nowhere, went with the ruling, and the digit read as another
         need = min(need, STANDS_OUT_U8)
-    if need > 255:  # dark rulings: nothing stands out
+        low = min(need, level + STANDS_ABOVE)
+    if low > 255:  # dark rulings: nothing stands out
         return np.zeros_like(lines)
-    dark = (lines & (ink >= need)).astype(np.uint8)
+    dark = (lines & (ink >= low)).astype(np.uint8)
     if not dark.any():
         return dark.astype(bool)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8, ltype=cv2.CV_16U)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8, ltype=cv2.CV_16U)
     span = stats[:, cv2.CC_STAT_WIDTH] if horizontal else stats[:, cv2.CC_STAT_HEIGHT]
     extent = lines.shape[1] if horizontal else lines.shape[0]
     short = span < max(25, 0.15 * extent)
+    if low < need:
+        # under ``need``, only a piece along the line is a stroke, not a crossing's dark spot
+        hi = np.bincount(labels[lines & (ink >= need)], minlength=n) > 0
+        short &= hi | (span >= ALONG_MIN)
     short[0] = False
     return short[labels]
 
