@@ -73,12 +73,16 @@ def test_a_grey_stroke_along_a_pale_ruling_stands_out_but_not_a_crossing() -> No
     ink, lines = _ruling(level, stroke, ALONG_MIN)
     kept = dark_strokes_on(lines, ink, horizontal=True, pale=True)
     assert kept[19:21, 100 : 100 + ALONG_MIN].all() and kept.sum() == 2 * ALONG_MIN
-    # a spot as short as a crossing ruling is thick is a crossing, not a stroke...
-    ink, lines = _ruling(level, stroke, 3)
-    assert not dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
-    # ...unless it stands out by the older test too
+    # a spot as short as a crossing ruling is thick is a crossing, not a stroke, and a piece
+    # one pixel short of ALONG_MIN is none either...
+    for length in (3, ALONG_MIN - 1):
+        ink, lines = _ruling(level, stroke, length)
+        assert not dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
+    # ...unless it stands out by the older test too (and only then)
     ink, lines = _ruling(level, STANDS_OUT_U8, 3)
     assert dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
+    ink, lines = _ruling(level, STANDS_OUT_U8 - 1, 3)
+    assert not dark_strokes_on(lines, ink, horizontal=True, pale=True).any()
     # as the shipped weights' training crops were cut, and on a form's frames: nothing
     ink, lines = _ruling(level, stroke, 20)
     assert not dark_strokes_on(lines, ink, horizontal=True).any()

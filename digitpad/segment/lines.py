@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -30,14 +31,16 @@ TABLE_BRIDGE = 7  # a stroke crossing a table's line is bridged over this many p
 # dark_strokes_on)
 STANDS_OUT_U8 = 215
 PALE_RULING_U8 = 167
-# On such rulings a stroke's pixels STANDS_ABOVE over the rulings' level stand out too, in a
-# piece reaching ALONG_MIN px along the line or holding a pixel that stands out as above: the
-# pencil over a grey line is darker than either, by less than twice; a crossing of two rulings
-# is a dark spot only about as long as a ruling is thick.
+# On such rulings (pale black, blue or red ones too, and a table's grey lines) a stroke's
+# pixels STANDS_ABOVE over the rulings' level stand out too, in a piece reaching ALONG_MIN px
+# along the line or holding a pixel that stands out as above: pencil over a grey line is
+# darker than either, by less than twice; a crossing of two rulings is a dark spot only about
+# as long as a ruling is thick.
 STANDS_ABOVE = 50.0
 ALONG_MIN = 6
 # Rulings at least PATH_LEVEL (grey like pencil) are only the ink on their own path (see
-# _on_path): the whole run took the pencil strokes a few pixels beside it (a 7's stem).
+# _on_path): the whole run took the pencil strokes a few pixels beside it (a 7's stem). Not
+# paler ones: every ruling on its own path lost more blue-ink pages than it won (HISTORY).
 PATH_LEVEL = 95.0
 # A faint ruling fades below the ink threshold in stretches and falls apart into runs shorter
 # than a line (pale pencil-grey squares: runs of about 120 px on a 1024 px page). Runs that
@@ -99,17 +102,17 @@ def remove_lines(
         # a table's lines joined to the digits on them are too thick for the cheap look
         if not tables and not _has_lines(look, horizontal, v1=v1):
             continue
-        lines = _line_mask(look, horizontal, paths=tables, chains=not v1)
-        if lines is None:
+        runs = _find_runs(look, horizontal, 1.0, chains=not v1)
+        if runs is None:
             continue
         # widen a little: anti-aliased line edges are ink too
-        lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
-        own_path = ink is not None and not (v1 or tables)
-        if own_path and ruling_level(lines, ink, horizontal) >= PATH_LEVEL:
-            lines = _line_mask(look, horizontal, paths=True, chains=True)
-            lines = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
-        if ink is not None:
-            lines &= ~dark_strokes_on(lines, ink, horizontal, pale=not v1)
+        lines = _widened(runs.mask(paths=tables), mask)
+        if ink is not None and lines.any():
+            level = ruling_level(lines, ink, horizontal)
+            if level >= PATH_LEVEL and not (v1 or tables):
+                lines = _widened(runs.mask(paths=True), mask)
+                level = ruling_level(lines, ink, horizontal) if lines.any() else level
+            lines &= ~dark_strokes_on(lines, ink, horizontal, pale=not v1, level=level)
         cleaned &= ~lines
         # strokes that crossed the line were cut: bridge across it, along the crossing direction.
         # A table's line parts cells: the digits of the rows above and below it, ends 10 px
@@ -164,6 +167,11 @@ def drop_line_remnants(mask: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return mask & off_line[labels]
 
 
+def _widened(lines: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """bool: the uint8 ``lines`` grown by a pixel every way, within ``mask``."""
+    return cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool) & mask
+
+
 def ruling_level(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> float:
     """The rulings' level in the uint8 ink map ``ink``: the median over the pixels of
     ``lines`` (bool, not empty) of the darkest ink across the line within 2 px. A blurred
@@ -175,18 +183,26 @@ def ruling_level(lines: np.ndarray, ink: np.ndarray, horizontal: bool) -> float:
 
 
 def dark_strokes_on(
-    lines: np.ndarray, ink: np.ndarray, horizontal: bool, *, pale: bool = False
+    lines: np.ndarray,
+    ink: np.ndarray,
+    horizontal: bool,
+    *,
+    pale: bool = False,
+    level: float | None = None,
 ) -> np.ndarray:
     """Pixels of ``lines`` clearly darker than the rulings' typical ink, in pieces no longer
     than a digit: a stroke drawn along a paler printed line, not a darker line (a margin).
     Clearly darker is twice the rulings' level and at least 70 above it. With ``pale``, on
     rulings no darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough too, and so
-    is ``STANDS_ABOVE`` over their level in a piece reaching ``ALONG_MIN`` px along the line;
+    is ``STANDS_ABOVE`` over their level in a piece reaching ``ALONG_MIN`` px along the line
+    or holding a pixel dark enough by the tests before;
     without it (as when the shipped v1 weights' training crops were cut, and for a form's
-    frames), nothing stands out from rulings whose doubled level is past 255."""
+    frames), nothing stands out from rulings whose doubled level is past 255. ``level``: the
+    rulings' :func:`ruling_level`, when the caller has it already."""
     if not lines.any():
         return np.zeros_like(lines)
-    level = ruling_level(lines, ink, horizontal)
+    if level is None:
+        level = ruling_level(lines, ink, horizontal)
     need = max(2.0 * level, level + 70.0)
     low = need
     if pale and level <= PALE_RULING_U8:
@@ -244,6 +260,46 @@ def _line_mask(
     path, not all the ink its run reached (see :func:`_on_path`). With ``chains``, shorter
     runs that continue one another are one line too (see :func:`_chains`).
     """
+    runs = _find_runs(m8, horizontal, zoom, chains=chains)
+    return None if runs is None else runs.mask(paths=paths)
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """The rulings' runs of one direction that :func:`_find_runs` kept, in the rectangle
+    ``(x, y, bw, bh)`` of the mask that holds them: enough to draw their mask either way
+    (whole runs, or only the ink on their paths) without finding them again."""
+
+    m8: np.ndarray
+    horizontal: bool
+    rect: tuple[int, int, int, int]
+    labels: np.ndarray
+    stats: np.ndarray
+    keep: np.ndarray
+    pieces: list[np.ndarray]
+    thickness: float
+    thin: np.ndarray
+
+    def mask(self, *, paths: bool) -> np.ndarray:
+        """uint8: the ink on the runs (``paths``: only on their paths) that is thin across."""
+        x, y, bw, bh = self.rect
+        window = (slice(y, y + bh), slice(x, x + bw))
+        region = self.m8[window]
+        on_line = np.zeros_like(self.m8)
+        if paths:
+            on_line[window] = _on_paths(region, self.labels, self.stats, self.keep, self.horizontal)
+        else:
+            on_line[window] = self.keep[self.labels].astype(np.uint8) & region
+        if self.pieces:
+            # a stretch of the ruling too short for a run, between two runs of its line, is line
+            # too: left as ink, it joined the digits it touched into one box
+            gaps = _between(self.stats, self.pieces, self.horizontal, region.shape)
+            on_line[window] |= gaps & region
+        return on_line & self.thin
+
+
+def _find_runs(m8: np.ndarray, horizontal: bool, zoom: float, *, chains: bool) -> _Runs | None:
+    """The long straight runs of one direction in ``m8`` (see :func:`_line_mask`), or None."""
     h, w = m8.shape
     extent = w if horizontal else h
     length = max(round(25 * zoom), extent // 12)
@@ -281,24 +337,15 @@ def _line_mask(
         keep[piece] = True
     if not keep.any():
         return None
+    # the rulings' own thickness (ink per unit of length); a crossing stroke is a bit thicker
+    ink_on_runs = np.count_nonzero(keep[labels].astype(np.uint8) & m8[y : y + bh, x : x + bw])
+    thickness = ink_on_runs / max(1, int(span[keep].sum()))
     # only ink that is thin across the line is line: a digit stroke crossing it (or a bold one
     # on it) has a long run across and stays whole
-    on_line = np.zeros_like(m8)
-    region = m8[y : y + bh, x : x + bw]
-    on_line[y : y + bh, x : x + bw] = keep[labels].astype(np.uint8) & region
-    # the rulings' own thickness (ink per unit of length); a crossing stroke is a bit thicker
-    thickness = np.count_nonzero(on_line) / max(1, int(span[keep].sum()))
-    if paths:
-        on_line[y : y + bh, x : x + bw] = _on_paths(region, labels, stats, keep, horizontal)
-    if pieces:
-        # a stretch of the ruling too short for a run, between two runs of its line, is line
-        # too: left as ink, it joined the digits it touched into one box
-        gaps = _between(stats, pieces, horizontal, region.shape)
-        on_line[y : y + bh, x : x + bw] |= gaps & region
     t = int(np.clip(round(thickness) + 3, 3, max(3, round(LINE_MAX_THICK * zoom))))
     across = np.ones((t, 1) if horizontal else (1, t), np.uint8)
     thin = m8 & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, across)
-    return on_line & thin
+    return _Runs(m8, horizontal, (x, y, bw, bh), labels, stats, keep, pieces, thickness, thin)
 
 
 def _chains(stats: np.ndarray, kept: np.ndarray, horizontal: bool, extent: int) -> list[np.ndarray]:
