@@ -195,10 +195,10 @@ def dark_strokes_on(
     Clearly darker is twice the rulings' level and at least 70 above it. With ``pale``, on
     rulings no darker than ``PALE_RULING_U8``, ``STANDS_OUT_U8`` is dark enough too, and so
     is ``STANDS_ABOVE`` over their level in a piece reaching ``ALONG_MIN`` px along the line
-    or holding a pixel dark enough by the tests before;
-    without it (as when the shipped v1 weights' training crops were cut, and for a form's
-    frames), nothing stands out from rulings whose doubled level is past 255. ``level``: the
-    rulings' :func:`ruling_level`, when the caller has it already."""
+    or holding a pixel dark enough by the tests before. Without ``pale`` (as when the shipped
+    v1 weights' training crops were cut, and for a form's frames), nothing stands out from
+    rulings whose doubled level is past 255. ``level``: the rulings' :func:`ruling_level`,
+    when the caller has it already."""
     if not lines.any():
         return np.zeros_like(lines)
     if level is None:
