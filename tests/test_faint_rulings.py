@@ -1,4 +1,4 @@
-"""Faint rulings: runs of one that fades in stretches chain into a line (segment.lines._chains),
+"""Faint rulings: runs of one that fades in stretches chain into a line (segment.runs._chains),
 and a grid too pale to find is looked for again where boxes span the page (segment.segment)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment import remove_lines, segment
-from digitpad.segment.lines import _chains
+from digitpad.segment.runs import _chains
 from digitpad.training.drawn import draw_page
 
 

@@ -492,7 +492,7 @@ def test_a_bordered_squared_pad_cut_close_is_no_table() -> None:
 
 
 def test_the_look_at_half_size_sees_lines_one_pixel_thick() -> None:
-    from digitpad.segment.lines import _has_lines
+    from digitpad.segment.runs import has_lines
 
     # a page 400 px high or more is looked at halved first; from an odd side the halving is
     # no exact 2x2 mean, and a 0/1 mask's line one pixel thick came out at half a level,
@@ -500,10 +500,10 @@ def test_the_look_at_half_size_sees_lines_one_pixel_thick() -> None:
     for row in (100, 101):
         m8 = np.zeros((501, 801), np.uint8)
         m8[row, 20:780] = 1
-        assert _has_lines(m8, True) and not _has_lines(m8, False)
-        assert _has_lines(np.ascontiguousarray(m8.T), False)
+        assert has_lines(m8, True) and not has_lines(m8, False)
+        assert has_lines(np.ascontiguousarray(m8.T), False)
         # training cuts its crops as the shipped model's were cut: the look as it was
-        assert not _has_lines(m8, True, v1=True)
+        assert not has_lines(m8, True, v1=True)
     # a squared pad with such lines, 56 px squares (too small for a table's cells), cut 40 px
     # round its grid: the grid stayed in the ink, joined to the numbers written across it
     page = _graph_pad(40, square=56)[0]

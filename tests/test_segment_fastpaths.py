@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from digitpad.segment.ink import _stretch_levels
-from digitpad.segment.lines import open_if_any
+from digitpad.segment.runs import open_if_any
 
 
 def _stretch_reference(darkness: np.ndarray) -> tuple[float, float]:

@@ -22,7 +22,8 @@ import itertools
 import cv2
 import numpy as np
 
-from digitpad.segment.lines import LINE_MAX_THICK, dark_strokes_on, drop_line_remnants
+from digitpad.segment.lines import dark_strokes_on, drop_line_remnants
+from digitpad.segment.runs import LINE_MAX_THICK
 from digitpad.segment.shear import edge_slope, line_fit, shear_offsets, sheared, unsheared
 from digitpad.segment.stats import percentile_sorted
 from digitpad.types import Box

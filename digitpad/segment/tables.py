@@ -17,7 +17,7 @@ from digitpad.reading import WALL_THROUGH_SHARE
 from digitpad.segment.boxes import MIN_HEIGHT, PAGE_SIZED, typical_height
 from digitpad.segment.forms import FRAME_MIN_HEIGHT
 from digitpad.segment.ink import LOW_U8
-from digitpad.segment.lines import LINE_MAX_THICK, open_if_any
+from digitpad.segment.runs import LINE_MAX_THICK, open_if_any
 from digitpad.types import Box
 
 WALL_TALL = 2.5  # a table's wall is at least this many typical digit heights tall
