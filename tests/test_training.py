@@ -304,3 +304,41 @@ def test_symbol_pages_label_every_printed_symbol_not_a_digit() -> None:
     assert not set(SYMBOLS) & set("/|!()[]1")  # no mark a crop cannot tell from a 1
     default = draw_page(5, n_digits=6, distractors=8)
     assert {a.kind for a in default.annotations if not a.is_digit} <= {"letter", "dot", "dash"}
+
+
+def test_letter_pages_label_every_handwritten_letter_not_a_digit() -> None:
+    from digitpad.synth.letters import LETTERS
+    from digitpad.training.data import synth_glyph, synth_letter
+
+    page = draw_page(5, n_digits=6, distractors=10, glyph=synth_glyph, mark=synth_letter)
+    marks = [a for a in page.annotations if not a.is_digit]
+    assert len(marks) >= 5 and all(a.kind == "letter" and a.label == NOT_DIGIT for a in marks)
+    # the generator's letters leave out every one written like a digit (O, l, S, Z, B...)
+    assert not {lt.char for lt in LETTERS} & set("OoIlSZBgqЗбЧ")
+    ink, kind = synth_letter(30, np.random.default_rng(3))
+    assert kind == "letter" and ink.dtype == np.float32
+    assert ink[0].max() > 0.05 and ink[:, 0].max() > 0.05  # cropped tight to its ink
+
+
+def test_build_data_adds_letter_pages_only_when_asked() -> None:
+    from digitpad.progress import null_sink
+    from digitpad.training.build_shipped import build_data
+
+    X, y, counts = build_data(10, 5, null_sink, digit_variants=1, letter_pages=True)
+    n = counts["letter_pages"]
+    assert n > 0 and len(y) == sum(counts.values()) == len(X)
+    assert (y[-n:] == 10).mean() > 0.4  # most of the source's crops are letters or their parts
+    _, _, without = build_data(10, 5, null_sink, digit_variants=1)
+    assert "letter_pages" not in without
+    assert {k: v for k, v in counts.items() if k != "letter_pages"} == without
+
+
+def test_build_with_letter_pages_says_so_in_the_model(tmp_path, capsys) -> None:
+    from digitpad.training.build_shipped import main
+
+    tiny = ["--pages", "2", "--epochs", "1", "--digit-variants", "1", "--context-pages", "0"]
+    assert main([*tiny, "--letter-pages", "--out", str(tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sources"]["letter_pages"] > 0
+    data = Classifier.load(tmp_path / "digitpad-v1.onnx").metadata["data"]
+    assert f"letter_pages={summary['sources']['letter_pages']}" in data

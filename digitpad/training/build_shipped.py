@@ -16,7 +16,8 @@ for the classifier, 15.8 min for the context stage read from 18,000 pages) on th
 machine (AMD EPYC, AVX2), shared about half the time with tests and benchmarks, and it
 rebuilt the shipped weights bit for bit. One thread because threaded kernels add
 nondeterminism. The symbol pages are part of the recipe since 2026-12-06
-(``--no-symbol-pages``: the recipe before).
+(``--no-symbol-pages``: the recipe before). ``--letter-pages`` adds pages of the generator's
+handwritten letters, not part of the recipe (HISTORY, 2026-12-07).
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
 new context stage on that checkpoint's classifier (``--context-pages 0``: none);
 ``--no-symbol-pages --pages 5200 --digit-variants 12 --convs 1,2,2 --context-pages 0`` is the
@@ -48,8 +49,10 @@ _CHECKPOINT = f"digitpad-{VERSION}.pt"
 CONTEXT_PAGES = 18000
 
 
-# the symbol pages' seeds: build seed plus this, apart from every other source's
+# the symbol pages' and the letter pages' seeds: build seed plus these, apart from every
+# other source's
 SYMBOL_SEED_OFFSET = 7_000_000
+LETTER_SEED_OFFSET = 8_000_000
 
 
 def build_data(
@@ -59,6 +62,7 @@ def build_data(
     *,
     digit_variants: int = 6,
     symbol_pages: bool = False,
+    letter_pages: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """The training crops and labels, and how many came from each source.
 
@@ -69,13 +73,17 @@ def build_data(
     share of the data). With ``symbol_pages``, a tenth as many pages again of the generator's
     glyphs beside printed symbols (``drawn.SYMBOLS``: "%", "&", "?"... which a model without
     them reads as digits), every symbol "not a digit"; :func:`build` (the shipped recipe) asks
-    for them, this function's default leaves them out (HISTORY, 2026-12-06).
+    for them, this function's default leaves them out (HISTORY, 2026-12-06). With
+    ``letter_pages``, a tenth as many pages again of the generator's glyphs beside its own
+    handwritten letters (``synth_letter``), every letter "not a digit": among all the
+    generator's marks each letter is rare, and a "D" was read as a 0 (HISTORY, 2026-12-07).
     """
     from digitpad.training.data import (
         crops_from_pages,
         glyph_pages,
         sklearn_digit_crops,
         synth_glyph,
+        synth_letter,
         synthetic_crops,
     )
     from digitpad.training.drawn import draw_page, draw_symbol
@@ -108,6 +116,23 @@ def build_data(
                         touching_rate=0.1,
                         glyph=synth_glyph,
                         mark=draw_symbol,
+                    )
+                    for i in range(max(10, pages // 10))
+                ),
+            )
+        )
+    if letter_pages:
+        letters_from = seed + LETTER_SEED_OFFSET
+        sources.append(
+            (
+                "letter_pages",
+                lambda: crops_from_pages(
+                    draw_page(
+                        letters_from + i,
+                        distractors=12,
+                        touching_rate=0.1,
+                        glyph=synth_glyph,
+                        mark=synth_letter,
                     )
                     for i in range(max(10, pages // 10))
                 ),
@@ -150,6 +175,7 @@ def build(
     context_pages: int = CONTEXT_PAGES,
     classifier: Path | None = None,
     symbol_pages: bool = True,
+    letter_pages: bool = False,
     progress: ProgressSink | None = None,
 ) -> dict:
     """Build data, train, validate on held-out generated pages, train the context stage on
@@ -158,7 +184,8 @@ def build(
     ``convs`` is the network's convolutions per stage (see
     :class:`~digitpad.training.model.ModelConfig`; None: its default). ``classifier`` is a
     checkpoint whose classifier is used instead of building data and training one (its
-    context stage, if any, is replaced). ``symbol_pages`` as for :func:`build_data`.
+    context stage, if any, is replaced). ``symbol_pages`` and ``letter_pages`` as for
+    :func:`build_data`.
 
     Raises:
         ModelError: ``classifier`` is not a readable checkpoint.
@@ -171,7 +198,15 @@ def build(
     t0 = time.monotonic()
     if classifier is None:
         ckpt, counts, n_train = _train_classifier(
-            pages, epochs, threads, seed, digit_variants, convs, progress, symbol_pages
+            pages,
+            epochs,
+            threads,
+            seed,
+            digit_variants,
+            convs,
+            progress,
+            symbol_pages,
+            letter_pages,
         )
     else:
         ckpt, counts, n_train = load_checkpoint(classifier), {}, 0
@@ -226,6 +261,7 @@ def _train_classifier(
     convs: tuple[int, int, int] | None,
     progress: ProgressSink,
     symbol_pages: bool,
+    letter_pages: bool,
 ) -> tuple[dict, dict[str, int], int]:
     """Data, then the classifier trained on it: its checkpoint, the crops per source, and how
     many crops it trained on."""
@@ -233,7 +269,12 @@ def _train_classifier(
     from digitpad.training.train import TrainConfig, train
 
     X, y, counts = build_data(
-        pages, seed, progress, digit_variants=digit_variants, symbol_pages=symbol_pages
+        pages,
+        seed,
+        progress,
+        digit_variants=digit_variants,
+        symbol_pages=symbol_pages,
+        letter_pages=letter_pages,
     )
     # validation: held-out seeds of the generated pages, never real data
     X_val, y_val = validation_data(max(20, pages // 20), seed)
@@ -309,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         "recipe; --no-symbol-pages: the recipe of the model shipped before 2026-12-06)",
     )
     parser.add_argument(
+        "--letter-pages",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add a tenth as many pages of the generator's handwritten letters as 'not a digit'",
+    )
+    parser.add_argument(
         "--classifier",
         type=Path,
         default=None,
@@ -334,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         context_pages=args.context_pages,
         classifier=args.classifier,
         symbol_pages=args.symbol_pages,
+        letter_pages=args.letter_pages,
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))

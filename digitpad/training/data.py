@@ -210,6 +210,19 @@ def synth_glyph(label: str, height: int, rng: np.random.Generator) -> np.ndarray
     return g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
+def synth_letter(height: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """One handwritten letter from the synthetic generator beside digits ``height`` px tall,
+    as a tight float ink crop: a ``mark`` for :func:`~digitpad.training.drawn.draw_page`."""
+    from digitpad.synth.glyphs import render_nondigit
+
+    g, kind = render_nondigit(rng, kind="letter", height=height)
+    g = np.asarray(g, np.float32)
+    ys, xs = np.nonzero(g > 0.05)
+    if ys.size == 0:
+        return g, kind
+    return g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], kind
+
+
 def glyph_pages(n_pages: int, seed: int, **kwargs: Any) -> Iterable[SynthPage]:
     """Plain pages of the synthetic generator's digit glyphs laid out in rows (clean paper).
 
