@@ -34,12 +34,16 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from digitpad.errors import ModelError
 from digitpad.home import shipped_model_path
 from digitpad.progress import BarSink, ProgressEvent, ProgressSink
+
+if TYPE_CHECKING:
+    from digitpad.training.drawn import MarkFn
 
 SEED = 20261121
 VERSION = "v1"
@@ -82,7 +86,6 @@ def build_data(
         crops_from_pages,
         glyph_pages,
         sklearn_digit_crops,
-        synth_glyph,
         synth_letter,
         synthetic_crops,
     )
@@ -104,39 +107,14 @@ def build_data(
             lambda: _stack(sklearn_digit_crops(seed + k) for k in range(digit_variants)),
         ),
     ]
+    n_marked = max(10, pages // 10)
     if symbol_pages:
         first = seed + SYMBOL_SEED_OFFSET
-        sources.append(
-            (
-                "symbol_pages",
-                lambda: crops_from_pages(
-                    draw_page(
-                        first + i,
-                        distractors=8,
-                        touching_rate=0.1,
-                        glyph=synth_glyph,
-                        mark=draw_symbol,
-                    )
-                    for i in range(max(10, pages // 10))
-                ),
-            )
-        )
+        sources.append(("symbol_pages", lambda: _digits_beside(first, n_marked, 8, draw_symbol)))
     if letter_pages:
         letters_from = seed + LETTER_SEED_OFFSET
         sources.append(
-            (
-                "letter_pages",
-                lambda: crops_from_pages(
-                    draw_page(
-                        letters_from + i,
-                        distractors=12,
-                        touching_rate=0.1,
-                        glyph=synth_glyph,
-                        mark=synth_letter,
-                    )
-                    for i in range(max(10, pages // 10))
-                ),
-            )
+            ("letter_pages", lambda: _digits_beside(letters_from, n_marked, 12, synth_letter))
         )
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
@@ -147,6 +125,20 @@ def build_data(
         counts[name] = len(y)
     progress(ProgressEvent("data", step=len(sources), total=len(sources)))
     return np.concatenate(xs), np.concatenate(ys), counts
+
+
+def _digits_beside(
+    first: int, n_pages: int, marks: int, mark: MarkFn
+) -> tuple[np.ndarray, np.ndarray]:
+    """Crops of ``n_pages`` pages (seeds from ``first``) of the generator's digit glyphs beside
+    ``marks`` marks each drawn by ``mark``, every mark "not a digit"."""
+    from digitpad.training.data import crops_from_pages, synth_glyph
+    from digitpad.training.drawn import draw_page
+
+    return crops_from_pages(
+        draw_page(first + i, distractors=marks, touching_rate=0.1, glyph=synth_glyph, mark=mark)
+        for i in range(n_pages)
+    )
 
 
 def _stack(parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
