@@ -195,6 +195,7 @@ def test_build_takes_the_network_shape(tmp_path) -> None:
     probs = Classifier.load(summary["onnx"]).predict(np.zeros((2, 1, 28, 28), np.float32))
     assert probs.shape == (2, 11)
     assert not Classifier.load(summary["onnx"]).has_context  # context_pages=0: none
+    assert "letter_pages" not in summary["sources"]  # not part of the recipe unless asked
 
 
 @pytest.mark.parametrize("bad", ["1,2", "1,0,2", "a,b,c"])
@@ -327,10 +328,12 @@ def test_build_data_adds_letter_pages_only_when_asked() -> None:
     X, y, counts = build_data(10, 5, null_sink, digit_variants=1, letter_pages=True)
     n = counts["letter_pages"]
     assert n > 0 and len(y) == sum(counts.values()) == len(X)
-    assert (y[-n:] == 10).mean() > 0.4  # most of the source's crops are letters or their parts
-    _, _, without = build_data(10, 5, null_sink, digit_variants=1)
+    assert (y[-n:] == 10).mean() > 0.4  # about half the source's crops: letters and their parts
+    X0, y0, without = build_data(10, 5, null_sink, digit_variants=1)
     assert "letter_pages" not in without
     assert {k: v for k, v in counts.items() if k != "letter_pages"} == without
+    # the other sources' crops come first and are what they are without the letter pages
+    assert np.array_equal(X[:-n], X0) and np.array_equal(y[:-n], y0)
 
 
 def test_build_with_letter_pages_says_so_in_the_model(tmp_path, capsys) -> None:

@@ -211,8 +211,13 @@ def synth_glyph(label: str, height: int, rng: np.random.Generator) -> np.ndarray
 
 
 def synth_letter(height: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """One handwritten letter from the synthetic generator beside digits ``height`` px tall,
-    as a tight float ink crop: a ``mark`` for :func:`~digitpad.training.drawn.draw_page`."""
+    """One handwritten letter from the synthetic generator beside digits ``height`` px tall, as
+    float ink cropped to its ink (a letter drawn with no ink comes back uncropped), with its
+    kind, "letter": a ``mark`` for :func:`~digitpad.training.drawn.draw_page`.
+
+    Raises:
+        ValueError: ``height`` is under 4 px.
+    """
     from digitpad.synth.glyphs import render_nondigit
 
     g, kind = render_nondigit(rng, kind="letter", height=height)
