@@ -197,8 +197,8 @@ def build(
             digit_variants,
             convs,
             progress,
-            symbol_pages,
-            letter_pages,
+            symbol_pages=symbol_pages,
+            letter_pages=letter_pages,
         )
     else:
         ckpt, counts, n_train = load_checkpoint(classifier), {}, 0
@@ -252,6 +252,7 @@ def _train_classifier(
     digit_variants: int,
     convs: tuple[int, int, int] | None,
     progress: ProgressSink,
+    *,
     symbol_pages: bool,
     letter_pages: bool,
 ) -> tuple[dict, dict[str, int], int]:

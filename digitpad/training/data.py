@@ -203,11 +203,7 @@ def synth_glyph(label: str, height: int, rng: np.random.Generator) -> np.ndarray
     """One digit from the synthetic generator's glyph renderer, as a tight float ink crop."""
     from digitpad.synth.glyphs import render_digit
 
-    g = np.asarray(render_digit(label, rng, height=height), np.float32)
-    ys, xs = np.nonzero(g > 0.05)
-    if ys.size == 0:
-        return g
-    return g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return _tight(np.asarray(render_digit(label, rng, height=height), np.float32))
 
 
 def synth_letter(height: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
@@ -221,11 +217,15 @@ def synth_letter(height: int, rng: np.random.Generator) -> tuple[np.ndarray, str
     from digitpad.synth.glyphs import render_nondigit
 
     g, kind = render_nondigit(rng, kind="letter", height=height)
-    g = np.asarray(g, np.float32)
-    ys, xs = np.nonzero(g > 0.05)
+    return _tight(np.asarray(g, np.float32)), kind
+
+
+def _tight(ink: np.ndarray) -> np.ndarray:
+    """``ink`` cropped to its pixels over 0.05 (all of it when it has none)."""
+    ys, xs = np.nonzero(ink > 0.05)
     if ys.size == 0:
-        return g, kind
-    return g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], kind
+        return ink
+    return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
 def glyph_pages(n_pages: int, seed: int, **kwargs: Any) -> Iterable[SynthPage]:
