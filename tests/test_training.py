@@ -195,7 +195,8 @@ def test_build_takes_the_network_shape(tmp_path) -> None:
     probs = Classifier.load(summary["onnx"]).predict(np.zeros((2, 1, 28, 28), np.float32))
     assert probs.shape == (2, 11)
     assert not Classifier.load(summary["onnx"]).has_context  # context_pages=0: none
-    assert "letter_pages" not in summary["sources"]  # not part of the recipe unless asked
+    # not part of the recipe unless asked
+    assert not {"letter_pages", "ones_pages"} & set(summary["sources"])
 
 
 @pytest.mark.parametrize("bad", ["1,2", "1,0,2", "a,b,c"])
@@ -336,12 +337,42 @@ def test_build_data_adds_letter_pages_only_when_asked() -> None:
     assert np.array_equal(X[:-n], X0) and np.array_equal(y[:-n], y0)
 
 
-def test_build_with_letter_pages_says_so_in_the_model(tmp_path, capsys) -> None:
+def test_build_with_letter_and_ones_pages_says_so_in_the_model(tmp_path, capsys) -> None:
     from digitpad.training.build_shipped import main
 
     tiny = ["--pages", "2", "--epochs", "1", "--digit-variants", "1", "--context-pages", "0"]
-    assert main([*tiny, "--letter-pages", "--out", str(tmp_path)]) == 0
+    assert main([*tiny, "--letter-pages", "--ones-pages", "--out", str(tmp_path)]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["sources"]["letter_pages"] > 0
     data = Classifier.load(tmp_path / "digitpad-v1.onnx").metadata["data"]
-    assert f"letter_pages={summary['sources']['letter_pages']}" in data
+    for source in ("letter_pages", "ones_pages"):
+        assert summary["sources"][source] > 0
+        assert f"{source}={summary['sources'][source]}" in data
+
+
+def test_draw_page_draws_its_digits_from_the_labels_given() -> None:
+    ones = draw_page(5, n_digits=12, labels="1")
+    assert [a.label for a in ones.annotations] == ["1"] * 12
+    # the default is the ten digits, drawn exactly as before the option existed
+    default, spelled = draw_page(5, n_digits=12), draw_page(5, n_digits=12, labels="0123456789")
+    assert default.annotations == spelled.annotations
+    assert np.array_equal(default.image, spelled.image)
+    assert len({a.label for a in default.annotations}) > 3
+    for bad in ("", "1a", "12 "):
+        with pytest.raises(ValueError, match="labels must be digits"):
+            draw_page(5, labels=bad)
+
+
+def test_build_data_adds_ones_pages_only_when_asked() -> None:
+    from digitpad.progress import null_sink
+    from digitpad.training.build_shipped import build_data
+
+    X, y, counts = build_data(10, 5, null_sink, digit_variants=1, ones_pages=True)
+    n = counts["ones_pages"]
+    assert n > 0 and len(y) == sum(counts.values()) == len(X)
+    digits = y[-n:][y[-n:] < 10]
+    # a 1 seven times in sixteen: far more than any other digit's one in sixteen
+    assert (digits == 1).mean() > 0.3
+    assert np.bincount(digits, minlength=10).argmax() == 1
+    X0, y0, without = build_data(10, 5, null_sink, digit_variants=1)
+    assert "ones_pages" not in without
+    assert np.array_equal(X[:-n], X0) and np.array_equal(y[:-n], y0)

@@ -17,7 +17,8 @@ machine (AMD EPYC, AVX2), shared about half the time with tests and benchmarks, 
 rebuilt the shipped weights bit for bit. One thread because threaded kernels add
 nondeterminism. The symbol pages are part of the recipe since 2026-12-06
 (``--no-symbol-pages``: the recipe before). ``--letter-pages`` adds pages of the generator's
-handwritten letters, not part of the recipe (HISTORY, 2026-12-07).
+handwritten letters and ``--ones-pages`` pages of its digits, 1s most often, beside its
+letters; neither is part of the recipe (HISTORY, 2026-12-07).
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
 new context stage on that checkpoint's classifier (``--context-pages 0``: none);
 ``--no-symbol-pages --pages 5200 --digit-variants 12 --convs 1,2,2 --context-pages 0`` is the
@@ -53,10 +54,13 @@ _CHECKPOINT = f"digitpad-{VERSION}.pt"
 CONTEXT_PAGES = 18000
 
 
-# the symbol pages' and the letter pages' seeds: build seed plus these, apart from every
-# other source's
+# the symbol, letter and ones pages' seeds: build seed plus these, apart from every other
+# source's
 SYMBOL_SEED_OFFSET = 7_000_000
 LETTER_SEED_OFFSET = 8_000_000
+ONES_SEED_OFFSET = 9_000_000
+# the ones pages draw a 1 seven times in sixteen: every other source draws it one in ten
+ONES_LABELS = "1" * 6 + "0123456789"
 
 
 def build_data(
@@ -67,6 +71,7 @@ def build_data(
     digit_variants: int = 6,
     symbol_pages: bool = False,
     letter_pages: bool = False,
+    ones_pages: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """The training crops and labels, and how many came from each source.
 
@@ -81,6 +86,9 @@ def build_data(
     ``letter_pages``, a tenth as many pages again of the generator's glyphs beside its own
     handwritten letters (``synth_letter``), every letter "not a digit": among all the
     generator's marks each letter is rare, and a "D" was read as a 0 (HISTORY, 2026-12-07).
+    With ``ones_pages``, as many pages again of the generator's glyphs, a 1 seven times in
+    sixteen (``ONES_LABELS``), beside 6 of its letters each: the letter pages alone cost
+    1s whose stroke a letter's stem resembles (HISTORY, 2026-12-07, afternoon).
     """
     from digitpad.training.data import (
         crops_from_pages,
@@ -116,6 +124,14 @@ def build_data(
         sources.append(
             ("letter_pages", lambda: _digits_beside(letters_from, n_marked, 12, synth_letter))
         )
+    if ones_pages:
+        ones_from = seed + ONES_SEED_OFFSET
+        sources.append(
+            (
+                "ones_pages",
+                lambda: _digits_beside(ones_from, n_marked, 6, synth_letter, ONES_LABELS),
+            )
+        )
     xs, ys, counts = [], [], {}
     for k, (name, make) in enumerate(sources):
         progress(ProgressEvent("data", step=k, total=len(sources), message=name))
@@ -128,15 +144,23 @@ def build_data(
 
 
 def _digits_beside(
-    first: int, n_pages: int, marks: int, mark: MarkFn
+    first: int, n_pages: int, marks: int, mark: MarkFn, labels: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Crops of ``n_pages`` pages (seeds from ``first``) of the generator's digit glyphs beside
-    ``marks`` marks each drawn by ``mark``, every mark "not a digit"."""
+    """Crops of ``n_pages`` pages (seeds from ``first``) of the generator's digit glyphs, their
+    labels drawn from ``labels`` (None: the ten digits alike), beside ``marks`` marks each
+    drawn by ``mark``, every mark "not a digit"."""
     from digitpad.training.data import crops_from_pages, synth_glyph
-    from digitpad.training.drawn import draw_page
+    from digitpad.training.drawn import DIGITS, draw_page
 
     return crops_from_pages(
-        draw_page(first + i, distractors=marks, touching_rate=0.1, glyph=synth_glyph, mark=mark)
+        draw_page(
+            first + i,
+            distractors=marks,
+            touching_rate=0.1,
+            glyph=synth_glyph,
+            mark=mark,
+            labels=labels or DIGITS,
+        )
         for i in range(n_pages)
     )
 
@@ -168,6 +192,7 @@ def build(
     classifier: Path | None = None,
     symbol_pages: bool = True,
     letter_pages: bool = False,
+    ones_pages: bool = False,
     progress: ProgressSink | None = None,
 ) -> dict:
     """Build data, train, validate on held-out generated pages, train the context stage on
@@ -176,8 +201,8 @@ def build(
     ``convs`` is the network's convolutions per stage (see
     :class:`~digitpad.training.model.ModelConfig`; None: its default). ``classifier`` is a
     checkpoint whose classifier is used instead of building data and training one (its
-    context stage, if any, is replaced). ``symbol_pages`` and ``letter_pages`` as for
-    :func:`build_data`.
+    context stage, if any, is replaced). ``symbol_pages``, ``letter_pages`` and ``ones_pages`` as
+    for :func:`build_data`.
 
     Raises:
         ModelError: ``classifier`` is not a readable checkpoint.
@@ -199,6 +224,7 @@ def build(
             progress,
             symbol_pages=symbol_pages,
             letter_pages=letter_pages,
+            ones_pages=ones_pages,
         )
     else:
         ckpt, counts, n_train = load_checkpoint(classifier), {}, 0
@@ -255,6 +281,7 @@ def _train_classifier(
     *,
     symbol_pages: bool,
     letter_pages: bool,
+    ones_pages: bool,
 ) -> tuple[dict, dict[str, int], int]:
     """Data, then the classifier trained on it: its checkpoint, the crops per source, and how
     many crops it trained on."""
@@ -268,6 +295,7 @@ def _train_classifier(
         digit_variants=digit_variants,
         symbol_pages=symbol_pages,
         letter_pages=letter_pages,
+        ones_pages=ones_pages,
     )
     # validation: held-out seeds of the generated pages, never real data
     X_val, y_val = validation_data(max(20, pages // 20), seed)
@@ -349,6 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         help="add a tenth as many pages of the generator's handwritten letters as 'not a digit'",
     )
     parser.add_argument(
+        "--ones-pages",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add a tenth as many pages of the generator's glyphs, 1s most often, beside its "
+        "letters",
+    )
+    parser.add_argument(
         "--classifier",
         type=Path,
         default=None,
@@ -375,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         classifier=args.classifier,
         symbol_pages=args.symbol_pages,
         letter_pages=args.letter_pages,
+        ones_pages=args.ones_pages,
         progress=BarSink(force=True),
     )
     print(json.dumps(summary, indent=2))

@@ -21,6 +21,7 @@ MarkFn = Callable[[int, np.random.Generator], tuple[np.ndarray, str]]
 # kin of; the ones a crop cannot tell from a digit ("/", "|", "!", brackets: a leaning or
 # curved 1) are left out, so no real 1 is taught as "not a digit".
 SYMBOLS = "%&?$#+=@*<>~"
+DIGITS = "0123456789"
 
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -64,14 +65,22 @@ def draw_page(
     paper_rgb: tuple[int, int, int] = (255, 255, 255),
     glyph: GlyphFn | None = None,
     mark: MarkFn | None = None,
+    labels: str = DIGITS,
 ) -> SynthPage:
     """A page of ``n_digits`` digits laid out in rows (plus optional letters, dots, dashes).
 
     ``glyph(label, height, rng)`` draws one digit as float ink (default: a Hershey font glyph),
-    ``mark(height, rng)`` one distractor (default: a letter, a dot or a dash).
+    ``mark(height, rng)`` one distractor (default: a letter, a dot or a dash). Each digit's
+    label is drawn from ``labels`` (each character equally likely: repeat a digit to draw it
+    more often); the default draws the ten digits exactly as before the option existed.
     With ``touching_rate`` a digit is pushed against the previous one until their ink touches.
     Ground truth boxes are the tight boxes of each glyph's ink. Deterministic per ``seed``.
+
+    Raises:
+        ValueError: ``labels`` is empty or holds a character that is no digit.
     """
+    if not labels or not set(labels) <= set(DIGITS):
+        raise ValueError(f"labels must be digits 0-9, got {labels!r}")
     rng = np.random.default_rng(seed)
     glyph = glyph or draw_glyph
     ink = np.zeros((height, width), np.float32)
@@ -85,7 +94,7 @@ def draw_page(
         h = int(rng.integers(digit_height[0], digit_height[1] + 1))
         touching = False
         if kind == "d":
-            label = str(int(rng.integers(10)))
+            label = labels[int(rng.integers(len(labels)))]
             g = glyph(label, h, rng)
             what = "digit"
             touching = prev is not None and prev.is_digit and rng.uniform() < touching_rate
