@@ -33,7 +33,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,7 @@ import numpy as np
 from digitpad.errors import ModelError
 from digitpad.home import shipped_model_path
 from digitpad.progress import BarSink, ProgressEvent, ProgressSink
+from digitpad.types import DIGITS
 
 if TYPE_CHECKING:
     from digitpad.training.drawn import MarkFn
@@ -60,7 +61,7 @@ SYMBOL_SEED_OFFSET = 7_000_000
 LETTER_SEED_OFFSET = 8_000_000
 ONES_SEED_OFFSET = 9_000_000
 # the ones pages draw a 1 seven times in sixteen: every other source draws it one in ten
-ONES_LABELS = "1" * 6 + "0123456789"
+ONES_LABELS = ("1",) * 6 + DIGITS
 
 
 def build_data(
@@ -86,7 +87,7 @@ def build_data(
     ``letter_pages``, a tenth as many pages again of the generator's glyphs beside its own
     handwritten letters (``synth_letter``), every letter "not a digit": among all the
     generator's marks each letter is rare, and a "D" was read as a 0 (HISTORY, 2026-12-07).
-    With ``ones_pages``, as many pages again of the generator's glyphs, a 1 seven times in
+    With ``ones_pages``, a tenth as many pages again of the generator's glyphs, a 1 seven times in
     sixteen (``ONES_LABELS``), beside 6 of its letters each: the letter pages alone cost
     1s whose stroke a letter's stem resembles (HISTORY, 2026-12-07, afternoon).
     """
@@ -144,13 +145,13 @@ def build_data(
 
 
 def _digits_beside(
-    first: int, n_pages: int, marks: int, mark: MarkFn, labels: str | None = None
+    first: int, n_pages: int, marks: int, mark: MarkFn, labels: Sequence[str] = DIGITS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crops of ``n_pages`` pages (seeds from ``first``) of the generator's digit glyphs, their
-    labels drawn from ``labels`` (None: the ten digits alike), beside ``marks`` marks each
+    labels drawn from ``labels`` (default: the ten digits alike), beside ``marks`` marks each
     drawn by ``mark``, every mark "not a digit"."""
     from digitpad.training.data import crops_from_pages, synth_glyph
-    from digitpad.training.drawn import DIGITS, draw_page
+    from digitpad.training.drawn import draw_page
 
     return crops_from_pages(
         draw_page(
@@ -159,7 +160,7 @@ def _digits_beside(
             touching_rate=0.1,
             glyph=synth_glyph,
             mark=mark,
-            labels=labels or DIGITS,
+            labels=labels,
         )
         for i in range(n_pages)
     )

@@ -6,12 +6,12 @@ pages with known ground truth for tests and for a first model. No torch here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
 
-from digitpad.types import NOT_DIGIT, Annotation, Box, SynthPage
+from digitpad.types import DIGITS, NOT_DIGIT, Annotation, Box, SynthPage
 
 GlyphFn = Callable[[str, int, np.random.Generator], np.ndarray]
 # a non-digit mark ``height`` px tall: (ink, kind)
@@ -21,7 +21,6 @@ MarkFn = Callable[[int, np.random.Generator], tuple[np.ndarray, str]]
 # kin of; the ones a crop cannot tell from a digit ("/", "|", "!", brackets: a leaning or
 # curved 1) are left out, so no real 1 is taught as "not a digit".
 SYMBOLS = "%&?$#+=@*<>~"
-DIGITS = "0123456789"
 
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -65,19 +64,19 @@ def draw_page(
     paper_rgb: tuple[int, int, int] = (255, 255, 255),
     glyph: GlyphFn | None = None,
     mark: MarkFn | None = None,
-    labels: str = DIGITS,
+    labels: Sequence[str] = DIGITS,
 ) -> SynthPage:
     """A page of ``n_digits`` digits laid out in rows (plus optional letters, dots, dashes).
 
     ``glyph(label, height, rng)`` draws one digit as float ink (default: a Hershey font glyph),
     ``mark(height, rng)`` one distractor (default: a letter, a dot or a dash). Each digit's
-    label is drawn from ``labels`` (each character equally likely: repeat a digit to draw it
-    more often); the default draws the ten digits exactly as before the option existed.
+    label is drawn from ``labels`` (each entry equally likely: repeat a digit to draw it more
+    often); the default draws the ten digits exactly as before the option existed.
     With ``touching_rate`` a digit is pushed against the previous one until their ink touches.
     Ground truth boxes are the tight boxes of each glyph's ink. Deterministic per ``seed``.
 
     Raises:
-        ValueError: ``labels`` is empty or holds a character that is no digit.
+        ValueError: ``labels`` is empty or holds anything but the digits "0".."9".
     """
     if not labels or not set(labels) <= set(DIGITS):
         raise ValueError(f"labels must be digits 0-9, got {labels!r}")
