@@ -307,6 +307,27 @@ def _train_classifier(
     return ckpt, counts, len(y)
 
 
+# the optional page sources of build_data: (name, on by default, what they add)
+_PAGE_OPTIONS = (
+    (
+        "symbol",
+        True,
+        "add a tenth as many pages of printed symbols as 'not a digit' (the shipped recipe; "
+        "--no-symbol-pages: the recipe of the model shipped before 2026-12-06)",
+    ),
+    (
+        "letter",
+        False,
+        "add a tenth as many pages of the generator's handwritten letters as 'not a digit'",
+    ),
+    (
+        "ones",
+        False,
+        "add a tenth as many pages of the generator's glyphs, 1s most often, beside its letters",
+    ),
+)
+
+
 def _convs(text: str) -> tuple[int, int, int]:
     try:
         a, b, c = (int(v) for v in text.split(","))
@@ -364,26 +385,10 @@ def main(argv: list[str] | None = None) -> int:
         default=CONTEXT_PAGES,
         help="generated pages read to train the context stage (0: no context stage)",
     )
-    parser.add_argument(
-        "--symbol-pages",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="add a tenth as many pages of printed symbols as 'not a digit' (the shipped "
-        "recipe; --no-symbol-pages: the recipe of the model shipped before 2026-12-06)",
-    )
-    parser.add_argument(
-        "--letter-pages",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="add a tenth as many pages of the generator's handwritten letters as 'not a digit'",
-    )
-    parser.add_argument(
-        "--ones-pages",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="add a tenth as many pages of the generator's glyphs, 1s most often, beside its "
-        "letters",
-    )
+    for name, default, what in _PAGE_OPTIONS:
+        parser.add_argument(
+            f"--{name}-pages", action=argparse.BooleanOptionalAction, default=default, help=what
+        )
     parser.add_argument(
         "--classifier",
         type=Path,
