@@ -100,6 +100,7 @@ def test_retrain_json_progress_and_final_line(home, tiny, capfd):
     assert v2.parent == 1 and counts["corrections"] + counts["fragments_skipped"] == n_boxes
     assert v2.metrics["regression_n"] > 0 and v2.metrics["from_scratch"] is False
     assert v2.metrics["blend"] == v2.metrics["blends_tried"][-1]
+    assert v2.metrics["stage"] is None  # the tiny v1 has no context stage to fit
     assert v2.metrics["blends_tried"] == [1.0, 0.7, 0.5, 0.3][: len(v2.metrics["blends_tried"])]
     assert r.active().version == (2 if last["promoted"] else 1)
     assert models_files(home) == [
@@ -112,6 +113,75 @@ def test_retrain_json_progress_and_final_line(home, tiny, capfd):
     from digitpad.classifier import Classifier
 
     assert Classifier.load(v2.path).version == "v2"
+
+
+def _with_stage(tiny: Path, folder: Path) -> Path:
+    """The tiny v1 with a tiny context stage, as a new shipped model in ``folder``."""
+    from digitpad.training.context import ContextTrainConfig, context_stage
+    from digitpad.training.export import export_onnx, load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(tiny.with_suffix(".pt"))
+    ckpt["context"] = context_stage(ckpt, ContextTrainConfig(pages=8, epochs=1), seed=0)
+    path = folder / "digitpad-v1.onnx"
+    export_onnx(ckpt, path, version="v1", metadata={"data": "test"})
+    save_checkpoint(ckpt, path.with_suffix(".pt"))
+    return path
+
+
+def test_a_retrain_fits_the_context_stage_of_a_model_that_has_one(
+    home, tiny, monkeypatch, tmp_path
+):
+    import torch
+
+    from digitpad.classifier import Classifier
+    from digitpad.retrain.stage import StageConfig
+    from digitpad.training.export import load_checkpoint
+    from digitpad.types import CONTEXT_WIDTH
+
+    staged_v1 = _with_stage(tiny, tmp_path)
+    ckpt = load_checkpoint(staged_v1.with_suffix(".pt"))
+    monkeypatch.setattr(reg, "shipped_model_path", lambda: staged_v1)
+    monkeypatch.setattr(
+        rrun, "DEFAULT_STAGE", StageConfig(pages=4, check_pages=3, epochs=1, max_extra_fixes=100)
+    )
+    fill_store(home, staged_v1, pages=3)
+    events = []
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1), progress=events.append)
+    assert res.phase == "done"
+    v2 = ModelRegistry(home.models_dir).get(2)
+    stage = v2.metrics["stage"]
+    assert stage["adapted"] is True and stage["rows_person"] > 0
+    assert any(e.phase == "stage" and "fitted to your pages" in (e.message or "") for e in events)
+    fitted = load_checkpoint(v2.checkpoint_path)["context"]["state_dict"]
+    assert any(not torch.equal(fitted[k], ckpt["context"]["state_dict"][k]) for k in fitted)
+    # the exported file carries the fitted stage: it reads the same context rows differently
+    rows = np.random.default_rng(0).uniform(0, 1, (16, CONTEXT_WIDTH)).astype(np.float32)
+    v1_read = Classifier.load(staged_v1).rerank(rows)
+    v2_read = Classifier.load(v2.path).rerank(rows)
+    assert not np.allclose(v1_read, v2_read)
+    assert "context stage fitted to 3 reviewed pages" in Classifier.load(v2.path).metadata["data"]
+
+
+def test_a_cancel_while_the_stage_is_fitted_leaves_the_models_folder(
+    home, tiny, monkeypatch, tmp_path
+):
+    from digitpad.retrain import stage as rstage
+    from digitpad.retrain.stage import StageConfig
+
+    staged_v1 = _with_stage(tiny, tmp_path)
+    monkeypatch.setattr(reg, "shipped_model_path", lambda: staged_v1)
+    monkeypatch.setattr(
+        rrun, "DEFAULT_STAGE", StageConfig(pages=4, check_pages=3, epochs=1, max_extra_fixes=100)
+    )
+    fill_store(home, staged_v1, pages=3)
+    fitting = []
+    real = rstage._fit_and_check
+    monkeypatch.setattr(rstage, "_fit_and_check", lambda *a: fitting.append(1) or real(*a))
+    before = models_files(home)
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1), should_stop=lambda: bool(fitting))
+    assert (res.phase, res.reason) == ("failed", "cancelled") and fitting
+    assert models_files(home) in (before, [".retrain.lock"], [".registry.lock", ".retrain.lock"])
+    assert ModelRegistry(home.models_dir).active().version == 1
 
 
 def test_gate_keeps_a_worse_model_as_candidate_and_force_promotes(home, tiny):

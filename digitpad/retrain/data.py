@@ -22,7 +22,7 @@ from digitpad.errors import TrainingError
 from digitpad.fsutil import atomic_write_bytes
 from digitpad.home import PACKAGE_DIR
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
-from digitpad.types import CLASSES, NOT_DIGIT, NOT_DIGIT_INDEX, Box
+from digitpad.types import CLASSES, NOT_DIGIT, NOT_DIGIT_INDEX, Annotation, Box, SynthPage
 
 N_CLASSES = len(CLASSES)
 NOT_DIGIT_ID = NOT_DIGIT_INDEX
@@ -74,6 +74,9 @@ class Corrections:
     y: np.ndarray  # (N,) int64 class indices
     pages: int
     skipped: int = 0  # deleted boxes left out as fragments of kept digits (see teachable)
+    # Each page reviewed in the app (not imported) with its digits as annotations: what the
+    # context stage is fitted to (digitpad.retrain.stage).
+    truth: tuple[SynthPage, ...] = ()
 
 
 def load_corrections(
@@ -96,7 +99,7 @@ def load_corrections(
         check_stop(should_stop)
         entry = pages.setdefault(s.page_hash, (s.image, []))
         entry[1].append(s)
-    xs, ys = [], []
+    xs, ys, truth = [], [], []
     skipped = 0
     for i, (image, items) in enumerate(pages.values()):
         check_stop(should_stop)
@@ -105,11 +108,20 @@ def load_corrections(
         if keep:
             xs.append(crops_for_boxes(image, [s.box for s in keep]))
             ys.extend(CLASSES.index(s.label) for s in keep)
+            if items[0].source != "imported":
+                truth.append(_reviewed_page(image, keep))
         progress(ProgressEvent("loading", step=i + 1, total=len(pages)))
     if not xs:
         return Corrections(np.zeros((0, 1, 28, 28), np.float32), np.zeros(0, np.int64), 0, skipped)
     X = np.concatenate(xs).astype(np.float32)
-    return Corrections(X, np.asarray(ys, np.int64), len(pages), skipped)
+    return Corrections(X, np.asarray(ys, np.int64), len(pages), skipped, tuple(truth))
+
+
+def _reviewed_page(image: np.ndarray, items: Sequence[Any]) -> SynthPage:
+    """A page the person reviewed in the app, its digits as the truth. Imported pages are
+    left out by the caller: a dataset may box only some digits, or a whole image as one."""
+    digits = tuple(Annotation(s.box, s.label) for s in items if s.label != NOT_DIGIT)
+    return SynthPage(image, digits, 0, {"source": "reviewed"})
 
 
 def teachable(items: Sequence[Any]) -> list[Any]:

@@ -39,12 +39,14 @@ from digitpad.retrain.data import (
     stratified_holdout,
     training_set,
 )
+from digitpad.retrain.stage import StageConfig
 
 RETRAIN_LOCK = ".retrain.lock"
 STAGING_PREFIX = ".staging-"
 # Module defaults (read when options are built), so tests and benchmarks can shrink them.
 DEFAULT_DATA = DataConfig()
 DEFAULT_REGRESSION_PAGES = REGRESSION_PAGES
+DEFAULT_STAGE: StageConfig | None = StageConfig()
 NO_CORRECTIONS = "no corrections yet: review some pages in the app and save them, then retrain"
 
 
@@ -66,6 +68,9 @@ class RetrainOptions:
     # the rest is the active model's (see blend_weights). (1.0,) = plain fine-tuning. Ignored
     # when training from scratch.
     blend: tuple[float, ...] = (1.0, 0.7, 0.5, 0.3)
+    # How the active model's context stage is fitted to the new classifier and the person's
+    # pages (see digitpad.retrain.stage); None keeps it as it is.
+    stage: StageConfig | None = field(default_factory=lambda: DEFAULT_STAGE)
 
 
 @dataclass(frozen=True)
@@ -288,6 +293,13 @@ def _retrain_locked(
         )
         if decision.promote:
             break
+    # Only a promoted classifier gets its stage fitted: the fit reads some 300 pages, and the
+    # gate (crops only) has already judged the classifier the stage will sit on.
+    stage_metrics = None
+    if decision.promote and options.stage is not None and "context" in ckpt:
+        ckpt, stage_metrics = _fit_stage(ckpt, corr, options.stage, version, progress, should_stop)
+        if stage_metrics["adapted"]:
+            _export(ckpt, staged, staged_ckpt, name, active, counts)
     check_stop(should_stop)  # last point where a cancel is honoured: nothing is registered yet
 
     # A loop cut by max_seconds trained fewer steps than asked (a busy machine): say so, or a
@@ -311,6 +323,7 @@ def _retrain_locked(
         "blends_tried": alphas[:n],
         "compared_with": active.name,
         "compared_with_metrics": old.as_metrics(),
+        "stage": stage_metrics,
     }
     registry.add_candidate(
         version,
@@ -361,6 +374,23 @@ def _train(X, y, init, options: RetrainOptions, progress, should_stop) -> dict:
     return ckpt
 
 
+def _fit_stage(
+    ckpt: dict,
+    corr: Corrections,
+    config: StageConfig,
+    version: int,
+    progress: ProgressSink,
+    should_stop: Callable[[], bool],
+) -> tuple[dict, dict[str, Any]]:
+    from digitpad.retrain.stage import fit_stage
+
+    fit = fit_stage(
+        ckpt, corr.truth, config, seed=version, progress=progress, should_stop=should_stop
+    )
+    progress(ProgressEvent("stage", message=fit.describe()))
+    return fit.checkpoint, fit.metrics
+
+
 def _export(
     ckpt: dict,
     staged: Path,
@@ -376,6 +406,9 @@ def _export(
         f"{start} on {counts['train_corrections']} corrections x{counts['repeat']}"
         f" + {counts['replay']} synthetic replay crops"
     )
+    fit = ckpt.get("context", {}).get("metrics", {}).get("fitted")
+    if fit:
+        data += f"; context stage fitted to {fit['pages']} reviewed pages ({fit['blend']:.0%})"
     export_onnx(ckpt, staged, version=name, metadata={"parent": active.name, "data": data})
     save_checkpoint(ckpt, staged_ckpt)
 
