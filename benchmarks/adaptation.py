@@ -149,6 +149,8 @@ def retrain_on(corrections: list, v1: Path, cache: Path, work: Path, threads: in
         "counts": entry.data_counts,
         # a busy machine cuts the retrain's training loop (its max_seconds): not comparable
         "stopped_at_time_limit": bool(entry.metrics.get("stopped_at_time_limit")),
+        # the context stage's fit (digitpad.retrain.stage): kept or not, at what share
+        "stage": entry.metrics.get("stage"),
     }
 
 
@@ -213,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                     "retrain_s": out["seconds"],
                     "counts": out["counts"],
                     "stopped_at_time_limit": out["stopped_at_time_limit"],
+                    "stage": out["stage"],
                 }
                 rows.append(row)
                 print(
@@ -267,6 +270,7 @@ def summarise(rows: list[dict], base: dict) -> dict:
         out["least_confident_reaches_random_200_by_100"] = bool(ks) and ks[0] <= 100
     # a retrain cut by its time limit (a busy machine) makes its row incomparable
     out["retrains_stopped_at_time_limit"] = sum(bool(r.get("stopped_at_time_limit")) for r in rows)
+    out["stages_fitted"] = sum(bool((r.get("stage") or {}).get("adapted")) for r in rows)
     return out
 
 
