@@ -152,6 +152,7 @@ def test_a_retrain_fits_the_context_stage_of_a_model_that_has_one(
     stage = v2.metrics["stage"]
     assert stage["adapted"] is True and stage["rows_person"] > 0
     assert any(e.phase == "stage" and "fitted to your pages" in (e.message or "") for e in events)
+    assert "; context stage fitted to your pages (100% of the fit" in res.message
     fitted = load_checkpoint(v2.checkpoint_path)["context"]["state_dict"]
     assert any(not torch.equal(fitted[k], ckpt["context"]["state_dict"][k]) for k in fitted)
     # the exported file carries the fitted stage: it reads the same context rows differently

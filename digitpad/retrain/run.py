@@ -39,7 +39,7 @@ from digitpad.retrain.data import (
     stratified_holdout,
     training_set,
 )
-from digitpad.retrain.stage import StageConfig
+from digitpad.retrain.stage import StageConfig, StageFit
 
 RETRAIN_LOCK = ".retrain.lock"
 STAGING_PREFIX = ".staging-"
@@ -295,10 +295,11 @@ def _retrain_locked(
             break
     # Only a promoted classifier gets its stage fitted: the fit reads some 300 pages, and the
     # gate (crops only) has already judged the classifier the stage will sit on.
-    stage_metrics = None
+    stage_fit = None
     if decision.promote and options.stage is not None and "context" in ckpt:
-        ckpt, stage_metrics = _fit_stage(ckpt, corr, options.stage, version, progress, should_stop)
-        if stage_metrics["adapted"]:
+        stage_fit = _fit_stage(ckpt, corr, options.stage, version, progress, should_stop)
+        if stage_fit.adapted:
+            ckpt = stage_fit.checkpoint
             _export(ckpt, staged, staged_ckpt, name, active, counts)
     check_stop(should_stop)  # last point where a cancel is honoured: nothing is registered yet
 
@@ -312,6 +313,8 @@ def _retrain_locked(
             f" (training stopped at its {options.max_seconds:g} s limit"
             f" after {done} of {total} steps)"
         )
+    if stage_fit is not None:
+        message += f"; {stage_fit.describe()}"
     metrics = {
         **new.as_metrics(),
         "train_seconds": ckpt["metrics"].get("seconds"),
@@ -323,7 +326,7 @@ def _retrain_locked(
         "blends_tried": alphas[:n],
         "compared_with": active.name,
         "compared_with_metrics": old.as_metrics(),
-        "stage": stage_metrics,
+        "stage": stage_fit.metrics if stage_fit is not None else None,
     }
     registry.add_candidate(
         version,
@@ -381,14 +384,14 @@ def _fit_stage(
     version: int,
     progress: ProgressSink,
     should_stop: Callable[[], bool],
-) -> tuple[dict, dict[str, Any]]:
+) -> StageFit:
     from digitpad.retrain.stage import fit_stage
 
     fit = fit_stage(
         ckpt, corr.truth, config, seed=version, progress=progress, should_stop=should_stop
     )
     progress(ProgressEvent("stage", message=fit.describe()))
-    return fit.checkpoint, fit.metrics
+    return fit
 
 
 def _export(
