@@ -23,6 +23,9 @@ Targets: after 50 corrections at least half of the remaining error is gone; the 
 never drops more than 0.5 point; least-confident-first reaches random order's 200-correction
 accuracy with <= 100 corrections. Slow (eight retrains): run it with ``nice``.
 
+``--writer standin-N`` runs the same benchmark on a synthetic stand-in writer
+(:mod:`benchmarks.standin_writer`): retrain settings are chosen there, never on the real writer.
+
 One writer split is one sample of a noisy quantity (a fine-tune on 40 digits): for the K=50
 target, sweep seeds without overwriting the committed result, e.g. ``for s in $(seq 11 22);
 do python -m benchmarks.adaptation --seed $s --ks 50 --out /tmp/a$s; done``.
@@ -48,6 +51,23 @@ DOUBTFUL = (185, 964, 2077, 355, 1792, 2359)  # known doubtful labels (data READ
 KS = (0, 25, 50, 100, 200)
 PER_PAGE = 10
 POOL = 1000
+
+
+def writer_digits(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The simulated writer's digits: "optdigits32" (the real one) or "standin-N" (a synthetic
+    stand-in, :mod:`benchmarks.standin_writer`, for choosing settings without the real one).
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    if name == "optdigits32":
+        return load_writer()
+    prefix, _, number = name.partition("-")
+    if prefix == "standin" and number.isdigit():
+        from benchmarks.standin_writer import make_writer
+
+        return make_writer(int(number))
+    raise ValueError(f"unknown writer {name!r}: use optdigits32 or standin-N (N a number)")
 
 
 def load_writer(path: Path = WRITER) -> tuple[np.ndarray, np.ndarray]:
@@ -162,10 +182,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="folder for adaptation.json and .png"
     )
+    parser.add_argument(
+        "--writer",
+        default="optdigits32",
+        help="optdigits32 (the real writer, for measuring) or standin-N (synthetic, for tuning)",
+    )
     args = parser.parse_args(argv)
-    if not WRITER.exists():
+    if args.writer == "optdigits32" and not WRITER.exists():
         print(f"adaptation: {WRITER} not found; skipped")
         return 0
+    try:
+        images, labels = writer_digits(args.writer)
+    except ValueError as exc:
+        print(f"adaptation: {exc}", file=sys.stderr)
+        return 2
     from digitpad.home import resolve_home
     from digitpad.registry import ModelRegistry
     from digitpad.retrain.data import regression_set
@@ -176,7 +206,6 @@ def main(argv: list[str] | None = None) -> int:
         v1 = ModelRegistry(resolve_home(work / "base").models_dir).get(1).path
         cache = work / "cache"
         Xr, yr = regression_set(cache)
-        images, labels = load_writer()
         rng = np.random.default_rng(args.seed)
         order = rng.permutation(len(labels))
         pool_idx, test_idx = order[:POOL], order[POOL:]
@@ -228,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark": "adaptation",
             "command": ".venv/bin/python -m benchmarks.adaptation "
             + " ".join(argv if argv is not None else sys.argv[1:]),
-            "writer": "optdigits32 (simulated writer only), doubtful labels removed",
+            "writer": (
+                "optdigits32 (simulated writer only), doubtful labels removed"
+                if args.writer == "optdigits32"
+                else f"{args.writer} (synthetic stand-in, benchmarks.standin_writer)"
+            ),
             "pool": len(pool_idx),
             "test": len(test_idx),
             "seed": args.seed,
