@@ -7,8 +7,8 @@ not noise: thick pen-on-form digits, normalised to fill their box, so a "1" beco
 A stand-in writer imitates that with no real data: it keeps one pen family and one allograph
 per digit for all its digits (a person writes their 4 one way), draws each 64 px high,
 thickens it by an eighth of its height, stretches narrow digits a third of the way towards a
-square and fits it into a 32x32 box. The shipped model misreads 4-7 % of the digits of
-writers 2-4 (the real writer: about 3.5 %). Used to choose the context stage's fit of
+square and fits it into a 32x32 box. The shipped model misreads 2-7 % of the digits of
+writers 2-5 (the real writer: about 3.5 %). Used to choose the context stage's fit of
 ``digitpad.retrain.stage`` (``benchmarks/HISTORY.md``, 2026-12-07).
 """
 
