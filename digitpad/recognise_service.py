@@ -284,12 +284,28 @@ class Recogniser:
         clf = self.classifier
         rgb = load_image(image)
         h, w = rgb.shape[:2]
-        seg = segment(rgb)
-        parts = read_segmented(seg, PageReader(clf, seg))
-        digits = in_reading_order(to_digits(parts, seg, w, h, min_confidence=min_confidence))
-        text = reading_text(digits, seg.frames, seg.walls)
-        elapsed = (time.perf_counter() - t0) * 1000.0
-        return PageResult(tuple(digits), text, w, h, clf.version, elapsed)
+        return read_page(clf, segment(rgb), w, h, min_confidence=min_confidence, started=t0)
+
+
+def read_page(
+    classifier: Classifier,
+    seg: Segmentation,
+    width: int,
+    height: int,
+    *,
+    min_confidence: float = 0.0,
+    started: float | None = None,
+) -> PageResult:
+    """The reading of a page already segmented (``seg`` of a ``width`` x ``height`` image): the
+    second half of :meth:`Recogniser.recognise`, for callers that read one page with several
+    models and segment it once. The time taken counts from ``started`` (a
+    ``time.perf_counter()`` value; default: now)."""
+    t0 = time.perf_counter() if started is None else started
+    parts = read_segmented(seg, PageReader(classifier, seg))
+    digits = in_reading_order(to_digits(parts, seg, width, height, min_confidence=min_confidence))
+    text = reading_text(digits, seg.frames, seg.walls)
+    elapsed = (time.perf_counter() - t0) * 1000.0
+    return PageResult(tuple(digits), text, width, height, classifier.version, elapsed)
 
 
 # --- default model ---------------------------------------------------------------------------

@@ -72,6 +72,7 @@ def test_a_fit_that_fails_the_check_keeps_the_old_stage(staged_ckpt, reviewed):
 def test_the_check_counts_the_fixes_a_person_would_make(staged_ckpt, reviewed):
     from digitpad.progress import null_sink
     from digitpad.retrain.stage import _Budget, _fixes
+    from digitpad.segment import segment
 
     # a stage that reads every box as "not a digit" needs every digit added back
     blind = {**staged_ckpt["context"], "state_dict": dict(staged_ckpt["context"]["state_dict"])}
@@ -80,7 +81,8 @@ def test_the_check_counts_the_fixes_a_person_would_make(staged_ckpt, reviewed):
     blind["state_dict"]["mlp.4.bias"] = bias
     with tempfile.TemporaryDirectory() as tmp:
         budget = _Budget(float("inf"), null_sink, lambda: False)
-        n = _fixes({**staged_ckpt, "context": blind}, reviewed, Path(tmp), budget)
+        segmented = [(page, segment(page.image)) for page in reviewed]
+        n = _fixes({**staged_ckpt, "context": blind}, segmented, Path(tmp), budget)
     assert n == sum(len(p.digits) for p in reviewed)
 
 

@@ -141,9 +141,9 @@ def _fit_and_check(
     metrics: dict[str, Any],
 ) -> dict | None:
     """The stage to keep (None: the stage before); fills ``metrics`` as it goes."""
-    from digitpad.training.context import stage_pages
+    from digitpad.training.context import classifier_alone, stage_pages
 
-    classifier = _bare_classifier(checkpoint, folder)
+    classifier = classifier_alone(checkpoint, folder)
     rows_c, y_c = _read_rows(classifier, pages, len(pages), budget)
     replay = stage_pages(config.pages, seed + REPLAY_SEED_OFFSET)
     rows_s, y_s = _read_rows(classifier, replay, config.pages, budget)
@@ -183,13 +183,20 @@ def _checked(
 ) -> tuple[float | None, dict[str, int]]:
     """The first share of ``config.blend`` whose stage needs at most ``max_extra_fixes`` more
     fixes on ``pages`` than the stage before (None: none does), and the fixes each stage read
-    needed, keyed "before" and by share."""
+    needed, keyed "before" and by share. Each page is segmented once: only the stage differs."""
+    from digitpad.segment import segment
+
+    segmented = []
+    for page in pages:
+        budget.check()
+        segmented.append((page, segment(page.image)))
     old = checkpoint["context"]
-    before = _fixes({**checkpoint, "context": old}, pages, folder, budget)
+    before = _fixes({**checkpoint, "context": old}, segmented, folder, budget)
     tried = {"before": before}
     for alpha in config.blend:
         stage = _blend(old, fitted, alpha)
-        tried[f"{alpha:g}"] = n = _fixes({**checkpoint, "context": stage}, pages, folder, budget)
+        n = _fixes({**checkpoint, "context": stage}, segmented, folder, budget)
+        tried[f"{alpha:g}"] = n
         if n <= before + config.max_extra_fixes:
             return alpha, tried
     return None, tried
@@ -201,37 +208,26 @@ def _blend(old: dict, fitted: dict, alpha: float) -> dict:
     return {**fitted, "state_dict": blend_weights(old, fitted, alpha)["state_dict"]}
 
 
-def _fixes(checkpoint: dict, pages: list[SynthPage], folder: Path, budget: _Budget) -> int:
-    """Boxes a careful person would relabel, add or delete on ``pages`` read by the model of
-    ``checkpoint``, end to end."""
+def _fixes(checkpoint: dict, segmented: list, folder: Path, budget: _Budget) -> int:
+    """Boxes a careful person would relabel, add or delete on the ``(page, segmentation)``
+    pairs of ``segmented``, read end to end by the model of ``checkpoint``."""
     from digitpad.classifier import Classifier
-    from digitpad.recognise_service import Recogniser
+    from digitpad.recognise_service import read_page
     from digitpad.retrain.simulate import review_outcomes
     from digitpad.training.export import export_onnx
 
     path = folder / "check.onnx"
     export_onnx(checkpoint, path, version="check", metadata={})
-    recogniser = Recogniser(Classifier.load(path))
+    classifier = Classifier.load(path)
     fixes = 0
-    for k, page in enumerate(pages, start=1):
+    for k, (page, seg) in enumerate(segmented, start=1):
         budget.check()
-        outcomes = review_outcomes(page.annotations, recogniser.recognise(page.image))
+        h, w = page.image.shape[:2]
+        outcomes = review_outcomes(page.annotations, read_page(classifier, seg, w, h))
         fixes += sum(o.outcome in ("relabelled", "added", "deleted") for o in outcomes)
         if k % _CHUNK == 0:
-            budget.step(k, len(pages), "checking the fitted context stage")
+            budget.step(k, len(segmented), "checking the fitted context stage")
     return fixes
-
-
-def _bare_classifier(checkpoint: dict, folder: Path) -> Any:
-    """The classifier alone, as ONNX: the stage's training rows are read from the cuts the
-    classifier alone would try, as when the shipped stage was trained."""
-    from digitpad.classifier import Classifier
-    from digitpad.training.export import export_onnx
-
-    bare = {k: v for k, v in checkpoint.items() if k != "context"}
-    path = folder / "classifier.onnx"
-    export_onnx(bare, path, version="stage", metadata={})
-    return Classifier.load(path)
 
 
 def _read_rows(

@@ -214,6 +214,18 @@ class SklearnGlyphs:
         return cv2.resize(tight, (width, height), interpolation=cv2.INTER_AREA)
 
 
+def classifier_alone(checkpoint: dict, folder: Path) -> Classifier:
+    """``checkpoint``'s classifier without its context stage, exported to ``folder`` and
+    loaded: a stage learns from the rows and cuts the classifier alone gives (see
+    :func:`collect`)."""
+    from digitpad.training.export import export_onnx
+
+    bare = {k: v for k, v in checkpoint.items() if k != "context"}
+    path = folder / "classifier.onnx"
+    export_onnx(bare, path, version="context", metadata={})
+    return Classifier.load(path)
+
+
 def context_stage(
     checkpoint: dict,
     config: ContextTrainConfig | None = None,
@@ -230,14 +242,9 @@ def context_stage(
     Raises:
         ValueError: the pages gave no boxes to learn from.
     """
-    from digitpad.training.export import export_onnx
-
     config = config or ContextTrainConfig()
-    bare = {k: v for k, v in checkpoint.items() if k != "context"}
     with tempfile.TemporaryDirectory(prefix="digitpad-context-") as tmp:
-        path = Path(tmp) / "classifier.onnx"
-        export_onnx(bare, path, version="context", metadata={})
-        classifier = Classifier.load(path)
+        classifier = classifier_alone(checkpoint, Path(tmp))
         pages = stage_pages(config.pages, seed + SEED_OFFSET)
         rows, labels = collect(classifier, pages, progress, config.pages)
     stage = train_context(rows, labels, config, progress=progress)
