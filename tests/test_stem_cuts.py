@@ -14,9 +14,11 @@ from digitpad.segment.split import STEM_MAX_ASPECT, STEM_MIN_SPAN
 from digitpad.synth.pages import generate_page, page_seed
 from digitpad.types import NOT_DIGIT_INDEX, Box
 
-# generated pages where a "1" stands inside its neighbour's box, read "not a digit" whole:
-# (seed, page index, ink on paper), of the page sets in benchmarks/HISTORY.md
-LOST_ONES = [(13200000, 24, "blue on ruled"), (9800000, 124, "blue on plain")]
+# generated pages where a "1" stands inside its neighbour's box, which the shipped model reads
+# exactly only with the stem cuts: (seed, page index, ink on paper). They depend on the model,
+# so a new shipped model needs them chosen again (the search and the pages of the model before:
+# benchmarks/HISTORY.md, 2026-12-07 evening)
+LOST_ONES = [(13200000, 17, "black on squared"), (13200000, 37, "black on ruled")]
 
 
 def test_stem_cuts_part_a_stem_at_either_side(ink_map) -> None:
