@@ -19,6 +19,15 @@ from digitpad.types import NOT_DIGIT_INDEX, Box
 # so a new shipped model needs them chosen again (the search and the pages of the model before:
 # benchmarks/HISTORY.md, 2026-12-07 evening)
 LOST_ONES = [(13200000, 17, "black on squared"), (13200000, 37, "black on ruled")]
+# a "1" drawn over the stem of a 4 (the pair looks like "1k"): the model shipped before
+# 2026-12-07 (evening) read it, at 0.32; today's reads its stem part "not a digit". Kept as a
+# known loss, so that a model that reads it again says so.
+LOST_WITH_THIS_MODEL = pytest.param(
+    13200000,
+    24,
+    "blue on ruled",
+    marks=pytest.mark.xfail(strict=True, reason="the 1 of '1k' is lost (HISTORY, 2026-12-07)"),
+)
 
 
 def test_stem_cuts_part_a_stem_at_either_side(ink_map) -> None:
@@ -94,7 +103,7 @@ def _page(seed: int, index: int):
     return generate_page(page_seed(seed, index))
 
 
-@pytest.mark.parametrize(("seed", "index", "kind"), LOST_ONES)
+@pytest.mark.parametrize(("seed", "index", "kind"), [*LOST_ONES, LOST_WITH_THIS_MODEL])
 def test_a_one_inside_its_neighbours_box_is_read(
     recogniser: Recogniser, monkeypatch: pytest.MonkeyPatch, seed: int, index: int, kind: str
 ) -> None:

@@ -350,6 +350,30 @@ def test_build_with_letter_and_ones_pages_says_so_in_the_model(tmp_path, capsys)
         assert f"{source}={summary['sources'][source]}" in data
 
 
+def test_the_recipe_asks_for_letter_and_ones_pages_and_seven_renderings(
+    tmp_path, monkeypatch
+) -> None:
+    import inspect
+
+    from digitpad.training import build_shipped
+
+    signature = inspect.signature(build_shipped.build)
+    asked: list[dict] = []
+    monkeypatch.setattr(build_shipped, "build", lambda out, **kw: asked.append(kw) or {})
+    out = ["--out", str(tmp_path)]
+    assert build_shipped.main(out) == 0
+    assert (
+        build_shipped.main([*out, "--no-letter-pages", "--no-ones-pages", "--digit-variants", "6"])
+        == 0
+    )
+    keys = ("letter_pages", "ones_pages", "digit_variants")
+    assert [tuple(kw[k] for k in keys) for kw in asked] == [(True, True, 7), (False, False, 6)]
+    assert all(kw["symbol_pages"] for kw in asked)
+    # the library's build() is the same recipe as `make model`
+    defaults = {k: v.default for k, v in signature.parameters.items()}
+    assert tuple(defaults[k] for k in keys) == (True, True, 7)
+
+
 def test_draw_page_draws_its_digits_from_the_labels_given() -> None:
     ones = draw_page(5, n_digits=12, labels="1")
     assert [a.label for a in ones.annotations] == ["1"] * 12

@@ -11,22 +11,20 @@ is never read here.
 Run: ``make model`` (``--out build/model --compare models/digitpad-v1.pt``: build beside the
 shipped model, then say whether it is the same, weight for weight) or ``nice -n 5
 .venv/bin/python -m digitpad.training.build_shipped`` (writes over models/).
-Measured with the default single training thread on 2026-12-06: 45.9 minutes wall (30.1 min
-for the classifier, 15.8 min for the context stage read from 18,000 pages) on the 2-core
-machine (AMD EPYC, AVX2), shared about half the time with tests and benchmarks, and it
-rebuilt the shipped weights bit for bit. One thread because threaded kernels add
-nondeterminism. The symbol pages are part of the recipe since 2026-12-06
-(``--no-symbol-pages``: the recipe before). Since 2026-12-07 (evening) so are the letter pages
-(the generator's handwritten letters) and the ones pages (its digits, 1s most often, beside
-its letters), with seven renderings of the scikit-learn digits instead of six
-(``--no-letter-pages --no-ones-pages --digit-variants 6``: the recipe before; HISTORY,
-2026-12-07). That build took 43.5 min with ``make model`` (30.0 for the classifier, 13.5 for
-the stage), the machine shared about half the time, and rebuilt the shipped weights bit for bit.
+One training thread, because threaded kernels add nondeterminism. The symbol pages are part
+of the recipe since 2026-12-06. Since 2026-12-07 (evening) so are the letter pages (the
+generator's handwritten letters) and the ones pages (its digits, 1s most often, beside its
+letters), with seven renderings of the scikit-learn digits instead of six
+(``--no-letter-pages --no-ones-pages --digit-variants 6``: the recipe before; with
+``--no-symbol-pages`` as well, the one before that; HISTORY, 2026-12-07). ``make model`` at
+that recipe took 43.5 min (30.0 for the classifier, 13.5 for the stage) on the 2-core
+machine (AMD EPYC, torch held to AVX2), shared about half the time with benchmarks, and
+rebuilt the shipped weights bit for bit.
 ``--pages`` and ``--epochs`` make it shorter for experiments; ``--classifier CKPT`` trains only a
 new context stage on that checkpoint's classifier (``--context-pages 0``: none);
-``--no-symbol-pages --pages 5200 --digit-variants 12 --convs 1,2,2 --context-pages 0`` is the
-larger build the README compares (49-53 minutes with the machine shared). Same code + same
-synthetic generator = same data.
+``--no-symbol-pages --no-letter-pages --no-ones-pages --pages 5200 --digit-variants 12
+--convs 1,2,2 --context-pages 0`` is the larger build the README compares (49-53 minutes with
+the machine shared). Same code + same synthetic generator = same data.
 """
 
 from __future__ import annotations
@@ -57,7 +55,8 @@ _CHECKPOINT = f"digitpad-{VERSION}.pt"
 # read fewer fresh pages exactly)
 CONTEXT_PAGES = 18000
 # renderings of each scikit-learn digit: seven keep the only real handwriting at its share of
-# the data beside the letter and ones pages (six: optdigits32 read 95.1 %, HISTORY 2026-12-07)
+# the data beside the letter and ones pages (six: optdigits32 read 95.1-96.7 %, HISTORY
+# 2026-12-07; build_data's own default stays six, the recipe before)
 DIGIT_VARIANTS = 7
 
 
@@ -320,7 +319,7 @@ _PAGE_OPTIONS = (
         "symbol",
         True,
         "add a tenth as many pages of printed symbols as 'not a digit' (the shipped recipe; "
-        "--no-symbol-pages: the recipe of the model shipped before 2026-12-06)",
+        "--no-symbol-pages: without them, as the models shipped before 2026-12-06)",
     ),
     (
         "letter",
