@@ -20,8 +20,8 @@ from digitpad.types import NOT_DIGIT_INDEX, Box
 # benchmarks/HISTORY.md, 2026-12-07 evening)
 LOST_ONES = [(13200000, 17, "black on squared"), (13200000, 37, "black on ruled")]
 # a "1" drawn over the stem of a 4 (the pair looks like "1k"): the model shipped before
-# 2026-12-07 (evening) read it, at 0.32; today's reads its stem part "not a digit". Kept as a
-# known loss, so that a model that reads it again says so.
+# 2026-12-07 (evening) read it, at 0.32; the one shipped since reads its stem part "not a
+# digit". Kept as a known loss, so that a model that reads it again says so.
 LOST_WITH_THIS_MODEL = pytest.param(
     13200000,
     24,
