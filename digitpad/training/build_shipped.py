@@ -56,7 +56,7 @@ _CHECKPOINT = f"digitpad-{VERSION}.pt"
 CONTEXT_PAGES = 18000
 # renderings of each scikit-learn digit: seven keep the only real handwriting at its share of
 # the data beside the letter and ones pages (six: optdigits32 read 95.1-96.7 %, HISTORY
-# 2026-12-07; build_data's own default stays six, the recipe before)
+# 2026-12-07)
 DIGIT_VARIANTS = 7
 
 
@@ -74,7 +74,7 @@ def build_data(
     seed: int,
     progress: ProgressSink,
     *,
-    digit_variants: int = 6,
+    digit_variants: int = DIGIT_VARIANTS,
     symbol_pages: bool = False,
     letter_pages: bool = False,
     ones_pages: bool = False,
