@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.choose import Candidate, decide, doubted_boxes, settled_boxes
+from digitpad.choose import Candidate, decide, settled_boxes, stem_boxes
 from digitpad.classifier import Classifier
 from digitpad.context import (
     box_features,
@@ -227,10 +227,11 @@ def read_segmented(
     there are any (see :func:`~digitpad.fragments.join_fragments`, ``join_specks`` and
     ``join_arms``); then at most once more for the parts of the splits that could still win (a
     box read surely whole needs none) and, with ``unions``, for the pieces of such a box read
-    apart and the cuts beside a stem of the boxes read "not a digit" (read in that call, taken
-    only as a fallback: see :mod:`digitpad.choose`). Without ``unions`` the page is read as
-    the shipped context stage's training rows were collected. The recogniser reads through its
-    classifier; the ceiling benchmark reads some boxes from the ground truth instead.
+    apart and the cuts beside a stem of the boxes not read surely as one digit (read in that
+    call, taken only as a fallback: see :func:`~digitpad.choose.stem_boxes`). Without
+    ``unions`` the page is read as the shipped context stage's training rows were collected.
+    The recogniser reads through its classifier; the ceiling benchmark reads some boxes from
+    the ground truth instead.
     """
     whole = list(dict.fromkeys(seg.ink_boxes))
     probs = read(whole)
@@ -243,7 +244,7 @@ def read_segmented(
     # a union was taken as one digit: cutting it again would undo that
     # the stage's training rows were collected with no box read as its pieces apart, nor cut
     # beside a stem
-    stems = doubted_boxes(whole, probs) - joined if unions else frozenset()
+    stems = stem_boxes(whole, probs) - joined if unions else frozenset()
     candidates = plan_candidates(
         seg, settled_boxes(whole, probs) | joined, whole, components=unions, stems=stems
     )

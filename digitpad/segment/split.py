@@ -83,7 +83,7 @@ def stem_cuts(ink: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
     (see ``STEM_ZONE``), parts left to right: a "1" drawn over its neighbour's edge. Each
     part is shrunk to its own ink. Returns [] for a box narrower than ``SPLIT_ASPECT`` of its
     height, or off the ink map. The classifier scores them; the recogniser reads them for boxes
-    read "not a digit", as a fallback (see ``digitpad.choose``). Never raises.
+    not read surely as one digit, as a fallback (see ``digitpad.choose``). Never raises.
     """
     crop = _room_for_two(ink, box)
     if crop is None:
