@@ -43,11 +43,14 @@ SPLIT_PART_KEEP_DIGIT = 0.45
 
 
 # A box read "not a digit" (NOT_DIGIT_LEVEL) may be a "1" drawn over its neighbour's edge
-# (see segment.stem_cuts). A cut beside the stem is a fallback: tried only where the box's own
-# readings lose ink (a part dropped, or read under 0.5), and only when the rest reads a digit
-# at STEM_REST_SURE or more and the stem reads "1" best. Letters cut so (the stem of an M, a
-# U, a R) leave a rest read less surely: without these two tests such pages were lost about as
-# often as pages were won (a letter's corner is not cut at all: segment.STEM_END).
+# (see segment.stem_cuts). A cut beside the stem is a fallback: tried where the box's own
+# readings lose ink (a part dropped, or read under 0.5), and taken only when the rest reads a
+# digit at STEM_REST_SURE or more and the stem reads "1" best. Letters cut so (the stem of an
+# M, a U, a R) leave a rest read less surely: without these two tests such pages were lost
+# about as often as pages were won (a letter's corner is not cut at all: segment.STEM_END).
+# Since 2026-12-07 (night) every box not read surely (STEM_WHOLE_MAX) gets these fallbacks, so
+# a box read as a digit whose winning cut loses ink may take one too; the pages measured for
+# STEM_BESIDE_ONE include that.
 STEM_REST_SURE = 0.9
 # A box read as a digit may also hold a "1": the "1" of "21" or "81" that its neighbour's stroke
 # runs into reads as the neighbour alone, and the page loses the "1". A cut beside the stem is
@@ -74,8 +77,9 @@ class Candidate:
 
     ``readings[0]`` is always the box kept whole; the others split it into touching digits or
     its pieces apart. ``fallbacks`` (a stem cut off, see ``STEM_REST_SURE``) are read with the
-    other parts of cuts but taken only when the best of ``readings`` loses ink, and only when
-    sure.
+    other parts of cuts but taken only when sure: when the best of ``readings`` loses ink, or
+    when it is the box whole, read as the digit that the rest of the cut reads more surely
+    (see ``STEM_BESIDE_ONE``).
     """
 
     box: Box
@@ -96,8 +100,10 @@ def settled_boxes(boxes: list[Box], probs: np.ndarray) -> frozenset[Box]:
 
 def stem_boxes(boxes: list[Box], probs: np.ndarray) -> frozenset[Box]:
     """The boxes that may hide a "1" drawn over its neighbour's edge, given their probabilities
-    ``probs``: those whose best digit reads under ``STEM_WHOLE_MAX``, the boxes read "not a
-    digit" among them (see ``STEM_REST_SURE`` and ``STEM_BESIDE_ONE``)."""
+    ``probs``: those whose best digit reads under ``STEM_WHOLE_MAX`` (every box read "not a
+    digit" among them; see ``STEM_REST_SURE`` and ``STEM_BESIDE_ONE``). Only these get stem
+    cuts to read, which saves the crops of the rest; :func:`decide` takes whatever fallbacks a
+    candidate has."""
     best = probs[:, :NOT_DIGIT_INDEX].max(axis=1)
     return frozenset(b for i, b in enumerate(boxes) if best[i] < STEM_WHOLE_MAX)
 
@@ -173,17 +179,20 @@ class _Scores:
         self, box: Box, fallbacks: tuple[tuple[Box, ...], ...]
     ) -> list[tuple[Box, np.ndarray]] | None:
         """The parts of the surest of ``fallbacks`` whose stem is a "1" beside the digit that
-        ``box`` reads whole (see ``STEM_BESIDE_ONE``), the stem's "not a digit" zeroed; None
-        when there is none."""
+        ``box`` reads whole (see ``STEM_BESIDE_ONE``), left to right, the stem's "not a digit"
+        zeroed and its digits left as read (so its "1" shows as unsure as it was read); None
+        when there is none. A fallback of other than two parts is no stem cut and is passed
+        over."""
         whole = self.probs[self.row[box]]
         digit = int(whole[:NOT_DIGIT_INDEX].argmax())
         best, best_score = None, -np.inf
         for reading in fallbacks:
+            if len(reading) != 2:
+                continue
             stem, rest = sorted(reading, key=lambda b: b.width)
             ps, pr = self.probs[self.row[stem]], self.probs[self.row[rest]]
             if (
-                int(pr[:NOT_DIGIT_INDEX].argmax()) != digit
-                or pr[digit] < STEM_REST_SURE
+                pr[digit] < STEM_REST_SURE  # at 0.9 or more it is also the rest's best digit
                 or 1.0 - pr[digit] > STEM_REST_DOUBT * (1.0 - whole[digit])
                 or int(ps[:NOT_DIGIT_INDEX].argmax()) != 1
                 or ps[1] < STEM_BESIDE_ONE
