@@ -59,8 +59,9 @@ STEM_REST_SURE = 0.9
 # digit, and the stem reads "1" best of the digits at STEM_BESIDE_ONE or more (cut so, its crop
 # holds the neighbour's stroke, and it is seldom read surely). A digit's own stem cut off (the
 # upright of a 4 or a 9) mostly leaves a rest read less surely than the whole: without that
-# test a 4 became "41" about as often as a "1" was won; a 2 cut down its right side read 0.996
-# against 0.994 whole, a margin that is no evidence. Pages won and lost against the box read
+# test such a stroke was cut off and read "1" more often than a "1" was won (+10 -15 pages on
+# 32.x); a 2 cut down its right side read 0.996 against 0.994 whole, a margin that is no
+# evidence. Pages won and lost against the box read
 # whole: +10 -2 on the pages where it was worked out (32.0-32.3 M), +3 -2 on 33.0-33.3 M, +9 -0
 # on the fresh sets 9.6-10.3 M and +4 -2 on 29.0-29.7 M (STEM_REST_DOUBT was set after those
 # three had been read: it turned one page of them from lost to read; HISTORY, 2026-12-07 night).
