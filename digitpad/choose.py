@@ -188,10 +188,10 @@ class _Scores:
         digit = int(whole[:NOT_DIGIT_INDEX].argmax())
         best, best_score = None, -np.inf
         for reading in fallbacks:
-            if len(reading) != 2:
+            parts = self._stem_and_rest(reading)
+            if parts is None:
                 continue
-            stem, rest = sorted(reading, key=lambda b: b.width)
-            ps, pr = self.probs[self.row[stem]], self.probs[self.row[rest]]
+            stem, ps, pr = parts
             if (
                 pr[digit] < STEM_REST_SURE  # at 0.9 or more it is also the rest's best digit
                 or 1.0 - pr[digit] > STEM_REST_DOUBT * (1.0 - whole[digit])
@@ -201,8 +201,7 @@ class _Scores:
                 continue
             score = float(np.log(pr[digit]) + np.log(ps[1]))
             if score > best_score:
-                one = ps.copy()
-                one[NOT_DIGIT_INDEX] = 0.0
+                one = _without_not_digit(ps)
                 best, best_score = [(b, one if b == stem else pr) for b in reading], score
         return best
 
@@ -211,14 +210,22 @@ class _Scores:
         ``STEM_REST_SURE`` (so "not a digit" under 0.1), the stem "1" best of the digits. A stem
         doubted under ``SPLIT_PART_KEEP_DIGIT`` stays "not a digit" and is dropped: the rest,
         which the box lost with it, is still won."""
-        if len(reading) != 2:
+        parts = self._stem_and_rest(reading)
+        if parts is None:
             return False
-        stem, rest = sorted(reading, key=lambda b: b.width)
-        ps, pr = self.probs[self.row[stem]], self.probs[self.row[rest]]
+        _, ps, pr = parts
         return (
             float(pr[:NOT_DIGIT_INDEX].max()) >= STEM_REST_SURE
             and int(ps[:NOT_DIGIT_INDEX].argmax()) == 1
         )
+
+    def _stem_and_rest(self, reading: tuple[Box, ...]) -> tuple[Box, np.ndarray, np.ndarray] | None:
+        """A stem cut's stem (the narrower of its two parts), the stem's probabilities and the
+        rest's; None for a reading of other than two parts, which is no stem cut."""
+        if len(reading) != 2:
+            return None
+        stem, rest = sorted(reading, key=lambda b: b.width)
+        return stem, self.probs[self.row[stem]], self.probs[self.row[rest]]
 
 
 def _loses_ink(parts: list[tuple[Box, np.ndarray]]) -> bool:
@@ -233,6 +240,12 @@ def _as_digit(p: np.ndarray) -> np.ndarray:
     least ``SPLIT_PART_KEEP_DIGIT`` has "not a digit" zeroed (a copy), any other is as read."""
     if p[NOT_DIGIT_INDEX] < NOT_DIGIT_LEVEL or p[:NOT_DIGIT_INDEX].max() < SPLIT_PART_KEEP_DIGIT:
         return p
+    return _without_not_digit(p)
+
+
+def _without_not_digit(p: np.ndarray) -> np.ndarray:
+    """A copy of ``p`` with "not a digit" zeroed and the digits as read (not renormalised, so
+    a part kept as a digit shows as unsure as it was read)."""
     out = p.copy()
     out[NOT_DIGIT_INDEX] = 0.0
     return out
