@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -19,6 +20,9 @@ from digitpad import __version__
 from digitpad.errors import DigitpadError
 
 _PYTHON_SHOW = warnings.showwarning
+# what a shell reports for a process killed by SIGPIPE (128 + 13): the reader of our output
+# went away, as in `digitpad recognise *.png | head -1`
+EXIT_BROKEN_PIPE = 141
 # Subcommand name -> module under digitpad.commands. Order is the order in --help.
 COMMANDS: dict[str, str] = {
     "app": "app",
@@ -84,16 +88,55 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         args = parser.parse_args([*(argv or sys.argv[1:]), "app"])
     warnings.showwarning = _show_warning
+    _stdout_or_nothing()
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        # flushed here, not at exit, so that a reader gone away is caught below
+        sys.stdout.flush()
+        return code
     except DigitpadError as exc:
         sys.stderr.write(f"digitpad: error: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("digitpad: interrupted\n")
         return 130
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        # the commands turn what they read and write into DigitpadErrors; this is what is
+        # left, such as a full disk under stdout: one line, never a traceback
+        _discard_stdout()
+        sys.stderr.write(f"digitpad: error: {_os_message(exc)}\n")
+        return 1
     finally:
         warnings.showwarning = _PYTHON_SHOW
+
+
+def _stdout_or_nothing() -> None:
+    """A closed stdout or stderr (``digitpad ... >&-``) writes into nothing, as the person asked,
+    instead of failing on the first print."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that Python's flush at exit, which would fail the
+    same way again, prints no "Exception ignored" trace."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        # no file descriptor to redirect (a replaced stdout): a fresh one will do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+
+
+def _os_message(exc: OSError) -> str:
+    """``exc`` as one line: its reason, and the file when it names one."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
 def _show_warning(

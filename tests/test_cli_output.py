@@ -1,0 +1,64 @@
+"""The CLI's own output: a reader that goes away, a closed or full stdout, end in an exit code
+and at most one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from digitpad.cli import EXIT_BROKEN_PIPE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("out") / "blank.png"
+    Image.new("L", (120, 80), 255).save(path)
+    return path
+
+
+def _digitpad(args: list[str], **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "digitpad", *args], env=env, stderr=subprocess.PIPE, **kwargs
+    )
+
+
+def test_a_reader_gone_away_ends_quietly_with_the_sigpipe_code(blank: Path) -> None:
+    # the pipe's reading end is closed before the command writes: its first write fails
+    read, write = os.pipe()
+    os.close(read)
+    proc = _digitpad(["recognise", str(blank), str(blank), "--json"], stdout=write)
+    os.close(write)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_BROKEN_PIPE
+    assert err == b""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_under_stdout_is_one_line(blank: Path) -> None:
+    with open("/dev/full", "wb") as full:
+        proc = _digitpad(["recognise", str(blank)], stdout=full)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.decode().splitlines() == ["digitpad: error: No space left on device"]
+
+
+def test_a_closed_stdout_reads_into_nothing(blank: Path) -> None:
+    # what `digitpad recognise x.png >&-` does: no stdout at all for Python to print to
+    code = (
+        "import os, sys; os.close(1); sys.stdout = None; "
+        "from digitpad.cli import main; raise SystemExit(main(['recognise', sys.argv[1]]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(blank)], env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
