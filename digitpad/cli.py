@@ -23,6 +23,7 @@ _PYTHON_SHOW = warnings.showwarning
 # what a shell reports for a process killed by SIGPIPE (128 + 13): the reader of our output
 # went away, as in `digitpad recognise *.png | head -1`
 EXIT_BROKEN_PIPE = 141
+NAME_SHOWN = 120  # characters of a file's name an error shows at most
 # Subcommand name -> module under digitpad.commands. Order is the order in --help.
 COMMANDS: dict[str, str] = {
     "app": "app",
@@ -104,9 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as exc:
-        # the commands turn what they read and write into DigitpadErrors; this is what is
-        # left, such as a full disk under stdout: one line, never a traceback
-        _discard_stdout()
+        # the commands turn what they read into DigitpadErrors; this is what is left, such as
+        # an output path that is a folder, or a full disk under stdout: one line, no traceback
+        if not _flushes(sys.stdout):
+            _discard_stdout()
         sys.stderr.write(f"digitpad: error: {_os_message(exc)}\n")
         return 1
     finally:
@@ -122,6 +124,15 @@ def _stdout_or_nothing() -> None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
 
 
+def _flushes(stream: TextIO) -> bool:
+    """Whether ``stream`` can still be flushed (a full disk under it cannot)."""
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _discard_stdout() -> None:
     """Point stdout at the null device, so that Python's flush at exit, which would fail the
     same way again, prints no "Exception ignored" trace."""
@@ -134,9 +145,15 @@ def _discard_stdout() -> None:
 
 
 def _os_message(exc: OSError) -> str:
-    """``exc`` as one line: its reason, and the file when it names one."""
+    """``exc`` as one line: its reason, and the file when it names one (a name too long to
+    read, itself the reason at times, shortened in the middle)."""
     reason = exc.strerror or str(exc) or type(exc).__name__
-    return f"{reason}: {exc.filename}" if exc.filename else reason
+    if not exc.filename:
+        return reason
+    name = os.fsdecode(exc.filename)
+    if len(name) > NAME_SHOWN:
+        name = f"{name[: NAME_SHOWN // 2]}...{name[-NAME_SHOWN // 2 :]}"
+    return f"{reason}: {name}"
 
 
 def _show_warning(

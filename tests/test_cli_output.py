@@ -62,3 +62,13 @@ def test_a_closed_stdout_reads_into_nothing(blank: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == b""
+
+
+def test_a_name_too_long_to_look_up_is_one_short_line(tmp_path: Path, capsys) -> None:
+    from digitpad.cli import NAME_SHOWN, main
+
+    name = str(tmp_path / ("a" * 5000))
+    assert main(["--home", str(tmp_path / "home"), "import", name]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digitpad: error: File name too long: ") and err.count("\n") == 1
+    assert len(err) < NAME_SHOWN + 80

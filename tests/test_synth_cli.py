@@ -117,3 +117,35 @@ def test_cli_process_exit_code(tmp_path):
         timeout=60,
     )
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["--pages", "1", "--out", ""], ["--sheet", " "]])
+def test_an_empty_path_is_refused_not_the_current_folder(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["synth", *argv]) == 2
+    assert "empty path" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dataset_is_never_written_over_another(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["synth", "--pages", "2", "--out", str(out), "--size", "200x150"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert main(["synth", "--pages", "1", "--out", str(out), "--seed", "5"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    (tmp_path / "empty").mkdir()
+    assert main(["synth", "--pages", "1", "--out", str(tmp_path / "empty")]) == 0
+
+
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    (tmp_path / "adir.png").mkdir()
+    (tmp_path / "afile").write_text("x")
+    for argv in (
+        ["--sheet", str(tmp_path / "adir.png")],
+        ["--sheet", str(tmp_path / "afile" / "x.png")],
+        ["--pages", "1", "--out", str(tmp_path / ("a" * 5000))],
+    ):
+        assert main(["synth", *argv]) in (1, 2)
+        err = capsys.readouterr().err
+        assert err.startswith("digitpad: error: ") and err.count("\n") == 1

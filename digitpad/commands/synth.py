@@ -15,7 +15,9 @@ MAX_SIDE = 8192
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pages", type=int, metavar="N", help="number of pages to generate")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder for the dataset")
+    parser.add_argument(
+        "--out", metavar="DIR", help="a new (or empty) folder to write the dataset into"
+    )
     parser.add_argument(
         "--format", choices=("coco", "yolo"), default="coco", help="annotation format (coco)"
     )
@@ -30,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="R",
         help="fraction of digits drawn touching a neighbour (0.1)",
     )
-    parser.add_argument("--sheet", type=Path, metavar="FILE.png", help="write a contact sheet")
+    parser.add_argument("--sheet", metavar="FILE.png", help="write a contact sheet")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -45,23 +47,45 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _check(args: argparse.Namespace) -> tuple[int, int]:
+    """The page size; UsageError for any option out of range, and for an ``--out`` that would
+    overwrite what is there (``--out`` and ``--sheet`` become Paths)."""
     if args.sheet is None and args.pages is None:
         raise UsageError("give --pages N --out DIR, or --sheet FILE.png")
-    if args.sheet is not None and args.sheet.suffix.lower() != ".png":
-        raise UsageError(f"--sheet must name a .png file, got {args.sheet}")
+    for name in ("out", "sheet"):
+        # Path("") is the current folder: never a silent choice
+        if getattr(args, name) is not None and not getattr(args, name).strip():
+            raise UsageError(f"--{name} is an empty path")
+    if args.sheet is not None:
+        args.sheet = Path(args.sheet)
+        if args.sheet.suffix.lower() != ".png":
+            raise UsageError(f"--sheet must name a .png file, got {args.sheet}")
     size = parse_size(args.size)
     if args.pages is not None:
         if not 1 <= args.pages <= MAX_PAGES:
             raise UsageError(f"--pages must be between 1 and {MAX_PAGES}, got {args.pages}")
         if args.out is None:
             raise UsageError("--pages needs --out DIR")
-        if args.out.exists() and not args.out.is_dir():
-            raise UsageError(f"--out {args.out} exists and is not a folder")
+        args.out = Path(args.out)
+        _check_new_folder(args.out)
     elif args.out is not None:
         raise UsageError("--out needs --pages N")
     if args.touching_rate is not None and not 0.0 <= args.touching_rate <= 1.0:
         raise UsageError(f"--touching-rate must be between 0 and 1, got {args.touching_rate}")
     return size
+
+
+def _check_new_folder(out: Path) -> None:
+    """UsageError unless ``out`` is missing or an empty folder: a dataset written over another
+    would replace some of its images and drop their annotations."""
+    try:
+        if not out.exists():
+            return
+        if not out.is_dir():
+            raise UsageError(f"--out {out} exists and is not a folder")
+        if any(out.iterdir()):
+            raise UsageError(f"--out {out} is not empty: give a new or empty folder")
+    except OSError as exc:
+        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
