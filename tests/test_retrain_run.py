@@ -318,3 +318,14 @@ def test_a_time_limit_passing_with_the_last_step_is_no_stop():
         X[:4], y[:4], TrainConfig(epochs=1, batch_size=4, max_seconds=0.0, model=tiny_net)
     )
     assert "stopped" not in whole["metrics"]
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "soon"])
+def test_a_time_limit_that_is_no_time_is_a_usage_error(seconds, tmp_path, capsys):
+    # -1 once trained one step and promoted it; nan never stopped
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--home", str(tmp_path), "retrain", "--max-seconds", seconds])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--max-seconds" in err and err.count("\n") == 1
+    assert not (tmp_path / "models").exists()

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from digitpad.commands import positive_int
+from digitpad.commands import positive_int, positive_seconds
 
 HELP = "retrain the model on your corrections; the new model is used only if it is no worse"
 
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-seconds",
-        type=float,
+        type=positive_seconds,
         default=None,
         metavar="S",
         help="stop training after S seconds and keep the model so far (default 45)",
