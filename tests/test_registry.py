@@ -158,6 +158,21 @@ def test_unreadable_registry_file_is_rebuilt_from_model_files(home, shipped):
     with pytest.warns(ModelFallbackWarning):
         r.use(2)  # a write repairs the file
     assert json.loads(r.registry_path.read_text())["active"] == 2
+    # ...and keeps the damaged one aside: what it knew is not on disk anywhere else
+    (kept,) = r.registry_path.parent.glob("registry.json.damaged-*")
+    assert kept.read_text() == "{ not json"
+
+
+def test_a_folder_in_place_of_the_registry_is_moved_aside_on_write(home, shipped):
+    r = ModelRegistry(home.models_dir)
+    add(r, 2)
+    r.registry_path.unlink()
+    r.registry_path.mkdir()
+    with pytest.warns(ModelFallbackWarning):
+        r.use(2)
+    assert json.loads(r.registry_path.read_text())["active"] == 2
+    (kept,) = r.registry_path.parent.glob("registry.json.damaged-*")
+    assert kept.is_dir()
 
 
 def test_crash_mid_promotion_leaves_old_active(home, shipped, monkeypatch):

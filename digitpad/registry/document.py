@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,7 +123,8 @@ class RegistryFile:
         except (ValueError, KeyError, TypeError, OverflowError) as exc:
             warnings.warn(
                 f"model registry {self.path} is unreadable ({exc}); "
-                "using the model files found beside it",
+                "using the model files found beside it (the file is kept aside, not "
+                "overwritten, when the registry is next written)",
                 ModelFallbackWarning,
                 stacklevel=3,  # the caller of the ModelRegistry method that read the file
             )
@@ -166,9 +168,32 @@ class RegistryFile:
             yield self.load()
 
     def save(self, doc: dict[str, Any]) -> None:
-        """Replace ``registry.json`` with ``doc`` atomically (call while holding :meth:`locked`)."""
-        doc.pop("rebuilt", None)
+        """Replace ``registry.json`` with ``doc`` atomically (call while holding :meth:`locked`).
+        A document rebuilt in place of an unreadable file first moves that file aside (see
+        :meth:`_keep_damaged`).
+
+        Raises:
+            OSError: the folder cannot be written.
+        """
+        rebuilt = doc.pop("rebuilt", False)
         doc["format"] = FORMAT
         doc["versions"] = sorted(records(doc).values(), key=lambda r: int(r["version"]))
         data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+        if rebuilt:
+            self._keep_damaged()
         atomic_write_bytes(self.path, data)
+
+    def _keep_damaged(self) -> None:
+        """Rename the unreadable ``registry.json`` (a file, or whatever stands in its place) to
+        ``registry.json.damaged-<UTC time>``: the rebuilt document knows only the model files,
+        and the metrics, parents and history the damaged one held may still be read from it by
+        hand."""
+        if not (self.path.exists() or self.path.is_symlink()):
+            return
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        aside = self.path.with_name(f"{REGISTRY_NAME}.damaged-{stamp}")
+        n = 1
+        while aside.exists() or aside.is_symlink():
+            n += 1
+            aside = self.path.with_name(f"{REGISTRY_NAME}.damaged-{stamp}-{n}")
+        self.path.rename(aside)
