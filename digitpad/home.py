@@ -73,14 +73,17 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Home:
     """Resolve the data home and create its folders.
 
     Raises:
-        UsageError: the chosen directory is an empty path, exists but is not a directory, or
-            cannot be created.
+        UsageError: the chosen directory is an empty path (or ``DIGITPAD_HOME`` a blank one),
+            exists but is not a directory, or cannot be created.
     """
     if explicit is not None:
         if not str(explicit).strip():  # Path("") is the current folder: never a silent choice
             raise UsageError("the data home is an empty path")
         root = Path(explicit)
     elif os.environ.get("DIGITPAD_HOME"):
+        # set but blank is a mistake (a folder named " " in the current one); empty is unset
+        if not os.environ["DIGITPAD_HOME"].strip():
+            raise UsageError("DIGITPAD_HOME is a blank path")
         root = Path(os.environ["DIGITPAD_HOME"])
     elif _is_checkout(CHECKOUT_ROOT):
         root = CHECKOUT_ROOT

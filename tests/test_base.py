@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from digitpad import cli
-from digitpad.errors import DigitpadError, ImageError
+from digitpad.errors import DigitpadError, ImageError, UsageError
 from digitpad.home import resolve_home
 from digitpad.imageio import load_image
 from digitpad.preprocess import FIT, SIZE, preprocess_boxes, preprocess_crop, zoomed
@@ -126,6 +126,14 @@ def test_home_resolution(tmp_path, monkeypatch):
     assert resolve_home().root == (tmp_path / "env").resolve()
     home = resolve_home(tmp_path / "explicit")
     assert home.store_path.parent.is_dir() and home.models_dir.is_dir()
+
+
+def test_a_blank_home_from_the_environment_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIGITPAD_HOME", "  ")
+    with pytest.raises(UsageError, match="DIGITPAD_HOME is a blank path"):
+        resolve_home()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_version_and_bad_command(capsys):
