@@ -218,6 +218,18 @@ def test_yolo_list_file_naming_a_file_whose_name_is_not_utf8_imports(home, tmp_p
     assert origins == ["p\\xe9ge.png", "page_0.png"]
 
 
+def test_yolo_images_sharing_one_label_file_are_a_format_error(home, tmp_path, capsys):
+    root = write_yolo(_items(tmp_path), tmp_path / "yolo").parent
+    Image.new("RGB", (90, 70), "white").save(root / "images" / "page_0.jpg")
+    before = _state(home)
+    err = _cli_error(capsys, ["import", str(root), "--format", "yolo"])
+    assert "share the label file labels/page_0.txt" in err
+    assert _state(home) == before
+    (root / "labels" / "page_0.txt").unlink()  # both backgrounds: nothing is ambiguous
+    with CorrectionStore.open(home) as store:
+        assert import_dataset(store, root, "yolo").pages_added == 3
+
+
 # --- folders --------------------------------------------------------------------------------
 
 

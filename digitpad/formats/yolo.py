@@ -85,7 +85,7 @@ def read_yolo(path: Path) -> list[LabelledImage]:
     Raises:
         ImportFormatError: a bad yaml, a bad label line (wrong field count, not numbers, class
             out of range or not a digit/not_digit, values outside [0, 1]), a label file whose
-            image is missing; the message names the file and line.
+            image is missing or that two images share; the message names the file and line.
     """
     path = Path(path)
     yaml_path = _find_yaml(path)
@@ -98,11 +98,13 @@ def read_yolo(path: Path) -> list[LabelledImage]:
     labels = _class_labels(names)
     out: list[LabelledImage] = []
     seen: set[Path] = set()
+    by_label: dict[Path, Path] = {}
     for split in splits:
         for image_path in _split_images(root, split, yaml_path or path):
             if image_path.resolve() in seen:
                 continue  # train and val often name the same folder
             seen.add(image_path.resolve())
+            _check_own_label(image_path, by_label)
             out.append(_read_image(image_path, labels))
     _check_orphan_labels(root, splits, seen)
     return out
@@ -216,6 +218,19 @@ def _label_path(image_path: Path) -> Path:
             parts[i] = "labels"
             break
     return Path(*parts).with_suffix(".txt")
+
+
+def _check_own_label(image_path: Path, by_label: dict[Path, Path]) -> None:
+    """ImportFormatError when another image already read (``by_label``: label file -> image)
+    has the same label file (``p.png`` and ``p.jpg`` side by side): whose boxes they are
+    cannot be told, and two images of other sizes would both get them."""
+    label_path = _label_path(image_path)
+    other = by_label.setdefault(label_path.resolve(), image_path)
+    if other != image_path and label_path.is_file():
+        raise ImportFormatError(
+            f"{printable(other.name)} and {printable(image_path.name)} share the label file "
+            f"labels/{printable(label_path.name)}: rename one of them"
+        )
 
 
 def _read_image(image_path: Path, labels: dict[int, str | None]) -> LabelledImage:
