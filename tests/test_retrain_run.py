@@ -329,3 +329,17 @@ def test_a_time_limit_that_is_no_time_is_a_usage_error(seconds, tmp_path, capsys
     err = capsys.readouterr().err
     assert "--max-seconds" in err and err.count("\n") == 1
     assert not (tmp_path / "models").exists()
+
+
+def test_the_leftovers_of_a_killed_retrain_are_cleared_and_nothing_else(tmp_path):
+    # mkstemp names a staging file's temp "." + ".staging-..." + random + ".tmp"
+    leftovers = [
+        "..staging-v2-9346.onnx.dlkn0d2v.tmp",
+        ".staging-v2-9346.pt",
+        ".digitpad-v2.onnx.x1y2z3.tmp",
+    ]
+    kept = ["digitpad-v1.onnx", "digitpad-v2.onnx", "registry.json", ".registry.lock"]
+    for name in leftovers + kept:
+        (tmp_path / name).write_bytes(b"x")
+    rrun._clear_staging(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)

@@ -128,8 +128,11 @@ def _clear_staging(models_dir: Path) -> None:
     # Under the retrain lock, any staging file is the leftover of a killed retrain.
     for p in models_dir.glob(f"{STAGING_PREFIX}*"):
         p.unlink(missing_ok=True)
-    for p in models_dir.glob(".digitpad-v*.tmp"):
-        p.unlink(missing_ok=True)
+    # a model file's temp name is "." + its name + random + ".tmp" (export._atomic_write): so
+    # also for a staging file, killed before its rename
+    for pattern in (".digitpad-v*.tmp", f".{STAGING_PREFIX}*.tmp"):
+        for p in models_dir.glob(pattern):
+            p.unlink(missing_ok=True)
 
 
 def _read_corrections(
