@@ -163,6 +163,22 @@ def test_unreadable_registry_file_is_rebuilt_from_model_files(home, shipped):
     assert kept.read_text() == "{ not json"
 
 
+@pytest.mark.parametrize("active", [2, {"version": 2, "since": "x"}])
+def test_a_registry_of_a_newer_format_is_refused_and_left_as_it_is(home, shipped, active):
+    # whatever shape the newer format gives its fields: never rebuilt, never written over
+    r = ModelRegistry(home.models_dir)
+    add(r, 2)
+    r.promote(2)
+    doc = json.loads(r.registry_path.read_text())
+    doc.update(format=2, active=active)
+    r.registry_path.write_text(json.dumps(doc))
+    before = r.registry_path.read_bytes()
+    for call in (r.list, lambda: r.use(1)):
+        with pytest.raises(ModelError, match="newer digitpad"):
+            call()
+    assert r.registry_path.read_bytes() == before
+
+
 def test_a_folder_in_place_of_the_registry_is_moved_aside_on_write(home, shipped):
     r = ModelRegistry(home.models_dir)
     add(r, 2)

@@ -69,6 +69,14 @@ _RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+def _newer_format(doc: Any) -> bool:
+    """Whether ``doc`` (any JSON value) is a document of a later format than ``FORMAT`` (a
+    format that is no whole number, such as Infinity, is damage, not a later format)."""
+    fmt = doc.get("format") if isinstance(doc, dict) else None
+    whole = isinstance(fmt, int) or (isinstance(fmt, float) and fmt.is_integer())
+    return whole and not isinstance(fmt, bool) and fmt > FORMAT
+
+
 def _check_document(doc: Any) -> None:
     """Raise ValueError or KeyError unless every field the registry reads as a number is a
     whole number: a hand-edited file must fall back, not crash each command."""
@@ -117,9 +125,11 @@ class RegistryFile:
             if isinstance(raw, OSError):
                 raise ValueError(raw.strerror or type(raw).__name__)
             doc = json.loads(raw)
-            _check_document(doc)
-            if int(doc.get("format", FORMAT)) > FORMAT:
+            # before the shape: a newer format may shape its fields otherwise, and must be
+            # refused, never rebuilt and written over in the shape this version knows
+            if _newer_format(doc):
                 raise ModelError(f"{self.path} was written by a newer digitpad; upgrade to use it")
+            _check_document(doc)
         except (ValueError, KeyError, TypeError, OverflowError) as exc:
             warnings.warn(
                 f"model registry {self.path} is unreadable ({exc}); "
