@@ -17,13 +17,12 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from digitpad import __version__
-from digitpad.errors import DigitpadError
+from digitpad.errors import DigitpadError, os_error_line
 
 _PYTHON_SHOW = warnings.showwarning
 # what a shell reports for a process killed by SIGPIPE (128 + 13): the reader of our output
 # went away, as in `digitpad recognise *.png | head -1`
 EXIT_BROKEN_PIPE = 141
-NAME_SHOWN = 120  # characters of a file's name an error shows at most
 # Subcommand name -> module under digitpad.commands. Order is the order in --help.
 COMMANDS: dict[str, str] = {
     "app": "app",
@@ -109,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # an output path that is a folder, or a full disk under stdout: one line, no traceback
         if not _flushes(sys.stdout):
             _discard_stdout()
-        sys.stderr.write(f"digitpad: error: {_os_message(exc)}\n")
+        sys.stderr.write(f"digitpad: error: {os_error_line(exc)}\n")
         return 1
     finally:
         warnings.showwarning = _PYTHON_SHOW
@@ -142,18 +141,6 @@ def _discard_stdout() -> None:
     except (OSError, ValueError, AttributeError):
         # no file descriptor to redirect (a replaced stdout): a fresh one will do
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-
-
-def _os_message(exc: OSError) -> str:
-    """``exc`` as one line: its reason, and the file when it names one (a name too long to
-    read, itself the reason at times, shortened in the middle)."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    if not exc.filename:
-        return reason
-    name = os.fsdecode(exc.filename)
-    if len(name) > NAME_SHOWN:
-        name = f"{name[: NAME_SHOWN // 2]}...{name[-NAME_SHOWN // 2 :]}"
-    return f"{reason}: {name}"
 
 
 def _show_warning(

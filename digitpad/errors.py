@@ -6,6 +6,10 @@ dialog. Anything that is *not* a DigitpadError is a bug and may show a traceback
 
 from __future__ import annotations
 
+import os
+
+NAME_SHOWN = 120  # characters of a file's name an error line shows at most
+
 
 class DigitpadError(Exception):
     """A failure the user can understand and act on. ``str(err)`` is one line."""
@@ -49,3 +53,15 @@ class ImportFormatError(DigitpadError):
 
 class TrainingError(DigitpadError):
     """Retraining could not run (no corrections, cancelled, no data...)."""
+
+
+def os_error_line(exc: OSError) -> str:
+    """``exc`` as one line: its reason, and the file when it names one (a name too long to
+    read, itself the reason at times, shortened in the middle)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if not exc.filename:
+        return " ".join(reason.split())
+    name = os.fsdecode(exc.filename)
+    if len(name) > NAME_SHOWN:
+        name = f"{name[: NAME_SHOWN // 2]}...{name[-NAME_SHOWN // 2 :]}"
+    return " ".join(f"{reason}: {name}".split())

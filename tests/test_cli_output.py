@@ -65,7 +65,8 @@ def test_a_closed_stdout_reads_into_nothing(blank: Path) -> None:
 
 
 def test_a_name_too_long_to_look_up_is_one_short_line(tmp_path: Path, capsys) -> None:
-    from digitpad.cli import NAME_SHOWN, main
+    from digitpad.cli import main
+    from digitpad.errors import NAME_SHOWN
 
     name = str(tmp_path / ("a" * 5000))
     assert main(["--home", str(tmp_path / "home"), "import", name]) == 1

@@ -343,3 +343,20 @@ def test_the_leftovers_of_a_killed_retrain_are_cleared_and_nothing_else(tmp_path
         (tmp_path / name).write_bytes(b"x")
     rrun._clear_staging(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+def test_a_full_disk_ends_the_json_protocol_with_a_failed_line(home, monkeypatch, capfd):
+    # the app reads the last line; an OSError from writing a model must still give it one
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(home.models_dir / "digitpad-v2.onnx"))
+
+    monkeypatch.setattr(rrun, "retrain", full)
+    assert cli.main(["retrain", "--progress", "json"]) == 1
+    last = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert last["phase"] == "failed" and last["reason"] == "error"
+    assert last["message"].startswith("No space left on device: ")
+    assert "\n" not in last["message"]
+    monkeypatch.setattr(rrun, "retrain", full)
+    assert cli.main(["retrain", "--progress", "none"]) == 1
+    err = capfd.readouterr().err
+    assert err.startswith("digitpad: error: No space left on device") and err.count("\n") == 1

@@ -95,7 +95,7 @@ def _stdout_for_json() -> Iterator[TextIO]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from digitpad.errors import DigitpadError
+    from digitpad.errors import DigitpadError, os_error_line
     from digitpad.home import resolve_home
     from digitpad.progress import BarSink, JsonLinesSink, ProgressEvent, null_sink
     from digitpad.retrain.run import RetrainOptions, RetrainResult, retrain
@@ -122,10 +122,12 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             result = retrain(home, options, progress=progress, should_stop=stop.is_set)
-        except DigitpadError as exc:
+        except (DigitpadError, OSError) as exc:
+            # a full disk under the models folder, say: the app still gets its final line
             if mode != "json":
                 raise
-            result = RetrainResult("failed", "error", None, False, str(exc))
+            text = os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+            result = RetrainResult("failed", "error", None, False, text)
         _flush_warnings(caught, sink if mode == "json" else None)
         if mode == "json":
             sink(result.to_event())
