@@ -109,9 +109,10 @@ def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
     items = _reader(fmt)(Path(src))  # validates everything before anything is written
     created: list[str] = []
     try:
-        pages = _add_page_files(store, items, fmt, created)
-        _check_repeats(pages)
-        counts = store.add_imported(pages)
+        with store.pages.writing():
+            pages = _add_page_files(store, items, fmt, created)
+            _check_repeats(pages)
+            counts = store.add_imported(pages)
     except BaseException:
         _discard_unreferenced(store, created)
         raise
@@ -182,16 +183,12 @@ def _add_page_file(
 
 
 def _discard_unreferenced(store: CorrectionStore, hashes: list[str]) -> None:
-    """Remove page files this import created that no committed row references."""
-    if not hashes:
-        return
+    """Remove page files this import created that no committed row references (see
+    :meth:`~digitpad.store.pages.PageFiles.discard_unreferenced`)."""
     try:
-        referenced = store.known_pages(hashes)
-    except StoreError:
+        store.pages.discard_unreferenced(hashes, store.known_pages)
+    except (StoreError, OSError):
         return  # cannot tell: keep the files (an orphan file is harmless, a lost page is not)
-    for page_hash in hashes:
-        if page_hash not in referenced:
-            store.pages.discard(page_hash)
 
 
 def export_dataset(store: CorrectionStore, dest: Path, fmt: str) -> ExportReport:

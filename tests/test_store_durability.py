@@ -133,3 +133,45 @@ def test_a_held_lock_is_waited_for_then_reported_in_one_line(tmp_path, monkeypat
     assert store.review_ids() == [rid]
     store.close()
     blocker.close()
+
+
+def test_a_failed_import_keeps_a_page_file_another_writer_is_about_to_commit(tmp_path):
+    # A made the file and failed; B found it there (so did not write it) and has not committed
+    from test_store_helpers import page, payload
+
+    from digitpad.store.pages import encode_png, sha256_hex
+
+    path = tmp_path / "corrections" / "digitpad.sqlite"
+    a, b = CorrectionStore(path), CorrectionStore(path)
+    try:
+        page_hash, made = a.pages.put_array(page(3))
+        assert made
+        with b.pages.writing():
+            assert b.pages.put_array(page(3)) == (page_hash, False)
+            a.pages.discard_unreferenced([page_hash], a.known_pages)
+            assert a.pages.path_for(page_hash).is_file()
+        # no writer between its files and its commit: A's leftover goes
+        a.pages.discard_unreferenced([page_hash], a.known_pages)
+        assert not a.pages.path_for(page_hash).exists()
+        # ...but never a file a committed row names
+        b.save_review(payload(3))
+        a.pages.discard_unreferenced([page_hash], a.known_pages)
+        assert sha256_hex(a.pages.read_bytes(page_hash)) == page_hash
+        assert page_hash == sha256_hex(encode_png(page(3)))
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_damaged_page_file_is_written_again_when_its_page_is_saved_again(tmp_path):
+    from test_store_helpers import payload
+
+    with CorrectionStore(tmp_path / "corrections" / "digitpad.sqlite") as store:
+        store.save_review(payload(4))
+        (page_hash,) = [p.stem for p in store.pages.root.glob("*.png")]
+        path = store.pages.path_for(page_hash)
+        path.write_bytes(path.read_bytes()[:100])  # damaged on disk
+        with pytest.raises(Exception, match="damaged on disk"):
+            store.pages.read_bytes(page_hash)
+        store.save_review(payload(4))
+        assert len(store.pages.read_bytes(page_hash)) > 100

@@ -11,7 +11,10 @@ Files, not blobs: ``<home>/corrections/pages/<sha256>.png``. Why files:
   place, and its directory fsynced (:meth:`PageFiles.flush`) *before* the transaction that
   references it starts. A crash in between leaves an unreferenced file (harmless), never a row
   pointing at a missing or torn file. Files are never modified after the rename, and
-  :meth:`PageFiles.load` re-hashes the bytes, so damage on disk is reported, never trained on.
+  :meth:`PageFiles.load` re-hashes the bytes, so damage on disk is reported, never trained on;
+  a damaged file is replaced whole (the same way) when its page is stored again;
+* a failed import removes the files it made, but never one that another writer (the app, a
+  second import) found there and is about to name in its rows (``WRITERS_LOCK``).
 
 The hash is of the stored PNG bytes: a page saved from the app is encoded once (the same pixels
 give the same bytes, so saving a page twice stores it once); a PNG from a dataset is stored as
@@ -20,9 +23,11 @@ is; other formats (JPEG...) are decoded with :func:`digitpad.imageio.load_image`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +37,11 @@ from digitpad.errors import ImageError, StoreError
 from digitpad.formats.base import atomic_write_bytes, png_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Held shared by every writer from its first page file to its commit, and exclusively by a
+# failed import removing the files it made: a file another writer is about to name in its
+# rows (it found the file there, so did not write it) must not be removed under it.
+# Beside the folder, not in it: the folder holds page files only.
+WRITERS_LOCK = ".pages.lock"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -126,17 +136,74 @@ class PageFiles:
             fsutil.fsync_dir(self.root)
             self._unsynced_dir = False
 
-    def discard(self, page_hash: str) -> None:
-        """Remove a page file (only for files no committed row references)."""
-        self.path_for(page_hash).unlink(missing_ok=True)
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writers' lock shared (see ``WRITERS_LOCK``) from the first page file put to
+        the commit of the rows that name them. Writers do not wait for each other."""
+        with self._lock(exclusive=False):
+            yield
+
+    def discard_unreferenced(
+        self, hashes: Iterable[str], referenced: Callable[[list[str]], set[str]]
+    ) -> None:
+        """Remove the page files of ``hashes`` that ``referenced`` (which looks them up in the
+        store) says no committed row names, unless some writer is between its page files and
+        its commit: then all are kept (an unreferenced file is harmless, a lost page is not).
+        Call outside :meth:`writing`."""
+        wanted = list(dict.fromkeys(hashes))
+        if not wanted:
+            return
+        with self._lock(exclusive=True) as held:
+            if not held:
+                return
+            named = referenced(wanted)
+            for page_hash in wanted:
+                if page_hash not in named:
+                    self.path_for(page_hash).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _lock(self, *, exclusive: bool) -> Iterator[bool]:
+        """The writers' lock, shared (waited for) or exclusive (not waited for); yields whether
+        it is held. Where there are no advisory locks, writers are not serialised: shared is
+        held, exclusive is not (so nothing is removed)."""
+        try:
+            import fcntl
+        except ImportError:
+            yield not exclusive
+            return
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.root.parent / WRITERS_LOCK, "a+b") as lock:
+            mode = fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH
+            try:
+                fcntl.flock(lock.fileno(), mode)
+                held = True
+            except BlockingIOError:
+                held = False
+            yield held  # the lock goes with the file's closing
 
     def _put(self, page_hash: str, data: bytes) -> bool:
+        """Write ``data`` as the page file of ``page_hash`` unless it is there already; whether
+        it was made. A file there whose bytes no longer match (damaged on disk) is written again
+        from ``data``, which are the page's bytes: it was the file of committed rows, not one
+        this call made."""
         dest = self.path_for(page_hash)
         if dest.is_file():
+            if _holds(dest, page_hash):
+                return False
+            atomic_write_bytes(dest, data)
+            self._unsynced_dir = True
             return False
         atomic_write_bytes(dest, data)
         self._unsynced_dir = True
         return True
+
+
+def _holds(path: Path, page_hash: str) -> bool:
+    """Whether the file at ``path`` holds the bytes of ``page_hash`` (False when unreadable)."""
+    try:
+        return sha256_hex(path.read_bytes()) == page_hash
+    except OSError:
+        return False
 
 
 def _check_png(data: bytes, name: str) -> tuple[int, int]:

@@ -101,6 +101,18 @@ class CorrectionStore:
         rows.check_payload(payload)
         height, width = rgb.shape[:2]
         box_rows = [rows.box_row(b, width, height) for b in payload.boxes]
+        with self.pages.writing():
+            return self._save_page(rgb, payload, box_rows, replaces)
+
+    def _save_page(
+        self,
+        rgb: np.ndarray,
+        payload: ReviewPayload,
+        box_rows: list[tuple[Any, ...]],
+        replaces: int | None,
+    ) -> SavedReview:
+        """The page file of :meth:`save`, then its rows in one transaction."""
+        height, width = rgb.shape[:2]
         page_hash, _ = self.pages.put_array(rgb)
         self.pages.flush()  # the page file is durable before the row that names it
 
