@@ -187,14 +187,14 @@ class PageFiles:
         from ``data``, which are the page's bytes: it was the file of committed rows, not one
         this call made."""
         dest = self.path_for(page_hash)
+        # a file found there may be another process's, renamed in but its folder not yet
+        # fsynced: the rows this writer commits must not outlive it, so the folder is synced
+        self._unsynced_dir = True
         if dest.is_file():
-            if _holds(dest, page_hash):
-                return False
-            atomic_write_bytes(dest, data)
-            self._unsynced_dir = True
+            if not _holds(dest, page_hash):
+                atomic_write_bytes(dest, data)
             return False
         atomic_write_bytes(dest, data)
-        self._unsynced_dir = True
         return True
 
 
