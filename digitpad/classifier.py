@@ -64,6 +64,8 @@ class Classifier:
         import onnxruntime as ort
 
         path = Path(path)
+        if path.is_dir():
+            raise ModelError(f"{path} is a folder, not a model file (give its .onnx file)")
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
         opts = ort.SessionOptions()

@@ -19,6 +19,8 @@ from digitpad.training.drawn import draw_glyph
 def test_missing_model_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
         Classifier.load(tmp_path / "nope.onnx")
+    with pytest.raises(ModelError, match="is a folder, not a model file"):
+        Classifier.load(tmp_path)
 
 
 def test_corrupt_model_is_a_model_error(tmp_path: Path) -> None:
