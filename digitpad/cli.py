@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the process exit code."""
+    """Run the CLI and return the process exit code (see the README's exit codes). Errors are
+    one line on stderr, never a traceback; when stdout cannot be written (a reader gone away,
+    a full disk), it is pointed at the null device."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_run", None) is None:
@@ -91,27 +93,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     _stdout_or_nothing()
     try:
         code = int(args._run(args) or 0)
-        # flushed here, not at exit, so that a reader gone away is caught below
-        sys.stdout.flush()
-        return code
     except DigitpadError as exc:
         sys.stderr.write(f"digitpad: error: {exc}\n")
-        return exc.exit_code
+        code = exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("digitpad: interrupted\n")
-        return 130
+        code = 130
+    except OSError as exc:
+        # a write to a reader gone away; the command writes to no pipe but stdout (with
+        # PYTHONUNBUFFERED the failed print leaves nothing to flush, so that cannot tell)
+        if isinstance(exc, BrokenPipeError):
+            code = EXIT_BROKEN_PIPE
+        else:
+            # the commands turn what they read and write into DigitpadErrors; what is left is
+            # one the person can still act on (an output path that is a folder, a full disk)
+            sys.stderr.write(f"digitpad: error: {os_error_line(exc)}\n")
+            code = 1
+    finally:
+        warnings.showwarning = _PYTHON_SHOW
+    return _end_output(code)
+
+
+def _end_output(code: int) -> int:
+    """``code``, once stdout is flushed here rather than at exit, where a failure would print
+    an "Exception ignored" trace: a reader gone away (``| head``) makes it EXIT_BROKEN_PIPE,
+    a stdout that cannot be written (a full disk) one line and 1 (unless the command already
+    failed and said so). Either way stdout is pointed at the null device after."""
+    try:
+        sys.stdout.flush()
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as exc:
-        # the commands turn what they read into DigitpadErrors; this is what is left, such as
-        # an output path that is a folder, or a full disk under stdout: one line, no traceback
-        if not _flushes(sys.stdout):
-            _discard_stdout()
-        sys.stderr.write(f"digitpad: error: {os_error_line(exc)}\n")
-        return 1
-    finally:
-        warnings.showwarning = _PYTHON_SHOW
+        _discard_stdout()
+        if code == 0:
+            sys.stderr.write(f"digitpad: error: {os_error_line(exc)}\n")
+            return 1
+    except ValueError:  # closed by the command itself: nothing left to flush
+        pass
+    return code
 
 
 def _stdout_or_nothing() -> None:
@@ -123,24 +143,21 @@ def _stdout_or_nothing() -> None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
 
 
-def _flushes(stream: TextIO) -> bool:
-    """Whether ``stream`` can still be flushed (a full disk under it cannot)."""
-    try:
-        stream.flush()
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 def _discard_stdout() -> None:
     """Point stdout at the null device, so that Python's flush at exit, which would fail the
-    same way again, prints no "Exception ignored" trace."""
+    same way again, prints no "Exception ignored" trace. (In a process that goes on, as in a
+    test calling :func:`main`, stdout stays pointed there.)"""
     try:
+        fd = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         # no file descriptor to redirect (a replaced stdout): a fresh one will do
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _show_warning(

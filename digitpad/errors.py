@@ -1,7 +1,9 @@
 """Exceptions. A :class:`DigitpadError` is a user-facing failure whose ``str`` is one clear line.
 
 The CLI turns it into ``digitpad: error: <line>`` and a non-zero exit; the app turns it into a
-dialog. Anything that is *not* a DigitpadError is a bug and may show a traceback.
+dialog. Anything that is *not* a DigitpadError is a bug and may show a traceback, but for an
+``OSError`` that reaches the CLI (a full disk, an output path that is a folder): the person can
+act on that, so it is one line too (:func:`os_error_line`).
 """
 
 from __future__ import annotations

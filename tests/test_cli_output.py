@@ -23,28 +23,38 @@ def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _digitpad(args: list[str], **kwargs) -> subprocess.Popen:
+def _digitpad(args: list[str], *, buffered: bool = True, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # with PYTHONUNBUFFERED (set on some machines) a print fails at once, else at the flush
+    env.pop("PYTHONUNBUFFERED", None)
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [sys.executable, "-m", "digitpad", *args], env=env, stderr=subprocess.PIPE, **kwargs
     )
 
 
-def test_a_reader_gone_away_ends_quietly_with_the_sigpipe_code(blank: Path) -> None:
-    # the pipe's reading end is closed before the command writes: its first write fails
+@pytest.mark.parametrize("buffered", [True, False])
+@pytest.mark.parametrize("also_missing", [False, True])
+def test_a_reader_gone_away_ends_quietly_with_the_sigpipe_code(
+    blank: Path, tmp_path: Path, buffered: bool, also_missing: bool
+) -> None:
+    # the pipe's reading end is closed before the command writes: its first write fails;
+    # with a missing image too, the command has failed before its output is flushed
+    images = [str(blank), str(blank)] + ([str(tmp_path / "missing.png")] if also_missing else [])
     read, write = os.pipe()
     os.close(read)
-    proc = _digitpad(["recognise", str(blank), str(blank), "--json"], stdout=write)
+    proc = _digitpad(["recognise", *images, "--json"], buffered=buffered, stdout=write)
     os.close(write)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == EXIT_BROKEN_PIPE
-    assert err == b""
+    assert (proc.returncode, err) == (EXIT_BROKEN_PIPE, b"")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
-def test_a_full_disk_under_stdout_is_one_line(blank: Path) -> None:
+@pytest.mark.parametrize("buffered", [True, False])
+def test_a_full_disk_under_stdout_is_one_line(blank: Path, buffered: bool) -> None:
     with open("/dev/full", "wb") as full:
-        proc = _digitpad(["recognise", str(blank)], stdout=full)
+        proc = _digitpad(["recognise", str(blank)], buffered=buffered, stdout=full)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert err.decode().splitlines() == ["digitpad: error: No space left on device"]
