@@ -175,3 +175,66 @@ def test_a_damaged_page_file_is_written_again_when_its_page_is_saved_again(tmp_p
             store.pages.read_bytes(page_hash)
         store.save_review(payload(4))
         assert len(store.pages.read_bytes(page_hash)) > 100
+
+
+def _failing_import_between_flush_and_commit(
+    writer: CorrectionStore, other: CorrectionStore, page_hash: str
+) -> None:
+    """Make ``other`` (which made ``page_hash``'s file and failed) try to remove its files at
+    the worst moment of ``writer``'s next save or import: its file flushed, its rows not yet
+    committed."""
+    flush = writer.pages.flush
+
+    def flush_then_the_other_fails() -> None:
+        flush()
+        other.pages.discard_unreferenced([page_hash], other.known_pages)
+
+    writer.pages.flush = flush_then_the_other_fails
+
+
+def test_a_save_keeps_its_page_file_through_a_failed_import_beside_it(tmp_path):
+    from test_store_helpers import page, payload
+
+    path = tmp_path / "corrections" / "digitpad.sqlite"
+    with CorrectionStore(path) as a, CorrectionStore(path) as b:
+        page_hash, made = a.pages.put_array(page(5))
+        assert made
+        _failing_import_between_flush_and_commit(b, a, page_hash)
+        b.save_review(payload(5))
+        assert len(b.pages.load(page_hash)) == 48
+
+
+def test_an_import_keeps_its_page_files_through_a_failed_import_beside_it(tmp_path):
+    from test_store_helpers import page
+
+    from digitpad.formats import LabelledImage, write_coco
+    from digitpad.interop import import_dataset
+    from digitpad.types import Annotation, Box
+
+    item = LabelledImage(
+        tmp_path / "p.png", 64, 48, (Annotation(Box(2, 2, 12, 20), "4"),), pixels=page(6)
+    )
+    src = write_coco([item], tmp_path / "ds").parent
+    path = tmp_path / "corrections" / "digitpad.sqlite"
+    with CorrectionStore(path) as a, CorrectionStore(path) as b:
+        page_hash, _, _, made = a.pages.put_file(src / "images" / "p.png")
+        assert made
+        _failing_import_between_flush_and_commit(b, a, page_hash)
+        assert import_dataset(b, src, "coco").pages_added == 1
+        assert len(b.pages.load(page_hash)) == 48
+
+
+def test_a_page_file_found_there_has_its_folder_synced_before_the_commit(tmp_path, monkeypatch):
+    # it may be another process's, renamed in and not yet synced: the rows must not outlive it
+    from test_store_helpers import page
+
+    from digitpad.store import pages as pages_module
+    from digitpad.store.pages import PageFiles
+
+    synced = []
+    monkeypatch.setattr(pages_module.fsutil, "fsync_dir", synced.append)
+    first, second = PageFiles(tmp_path / "pages"), PageFiles(tmp_path / "pages")
+    first.put_array(page(7))  # renamed in; its flush not yet run
+    assert second.put_array(page(7))[1] is False
+    second.flush()
+    assert synced == [tmp_path / "pages"]

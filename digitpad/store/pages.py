@@ -66,7 +66,12 @@ class PageFiles:
         return self.root / f"{page_hash}.png"
 
     def put_array(self, rgb: np.ndarray) -> tuple[str, bool]:
-        """Store an RGB uint8 page; return (hash, created). An existing page is not rewritten."""
+        """Store an RGB uint8 page; return (hash, created). An existing page file is not
+        rewritten unless damaged on disk, and ``created`` is False for it either way.
+
+        Raises:
+            OSError: the file cannot be written.
+        """
         data = encode_png(rgb)
         page_hash = sha256_hex(data)
         return page_hash, self._put(page_hash, data)
@@ -75,10 +80,12 @@ class PageFiles:
         """Store the image file at ``path``; return (hash, upright width, height, created).
 
         A PNG is checked (chunk CRCs, complete stream) and stored byte for byte; any other format
-        is decoded and stored as PNG.
+        is decoded and stored as PNG. An existing page file is not rewritten unless damaged on
+        disk, and ``created`` is False for it either way.
 
         Raises:
             ImageError: the file is missing, unreadable or not a valid image.
+            OSError: the page file cannot be written.
         """
         path = Path(path)
         try:
@@ -139,7 +146,8 @@ class PageFiles:
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the writers' lock shared (see ``WRITERS_LOCK``) from the first page file put to
-        the commit of the rows that name them. Writers do not wait for each other."""
+        the commit of the rows that name them. Writers do not wait for each other; they wait
+        only while a failed import removes its files. Never raises (see :meth:`_lock`)."""
         with self._lock(exclusive=False):
             yield
 
@@ -149,7 +157,12 @@ class PageFiles:
         """Remove the page files of ``hashes`` that ``referenced`` (which looks them up in the
         store) says no committed row names, unless some writer is between its page files and
         its commit: then all are kept (an unreferenced file is harmless, a lost page is not).
-        Call outside :meth:`writing`."""
+        Call outside :meth:`writing`.
+
+        Raises:
+            whatever ``referenced`` raises (the store's StoreError), and OSError when a file
+            cannot be removed.
+        """
         wanted = list(dict.fromkeys(hashes))
         if not wanted:
             return
@@ -164,21 +177,29 @@ class PageFiles:
     @contextlib.contextmanager
     def _lock(self, *, exclusive: bool) -> Iterator[bool]:
         """The writers' lock, shared (waited for) or exclusive (not waited for); yields whether
-        it is held. Where there are no advisory locks, writers are not serialised: shared is
-        held, exclusive is not (so nothing is removed)."""
+        it is held. Where there are no advisory locks (Windows; a file system without them,
+        such as NFS with no lock daemon), writers are not serialised: shared counts as held,
+        exclusive as not, so nothing is removed and nobody is kept from saving. Never raises."""
         try:
             import fcntl
         except ImportError:
             yield not exclusive
             return
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.root.parent / WRITERS_LOCK, "a+b") as lock:
+        try:
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(self.root.parent / WRITERS_LOCK, "a+b")  # noqa: SIM115 - closed below
+        except OSError:  # the folder cannot be written: the writer will say so itself
+            yield not exclusive
+            return
+        with lock:
             mode = fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH
             try:
                 fcntl.flock(lock.fileno(), mode)
                 held = True
             except BlockingIOError:
                 held = False
+            except OSError:  # ENOLCK, EOPNOTSUPP: no advisory locks here
+                held = not exclusive
             yield held  # the lock goes with the file's closing
 
     def _put(self, page_hash: str, data: bytes) -> bool:
@@ -199,9 +220,11 @@ class PageFiles:
 
 
 def _holds(path: Path, page_hash: str) -> bool:
-    """Whether the file at ``path`` holds the bytes of ``page_hash`` (False when unreadable)."""
+    """Whether the file at ``path`` holds the bytes of ``page_hash`` (False when unreadable);
+    read in pieces, whatever size damage left it."""
     try:
-        return sha256_hex(path.read_bytes()) == page_hash
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() == page_hash
     except OSError:
         return False
 
