@@ -238,3 +238,23 @@ def test_a_page_file_found_there_has_its_folder_synced_before_the_commit(tmp_pat
     assert second.put_array(page(7))[1] is False
     second.flush()
     assert synced == [tmp_path / "pages"]
+
+
+def test_a_file_system_without_advisory_locks_still_saves_and_removes_nothing(
+    tmp_path, monkeypatch
+):
+    import errno
+    import fcntl
+
+    from test_store_helpers import page, payload
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with CorrectionStore(tmp_path / "corrections" / "digitpad.sqlite") as store:
+        assert store.save_review(payload(8)) >= 1
+        page_hash, made = store.pages.put_array(page(9))
+        assert made
+        store.pages.discard_unreferenced([page_hash], store.known_pages)
+        assert store.pages.path_for(page_hash).is_file()  # kept: it cannot tell who needs it
