@@ -41,10 +41,12 @@ class RetrainControl:
         trace("retrain_started", argv=job.argv)
 
     def cancel(self) -> None:
-        """SIGTERM: the child stops cleanly and leaves the active model alone."""
+        """SIGTERM: the child stops cleanly and leaves the active model alone. Safe once the
+        window is gone (the app cancels again on its way out)."""
         if self.job is not None:
             self.job.cancel()
-            self.app.status.show_progress(None, "cancelling")
+            if not self.app.closed:
+                self.app.status.show_progress(None, "cancelling")
 
     def on_retrain_progress(self, event: dict[str, Any]) -> None:
         if self.job is None or event.get("phase") in ("done", "failed"):

@@ -260,6 +260,34 @@ def test_retrain_runs_in_background_and_can_be_cancelled(make_app, monkeypatch, 
     assert app.status.message.cget("text").startswith("Retrain cancelled")
 
 
+def test_quitting_during_a_retrain_cancels_it_and_ends_cleanly(make_app, monkeypatch, tmp_path):
+    import digitpad.ui.retrain_control as app_module
+
+    stopped, ready = tmp_path / "stopped", tmp_path / "ready"
+    argv = _fake_retrain(
+        tmp_path,
+        f"""
+        import json, signal, sys, time
+        def stop(signum, frame):
+            open({str(stopped)!r}, "w").write("yes")
+            sys.exit(130)
+        signal.signal(signal.SIGTERM, stop)
+        open({str(ready)!r}, "w").write("yes")
+        time.sleep(60)
+        """,
+    )
+    monkeypatch.setattr(app_module, "retrain_argv", lambda root: argv)
+    app = make_app()
+    app.commands.run("retrain")
+    pump(app, ready.exists)  # its SIGTERM handler is in place
+    app._close()  # the person quit and said yes to cancelling the retrain
+    app.run()  # after its main loop the app cancels a retrain still running: no widget left
+    deadline = time.monotonic() + 10
+    while not stopped.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stopped.read_text() == "yes"
+
+
 def test_retrain_promotion_swaps_the_model_without_restart(make_app, monkeypatch, tmp_path):
     import digitpad.ui.retrain_control as app_module
 
