@@ -328,15 +328,21 @@ class App:
         self._pending_recognise = None
         # The pixels as they are now, frozen without a copy (strokes may go on meanwhile): even
         # one memory copy of a 12 MP photo took 32 ms here; the worker makes the array.
-        page = self.editor.drawing.snapshot()
-        job = services.recognise_page
-        self.jobs.start("recognise", job, self.recogniser, page, tag=(self.page_serial, t0))
+        drawing = self.editor.drawing
+        page = drawing.snapshot()
+        tag = (self.page_serial, drawing.rewrites, t0)
+        self.jobs.start("recognise", services.recognise_page, self.recogniser, page, tag=tag)
         self.status.say("Recognising…")
 
-    def on_recognise_done(self, payload: tuple[tuple[int, float], Any]) -> None:
-        (serial, t0), result = payload
+    def on_recognise_done(self, payload: tuple[tuple[int, int, float], Any]) -> None:
+        (serial, rewrites, t0), result = payload
         if serial != self.page_serial:
             return  # the page was replaced while recognising
+        if rewrites != self.editor.drawing.rewrites:
+            # ink cleared, erased or undone meanwhile: its boxes could sit on empty paper and
+            # be saved as reviewed digits (strokes only added are safe: they are just unread)
+            self.status.say("The page changed while recognising: press Ctrl+R to read it again")
+            return
         self.editor.set_result(result)
         self.reading = result.text
         self.set_tool("box")

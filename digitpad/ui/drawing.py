@@ -117,6 +117,9 @@ class Drawing:
         self._eraser = False
         self._dirty: Box | None = None
         self.revision = 0  # bumps whenever pixels change, so views know to re-render
+        # bumps whenever ink may have gone or changed (Clear, an eraser stroke, undo, redo): a
+        # reading of the page from before it may show digits that are no longer there
+        self.rewrites = 0
 
     @property
     def size(self) -> tuple[int, int]:
@@ -168,6 +171,7 @@ class Drawing:
         """Put ``pixels`` (RGB uint8) back at ``region``'s top-left corner."""
         self.image.paste(Image.fromarray(pixels, "RGB"), (region.x0, region.y0))
         self.revision += 1
+        self.rewrites += 1
         self._ink = None
         self._journal(region, pixels)
 
@@ -230,6 +234,8 @@ class Drawing:
         if np.array_equal(before, after):
             return None
         label = "erase" if self._eraser else "stroke"
+        if self._eraser:
+            self.rewrites += 1
         edit = PatchEdit(label, self, region, before, after)
         self._journal(region, edit.after)
         return edit
@@ -239,6 +245,7 @@ class Drawing:
         before = self.array()
         self.image.paste(PAPER, (0, 0, *self.size))
         self.revision += 1
+        self.rewrites += 1
         self._ink = False
         self._seq += 1  # blank paper is a base of its own, with nothing pasted over it
         self._base, self._base_seq, self._regions, self._region_bytes = None, self._seq, [], 0

@@ -378,3 +378,25 @@ def test_recognise_copies_no_pixels_of_the_page_on_the_tk_thread(make_app, monke
     pump(app, lambda: app.editor.recognised)
     assert copied and True not in copied
     assert [d.label for d in app.editor.visible()] == ["1"]
+
+
+@pytest.mark.parametrize("change", ["clear", "undo"])
+def test_a_reading_of_ink_cleared_or_undone_meanwhile_is_dropped(make_app, change):
+    # its boxes would sit on blank paper, and Save would store them as reviewed digits
+    app = make_app()
+    if app.recogniser is None:
+        pytest.skip("no model yet")
+    drag(app.view.canvas, [(200, 200), (200, 400)])
+    app.commands.run("recognise")
+    app.commands.run(change)  # before the reading comes back (nothing is pumped in between)
+    pump(
+        app, lambda: not app.jobs.busy("recognise") and "changed" in app.status.message.cget("text")
+    )
+    assert not app.editor.recognised and list(app.editor.visible()) == []
+    assert not app.commands.enabled("save")
+    # a stroke added meanwhile is no reason to drop it: the reading still holds
+    drag(app.view.canvas, [(200, 200), (200, 400)])
+    app.commands.run("recognise")
+    drag(app.view.canvas, [(400, 200), (400, 400)])
+    pump(app, lambda: app.editor.recognised)
+    assert [d.label for d in app.editor.visible()] == ["1"]
