@@ -197,3 +197,21 @@ def test_rebase_ignores_a_snapshot_from_before_a_clear_or_of_another_drawing():
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
+
+
+def test_rewrites_count_every_change_that_can_take_ink_away_and_no_pen_stroke():
+    d = Drawing(size=(200, 200))
+    d.begin(20, 100)
+    d.extend(180, 100)
+    stroke = d.end()
+    assert d.rewrites == 0  # a pen stroke only adds ink
+    d.begin(100, 60, eraser=True)
+    d.extend(100, 140)
+    erase = d.end()
+    assert d.rewrites == 1
+    erase.undo()
+    stroke.undo()
+    stroke.redo()
+    assert d.rewrites == 4
+    d.clear()
+    assert d.rewrites == 5
