@@ -23,7 +23,7 @@ from digitpad.types import (
     PageResult,
     ReviewPayload,
 )
-from digitpad.ui.drawing import Drawing, PageSnapshot, PatchEdit
+from digitpad.ui.drawing import ClearEdit, Drawing, PageSnapshot, PatchEdit
 from digitpad.ui.history import History
 
 MIN_BOX = 4  # pixels: anything smaller is a slip of the mouse, not a box
@@ -141,7 +141,7 @@ class _CompoundEdit:
     """Several edits done and undone as one step (Clear wipes ink and boxes together)."""
 
     label: str
-    parts: tuple[_BoxesEdit | PatchEdit, ...]
+    parts: tuple[_BoxesEdit | ClearEdit, ...]
 
     def undo(self) -> None:
         """Undo every part, last first."""
@@ -370,7 +370,7 @@ class Editor:
         self.boxes, self.selected = (), None
         self.model_version, self.started_at = None, None
         boxes_edit = _BoxesEdit("clear boxes", self, before, self._state())
-        parts: list[_BoxesEdit | PatchEdit] = []
+        parts: list[_BoxesEdit | ClearEdit] = []
         if before != boxes_edit.after:
             parts.append(boxes_edit)
         if patch is not None:
