@@ -11,7 +11,9 @@ Runs the real app (``python -m digitpad app``) on a private Xvfb display, ``--ru
   (``update_idletasks`` done), and we also measure from sending the key to that trace line;
 * **big photo**: a 4000x3000 page in a 950x690 canvas (in this process): one zoom step (fast
   sampling), one pan step (moves what is rendered), and the smooth render that follows once the
-  wheel or the pan rests, each timed through ``update_idletasks``.
+  wheel or the pan rests, each timed through ``update_idletasks``;
+* **huge page**: a 12000x9000 scan in the same canvas: a pen stroke, Clear and its undo, each
+  timed through the render that shows it.
 
 Medians are reported and written to ``benchmarks/results/startup.json``; nothing is asserted.
 
@@ -234,6 +236,55 @@ def bench_big_photo(display: str, width: int = 4000, height: int = 3000) -> dict
     }
 
 
+def bench_huge_page(
+    display: str, width: int = 12000, height: int = 9000, strokes: int = 8
+) -> dict[str, Any]:
+    """Edit a huge scan in a real canvas: what a pen stroke, Clear and the undo of Clear cost
+    the window's thread, each through the render that shows it (ms; the strokes' median)."""
+    import numpy as np
+
+    os.environ["DISPLAY"] = display
+    import tkinter as tk
+
+    from digitpad.ui.canvas_view import CanvasView
+    from digitpad.ui.editor import Editor
+
+    page = np.full((height, width, 3), 250, np.uint8)
+    page[height // 2 : height // 2 + 100, 100 : width - 1000] = 0  # a rule across the page
+    root = tk.Tk()
+    root.geometry("950x690")
+    view = CanvasView(root, on_change=lambda: None)
+    view.canvas.pack(fill="both", expand=True)
+    root.update()
+    editor = Editor(page, source="loaded")
+    view.set_editor(editor)
+    root.update_idletasks()
+
+    def timed(action: Any) -> float:
+        t = time.perf_counter()
+        action()
+        view.render()
+        root.update_idletasks()
+        return (time.perf_counter() - t) * 1000
+
+    def stroke(i: int) -> None:
+        d = editor.drawing
+        d.begin(width / 4 + 300 * i, height / 3)
+        d.extend(width / 4 + 300 * i, height / 3 + 400)
+        editor.commit_stroke(d.end())
+
+    times = [timed(lambda i=i: stroke(i)) for i in range(strokes)]
+    clear = timed(editor.clear)
+    undo = timed(editor.undo)
+    root.destroy()
+    return {
+        "page": f"{width}x{height}",
+        "stroke_ms_median": statistics.median(times),
+        "clear_ms": clear,
+        "undo_clear_ms": undo,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -250,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             start = bench_startup(display, args.runs, Path(tmp))
             rec = bench_recognise(display, args.presses, Path(tmp), args.screenshot)
         photo = bench_big_photo(display)
+        huge = bench_huge_page(display)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
@@ -257,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": start,
         "recognise_to_boxes": rec,
         "big_photo": photo,
+        "huge_page": huge,
         "python": sys.version.split()[0],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{photo['render_after_pan_ms_median_zoomed_in']:.1f} ms zoomed in / "
         f"{photo['render_after_pan_ms_median_fitted']:.1f} ms fitted "
         f"(open + fit {photo['open_and_fit_ms']:.0f} ms)"
+    )
+    print(
+        f"huge page {huge['page']}: a stroke {huge['stroke_ms_median']:.0f} ms, Clear "
+        f"{huge['clear_ms']:.0f} ms, its undo {huge['undo_clear_ms']:.0f} ms"
     )
     print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0
