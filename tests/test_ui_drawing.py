@@ -215,3 +215,27 @@ def test_rewrites_count_every_change_that_can_take_ink_away_and_no_pen_stroke():
     assert d.rewrites == 4
     d.clear()
     assert d.rewrites == 5
+
+
+def test_a_stroke_that_changes_no_pixel_leaves_the_page_blank_and_nothing_to_clear():
+    d = Drawing(size=(200, 200))
+    d.begin(-d.pen_width / 2 - 1.5, 100)  # a click just off the page's edge
+    assert d.end() is None
+    assert not d.has_ink() and d.clear() is None
+
+
+def test_clear_wipes_a_page_too_faint_to_count_as_ink():
+    page = np.full((50, 60, 3), 253, np.uint8)
+    page[20:30, 20:30] = (255, 255, 215)  # a pale mark on light paper: no ink by has_ink
+    d = Drawing(page)
+    assert not d.has_ink()
+    edit = d.clear()
+    assert edit is not None and (d.array() == 255).all()
+    edit.undo()
+    assert np.array_equal(d.array(), page)
+
+
+def test_an_eraser_counts_as_a_rewrite_from_its_first_segment():
+    d = Drawing(size=(200, 200))
+    d.begin(100, 60, eraser=True)
+    assert d.rewrites == 1  # a reading arriving mid-rub is already stale

@@ -74,7 +74,7 @@ class PageSnapshot:
     size: tuple[int, int]
     base: np.ndarray | None
     regions: tuple[tuple[Box, np.ndarray], ...]
-    seq: int  # how many journal entries the drawing had written when this was taken
+    seq: int  # the number of the drawing's latest journal entry when this was taken
     origin: object  # the drawing's identity, so only it takes this snapshot's pixels back
 
     def array(self) -> np.ndarray:
@@ -122,8 +122,9 @@ class Drawing:
             self._base = np.array(image, dtype=np.uint8, order="C")
             self._base.flags.writeable = False
             self.image = Image.fromarray(self._base, "RGB")
-        # The journal: regions pasted over the base since it was taken, and how many entries
-        # were ever written (the base holds the first ``_base_seq`` of them).
+        # The journal: regions pasted over the base since it was taken, numbered: the base
+        # holds every entry up to ``_base_seq``, the regions the ones after it, up to ``_seq``
+        # (a Clear and its undo number on past every earlier entry).
         self._regions: list[tuple[Box, np.ndarray]] = []
         self._region_bytes = 0
         self._seq = self._base_seq = 0
@@ -201,7 +202,8 @@ class Drawing:
         self._changes.append((self.revision, region))
 
     def has_ink(self) -> bool:
-        """True when anything on the page is not plain white paper.
+        """True when anything on the page is darker than near-white paper (luminance under
+        250: paper texture and scanner noise are not ink).
 
         Looked at once per change that can remove ink (an eraser stroke, undo, redo, Clear):
         a pen stroke only adds it, and a look at a 24 MP photo takes 40 ms.
@@ -239,6 +241,8 @@ class Drawing:
         self._befores = []
         self._ink = None  # until the stroke ends: the page is only partly drawn
         self._eraser = eraser
+        if eraser:  # its first segment already rubs out: a reading from before may be stale
+            self.rewrites += 1
         self._points = [(x, y)]
         self._raw = None
         self._dirty = None
@@ -275,20 +279,19 @@ class Drawing:
             before_img.paste(pixels, (box.x0 - region.x0, box.y0 - region.y0))
         before = np.array(before_img, dtype=np.uint8)
         after = np.array(after_img, dtype=np.uint8)
-        self._ink = None if self._eraser else True  # a pen stroke leaves ink
-        if np.array_equal(before, after):
+        if np.array_equal(before, after):  # off the page, or paper rubbed out: no change
+            self._ink = None
             return None
+        self._ink = None if self._eraser else True  # a pen stroke that changed pixels left ink
         label = "erase" if self._eraser else "stroke"
-        if self._eraser:
-            self.rewrites += 1
         edit = PatchEdit(label, self, region, before, after)
         self._journal(region, edit.after)
         return edit
 
     def clear(self) -> ClearEdit | None:
-        """Wipe the page to white; returns the undoable edit (None if it had no ink: see
-        :meth:`has_ink`)."""
-        if not self.has_ink():
+        """Wipe the page to white; returns the undoable edit (None if it was white already)."""
+        # has_ink is cached and cheap; only a page without it is looked at pixel by pixel
+        if not self.has_ink() and all(e == (255, 255) for e in self.image.getextrema()):
             return None
         before = self.snapshot()
         self.image.paste(PAPER, (0, 0, *self.size))

@@ -113,6 +113,36 @@ def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp
     print(f"zoom step on a 4500x3000 photo: {elapsed * 1000:.1f} ms")
 
 
+def test_the_halved_copies_follow_every_stroke_undo_and_clear(make_app, tmp_path):
+    # a stroke re-halves only its own region: the copies must match ones made afresh
+    rng = np.random.default_rng(3)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(200, 255, (3001, 4003, 3), dtype=np.uint8)).save(photo)
+    app = make_app(page=str(photo))
+    pump(app, lambda: app.editor.source == "loaded")
+    view, ed = app.view, app.editor
+    view.fit()
+
+    def assert_fresh() -> None:
+        view.render()
+        fresh = [ed.drawing.image]
+        while max(fresh[-1].size) > 1500:
+            fresh.append(fresh[-1].reduce(2))
+        assert len(view._pyramid) == len(fresh) >= 2
+        for got, want in zip(view._pyramid, fresh, strict=True):
+            assert np.array_equal(np.asarray(got), np.asarray(want))
+
+    for stroke in ([(300, 300), (320, 400)], [(500, 200), (700, 210)]):
+        drag(view.canvas, stroke)
+        assert_fresh()
+    app.commands.run("undo")
+    assert_fresh()
+    app.commands.run("clear")
+    assert_fresh()
+    app.commands.run("undo")
+    assert_fresh()
+
+
 def test_errors_are_one_line_dialogs_and_the_app_stays_up(make_app, dialogs, tmp_path):
     seen, _ = dialogs
     bad = tmp_path / "notes.tiff"
