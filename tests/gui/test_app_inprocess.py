@@ -88,12 +88,17 @@ def test_keys_review_queue_and_side_panel(make_app):
     assert app.commands.enabled("save") and app.root.title().endswith("•")
 
 
-def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp_path):
-    rng = np.random.default_rng(0)
-    photo = tmp_path / "photo.jpg"
-    Image.fromarray(rng.integers(0, 255, (3000, 4500, 3), dtype=np.uint8)).save(photo)
-    app = make_app(page=str(photo))
+def _open_noise_page(make_app, path: Path, shape: tuple[int, int], low: int, seed: int):
+    """The app with a page of random pixels (``low``..254, ``shape`` rows x columns) opened."""
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(low, 255, (*shape, 3), dtype=np.uint8)).save(path)
+    app = make_app(page=str(path))
     pump(app, lambda: app.editor.source == "loaded")
+    return app
+
+
+def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp_path):
+    app = _open_noise_page(make_app, tmp_path / "photo.jpg", (3000, 4500), 0, 0)
     view = app.view
     vw, vh = view._viewport()
     assert len(view._pyramid) >= 3  # 4500 -> 2250 -> 1125
@@ -115,11 +120,7 @@ def test_big_photo_renders_only_the_visible_region_at_screen_scale(make_app, tmp
 
 def test_the_halved_copies_follow_every_stroke_undo_and_clear(make_app, tmp_path):
     # a stroke re-halves only its own region: the copies must match ones made afresh
-    rng = np.random.default_rng(3)
-    photo = tmp_path / "photo.png"
-    Image.fromarray(rng.integers(200, 255, (3001, 4003, 3), dtype=np.uint8)).save(photo)
-    app = make_app(page=str(photo))
-    pump(app, lambda: app.editor.source == "loaded")
+    app = _open_noise_page(make_app, tmp_path / "photo.png", (3001, 4003), 200, 3)
     view, ed = app.view, app.editor
     view.fit()
 
