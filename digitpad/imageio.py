@@ -38,8 +38,8 @@ def load_image(source: Any) -> np.ndarray:
     ``source`` may be a path (str or PathLike), a PIL image, or a numpy array of shape (H, W),
     (H, W, 1), (H, W, 3) or (H, W, 4) of booleans, integers or floats. Levels are judged by
     the values, as for 16-bit and float files: floats up to ``FLOAT_TOP`` are in [0, 1] (a
-    resize overshoots 1 a little), integers 0 and 1 in a type wider than uint8 are a bilevel
-    mask, values up to 255 are 8-bit, up to 65535 16-bit, anything higher is scaled by its
+    resize overshoots 1 a little), integers 0 and 1 only are a bilevel mask (uint8 too), values
+    up to 255 are 8-bit, up to 65535 16-bit, anything higher is scaled by its
     maximum; an alpha channel is levelled apart. A broken EXIF block is ignored, as if the
     image had none.
 
@@ -50,13 +50,31 @@ def load_image(source: Any) -> np.ndarray:
     if isinstance(source, np.ndarray):
         return _array_to_rgb(np.asarray(source))  # a subclass (np.matrix) as a plain array
     if isinstance(source, Image.Image):
+        check_size("image", source.size)  # before a lazy image's pixels are decoded
+        _load_pixels(source)
         try:
             return _pil_to_rgb(_upright(source))
-        except ValueError as exc:  # a closed image, a mode PIL cannot convert
+        except ValueError as exc:  # a mode PIL cannot convert
             raise ImageError(f"cannot read the image ({_one_line(exc)})") from None
     if isinstance(source, (str, os.PathLike)):
-        return _load_path(Path(source))
+        return _load_path(Path(os.fsdecode(source)))  # a PathLike may give bytes
     raise ImageError(f"cannot read an image from a {type(source).__name__}")
+
+
+def _load_pixels(img: Image.Image) -> None:
+    """Decode a lazy PIL image's pixels now, so that a damaged or closed file is an ImageError
+    here rather than PIL's own error later (a file closed by a ``with`` block fails on an
+    assert in PIL, a truncated one with an OSError).
+
+    Raises:
+        ImageError: the pixels cannot be read.
+    """
+    try:
+        img.load()
+    except (AssertionError, AttributeError):  # PIL's way of finding no file to read from
+        raise ImageError("cannot read the image (its file was closed first)") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"cannot read the image ({_one_line(exc)})") from None
 
 
 def _upright(img: Image.Image) -> Image.Image:
@@ -208,7 +226,8 @@ def _to_u8(a: np.ndarray) -> np.ndarray:
         ImageError: the array holds no numbers (text, dates, records, complex numbers).
     """
     if a.dtype == np.uint8:
-        return a
+        # 0 and 1 only: a mask, as ``(page > t).astype(np.uint8)`` makes, not a black page
+        return a * np.uint8(255) if a.size and a.max() <= 1 else a
     if a.dtype == np.bool_:
         return a.astype(np.uint8) * 255
     floating = np.issubdtype(a.dtype, np.floating)

@@ -332,7 +332,11 @@ def load_classifier(path: Path | str) -> Classifier:
     Raises:
         ModelError: the file is missing or not a usable model.
     """
-    if not str(path).strip():  # Path("") is the current folder, a confusing "not found"
+    try:
+        path = os.fsdecode(path)  # a PathLike may give bytes
+    except TypeError:
+        raise ModelError(f"no model file: {path!r} is not a path") from None
+    if not path.strip():  # Path("") is the current folder, a confusing "not found"
         raise ModelError("no model file named (the path is empty)")
     p = Path(path).resolve()
     try:

@@ -258,3 +258,53 @@ def test_plain_output_keeps_one_line_per_image_whatever_the_names(tmp_path, page
         *("Shot 10.02\u202fAM.png", "line\\u2028sep.png"),
     ]
     assert len({line.split(": ")[1] for line in lines}) == 1  # the same page, read the same
+
+
+def test_lazy_pil_images_that_cannot_be_read_are_one_line_errors(tmp_path, page) -> None:
+    import struct
+    import warnings
+    import zlib
+
+    good, cut = tmp_path / "good.png", tmp_path / "cut.png"
+    Image.fromarray(page).save(good)
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with Image.open(good) as closed:
+        pass  # the file is closed before the pixels were read
+    with pytest.raises(ImageError, match="closed"):
+        digitpad.recognise(closed)
+    with pytest.raises(ImageError, match="truncated"):
+        digitpad.recognise(Image.open(cut))
+    # over the pixel limit: refused by its size, before its pixels are decoded
+    big = tmp_path / "big.png"
+    ihdr = struct.pack(">IIBBBBB", 16000, 16000, 8, 2, 0, 0, 0)
+    chunks = [(b"IHDR", ihdr), (b"IDAT", zlib.compress(b"")), (b"IEND", b"")]
+    big.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + b"".join(
+            struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d))
+            for k, d in chunks
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PIL's own bomb warning at open
+        lazy = Image.open(big)
+    with pytest.raises(ImageError, match="refused, 16000x16000"):
+        digitpad.recognise(lazy)
+
+
+def test_a_path_like_that_gives_bytes_and_a_uint8_mask_read(tmp_path, page) -> None:
+    good = tmp_path / "good.png"
+    Image.fromarray(page).save(good)
+
+    class BytesPath:
+        def __fspath__(self) -> bytes:
+            return os.fsencode(good)
+
+    want = digitpad.recognise(good).text
+    assert want and digitpad.recognise(BytesPath()).text == want
+    mask = page[:, :, 0] > 128  # paper True, ink False
+    assert digitpad.recognise(mask.astype(np.uint8)).text == want  # as (page > t).astype(uint8)
+    with pytest.raises(ModelError, match="not a path"):
+        from digitpad.recognise_service import load_classifier
+
+        load_classifier(5)  # type: ignore[arg-type]
