@@ -294,8 +294,9 @@ def _move_into_place(tmp: Path, dest: Path, *, replacing: bool) -> None:
 
 
 def _labelled(store: CorrectionStore, truths: list[PageTruth]) -> list[LabelledImage]:
-    """Pages as LabelledImages named after their original file when that name is unique."""
-    stems = [Path(t.origin).stem if t.origin else None for t in truths]
+    """Pages as LabelledImages named after their original file when that name is unique and
+    not hidden (a name starting with "." is skipped by dataset readers, ours included)."""
+    stems = [_visible_stem(t.origin) for t in truths]
     counts: dict[str | None, int] = {}
     for stem in stems:
         counts[stem] = counts.get(stem, 0) + 1
@@ -317,6 +318,12 @@ def _labelled(store: CorrectionStore, truths: list[PageTruth]) -> list[LabelledI
             )
         )
     return items
+
+
+def _visible_stem(origin: str | None) -> str | None:
+    """The stem of a page's original file name, or None when it has none or it is hidden."""
+    stem = Path(origin).stem if origin else ""
+    return stem if stem and not stem.startswith(".") else None
 
 
 def _reader(fmt: str) -> Callable[[Path], list[LabelledImage]]:

@@ -293,3 +293,24 @@ def test_the_same_image_twice_in_a_dataset(home, tmp_path):
         with pytest.raises(ImportFormatError, match=r"^twin\.png: the same image as page_0\.png"):
             import_dataset(store, src, "coco")  # one of the two sets of boxes would be lost
         assert _counts(store) == before
+
+
+@pytest.mark.parametrize("fmt", ["yolo", "folders"])
+def test_a_page_whose_name_is_hidden_exports_under_its_hash_and_reads_back(home, tmp_path, fmt):
+    # ".scan.png" exported as it is would be a hidden file, which dataset readers skip
+    items = _dataset(tmp_path, n=2)
+    doc = json.loads(write_coco(items, tmp_path / "in").read_text())
+    doc["images"][0]["file_name"] = ".scan.png"
+    (tmp_path / "in" / "images" / "page_0.png").rename(tmp_path / "in" / "images" / ".scan.png")
+    src = tmp_path / "in" / "annotations.json"
+    src.write_text(json.dumps(doc))
+    with CorrectionStore.open(home) as store:
+        assert import_dataset(store, src, "coco").pages_added == 2
+        export_dataset(store, tmp_path / "out", fmt)
+    assert not [p for p in (tmp_path / "out").rglob(".*") if p.is_file()]
+    from digitpad.home import resolve_home
+
+    with CorrectionStore.open(resolve_home(tmp_path / "fresh")) as store:
+        report = import_dataset(store, tmp_path / "out", fmt)
+    # yolo: both pages; folders: a page per crop, the hidden page's crops among them
+    assert report.pages_added == (2 if fmt == "yolo" else 10)
