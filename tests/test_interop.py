@@ -314,3 +314,20 @@ def test_a_page_whose_name_is_hidden_exports_under_its_hash_and_reads_back(home,
         report = import_dataset(store, tmp_path / "out", fmt)
     # yolo: both pages; folders: a page per crop, the hidden page's crops among them
     assert report.pages_added == (2 if fmt == "yolo" else 10)
+
+
+def test_yolo_images_in_subfolders_are_imported_with_their_labels(home, tmp_path):
+    # Ultralytics' usual layout: images/train/, images/val/ and labels/ beside them alike
+    root = write_yolo_dataset(_dataset(tmp_path, n=3), tmp_path / "yolo").parent
+    for split, name in (("train", "page_0"), ("val", "page_1"), ("val", "page_2")):
+        for kind, suffix in (("images", ".png"), ("labels", ".txt")):
+            (root / kind / split).mkdir(exist_ok=True)
+            (root / kind / f"{name}{suffix}").rename(root / kind / split / f"{name}{suffix}")
+    (root / "images" / ".cache").mkdir()  # hidden: not the dataset's
+    Image.new("RGB", (20, 20)).save(root / "images" / ".cache" / "thumb.png")
+    with CorrectionStore.open(home) as store:
+        report = import_dataset(store, root, "yolo")
+        assert (report.pages_added, report.boxes_added) == (3, 15)
+    (root / "labels" / "val" / "lost.txt").write_text("3 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(ImportFormatError, match=r"labels/val/lost\.txt: no image file"):
+        read_yolo(root)

@@ -195,7 +195,13 @@ def _class_labels(names: list[str]) -> dict[int, str | None]:
 def _split_images(root: Path, split: str, source: Path) -> list[Path]:
     target = root / split
     if target.is_dir():
-        return sorted(p for p in target.iterdir() if is_image_file(p))
+        # every image under it, as Ultralytics finds them (images/train/, images/val/...),
+        # but none in a hidden folder
+        return sorted(
+            p
+            for p in target.rglob("*")
+            if is_image_file(p) and not any(q.startswith(".") for q in p.relative_to(target).parts)
+        )
     if target.is_file() and target.suffix == ".txt":  # a list of image paths
         try:
             raw = target.read_bytes()
@@ -288,9 +294,12 @@ def _check_orphan_labels(root: Path, splits: list[str], images: set[Path]) -> No
         labels_dir = _label_path(images_dir / "x.png").parent
         if not labels_dir.is_dir():
             continue
-        for label_file in sorted(labels_dir.glob("*.txt")):
-            if (images_dir.resolve(), label_file.stem) not in stems:
+        for label_file in sorted(labels_dir.rglob("*.txt")):
+            sub = label_file.parent.relative_to(labels_dir)
+            if any(q.startswith(".") for q in (*sub.parts, label_file.name)):
+                continue  # a hidden folder or file: not the dataset's, as for images
+            if ((images_dir / sub).resolve(), label_file.stem) not in stems:
+                where = printable(str(Path("labels", sub, label_file.name)))
                 raise ImportFormatError(
-                    f"labels/{printable(label_file.name)}: no image file for it in "
-                    f"{printable(split)}/"
+                    f"{where}: no image file for it in {printable(str(Path(split, sub)))}/"
                 )
