@@ -12,6 +12,9 @@ from digitpad.types import Box, Digit
 
 # A row takes a digit when they overlap vertically by at least this share of the smaller height.
 ROW_OVERLAP = 0.5
+# A row's slant is taken as at most this (tan 19 degrees): steeper, a few boxes' centres are
+# more likely digits written higher and lower than a line at that angle.
+MAX_SLANT = 0.35
 # A horizontal gap wider than this share of the row's typical digit height becomes a space.
 SPACE_GAP = 0.8
 # Upright printed lines part fields unless they run through the middle of more than this share
@@ -22,33 +25,53 @@ WALL_THROUGH_SHARE = 0.1
 def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
     """Indices of ``boxes`` grouped into rows (top to bottom), each row left to right.
 
-    A box joins the row it overlaps most vertically (by the row's average top and bottom, so a
-    slanted line of digits does not swallow the next row), if that overlap is at least
-    ``ROW_OVERLAP`` of the smaller height; otherwise it starts a new row.
+    A box joins the row it overlaps most vertically, if that overlap is at least
+    ``ROW_OVERLAP`` of the smaller height; otherwise it starts a new row. A row's span at the
+    box is its member nearest in x, level or moved along the row's slant (see
+    :func:`_span_at`): a line written or photographed at a slant stays one row, and its far
+    end does not reach into the next one. Ties go to the row whose nearest member is nearer.
     """
     order = sorted(range(len(boxes)), key=lambda i: (boxes[i].centre[1], boxes[i].x0))
     rows: list[list[int]] = []
-    spans: list[tuple[float, float]] = []  # running mean top and bottom of each row
     for i in order:
         b = boxes[i]
-        best, best_ov = -1, 0.0
-        for r, (top, bottom) in enumerate(spans):
-            ov = min(b.y1, bottom) - max(b.y0, top)
-            need = ROW_OVERLAP * min(b.height, bottom - top)
-            if ov >= need and ov > best_ov:
-                best, best_ov = r, ov
+        best, best_key = -1, (0.0, 0.0)
+        for r, row in enumerate(rows):
+            members = [boxes[j] for j in row]
+            for slanted in (True, False):
+                top, bottom, dx = _span_at(members, b.centre[0], slanted=slanted)
+                ov = min(b.y1, bottom) - max(b.y0, top)
+                if ov >= ROW_OVERLAP * min(b.height, bottom - top) and (ov, -dx) > best_key:
+                    best, best_key = r, (ov, -dx)
         if best < 0:
             rows.append([i])
-            spans.append((float(b.y0), float(b.y1)))
         else:
-            row = rows[best]
-            n = len(row)
-            top, bottom = spans[best]
-            spans[best] = ((top * n + b.y0) / (n + 1), (bottom * n + b.y1) / (n + 1))
-            row.append(i)
+            rows[best].append(i)
     rows = [sorted(row, key=lambda i: boxes[i].x0) for row in rows]
     rows.sort(key=lambda row: min(boxes[i].y0 for i in row))
     return rows
+
+
+def _span_at(row: Sequence[Box], x: float, *, slanted: bool) -> tuple[float, float, float]:
+    """(top, bottom) of ``row`` at ``x``, and how far in x its nearest member is: that
+    member's span, with the row's mean height, moved ``slanted`` by the row's slant (the
+    least-squares slope of its centres, at most ``MAX_SLANT``; none for one box) over the
+    distance. Two or three boxes give a slope that is mostly where each digit sat, so the
+    row is also tried level."""
+    near = min(row, key=lambda b: abs(b.centre[0] - x))
+    dx = x - near.centre[0]
+    slope = 0.0
+    if slanted and len(row) > 1:
+        xs = [b.centre[0] for b in row]
+        ys = [b.centre[1] for b in row]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        sxx = sum((v - mx) ** 2 for v in xs)
+        if sxx > 0:
+            sxy = sum((u - mx) * (v - my) for u, v in zip(xs, ys, strict=True))
+            slope = max(-MAX_SLANT, min(MAX_SLANT, sxy / sxx))
+    centre = near.centre[1] + slope * dx
+    half = sum(b.height for b in row) / len(row) / 2
+    return centre - half, centre + half, abs(dx)
 
 
 def _neighbours_alone(

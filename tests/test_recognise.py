@@ -15,7 +15,6 @@ from digitpad.errors import ImageError
 from digitpad.home import shipped_model_path
 from digitpad.line_rules import drop_letters_in_words, keep_digits_in_numbers
 from digitpad.preprocess import zoomed
-from digitpad.reading import group_rows, reading_text
 from digitpad.recognise_service import (
     LOOK_AGAIN_ZOOMS,
     Recogniser,
@@ -25,7 +24,7 @@ from digitpad.recognise_service import (
 )
 from digitpad.segment import Segmentation
 from digitpad.training.drawn import draw_page
-from digitpad.types import Box, Digit
+from digitpad.types import Box
 
 
 def _score(result, page) -> float:
@@ -368,44 +367,6 @@ def test_two_pass_reads_as_trying_every_split(
     ref = recogniser.recognise(page.image)
     assert len(ref.digits) >= 7
     assert [(d.box, d.label) for d in got.digits] == [(d.box, d.label) for d in ref.digits]
-
-
-def test_reading_rows_and_gaps() -> None:
-    def dg(x: int, y: int, label: str) -> Digit:
-        return Digit(Box(x, y, x + 20, y + 30), label, 0.9)
-
-    digits = [dg(100, 100, "3"), dg(0, 5, "1"), dg(25, 0, "2"), dg(125, 104, "4"), dg(80, 8, "9")]
-    assert reading_text(digits) == "12 9\n34"
-    assert group_rows([]) == []
-    # digits each alone in consecutive cells of a form's frame are one number, however far
-    # apart the cells put them; cells of two frames, or holding more, are fields of their own
-    two = [dg(0, 5, "1"), dg(80, 8, "9"), dg(170, 5, "4")]
-    cells = (Box(-5, -5, 60, 40), Box(62, -5, 125, 40), Box(127, -5, 190, 40))
-    assert reading_text(two, [cells]) == "194"
-    assert reading_text(two, [cells[:1], cells[1:]]) == "1 94"  # two frames side by side
-    assert reading_text(digits, [(Box(-5, -5, 60, 40), Box(62, -5, 125, 40))]) == "12 9\n34"
-    # a cell between them holding nothing: not consecutive
-    assert reading_text(two, [(cells[0], Box(60, -5, 62, 40), *cells[1:])]) == "1 94"
-
-
-def test_reading_parts_fields_at_a_tables_walls() -> None:
-    def dg(x: int, label: str, y: int = 0) -> Digit:
-        return Digit(Box(x, y, x + 20, y + 30), label, 0.9)
-
-    # "12" and "9" a few pixels apart, as a table's cells put them: one number without the
-    # wall between them, two fields with it
-    digits = [dg(0, "1"), dg(24, "2"), dg(52, "9")]
-    wall = Box(47, -10, 49, 100)
-    assert reading_text(digits) == "129"
-    assert reading_text(digits, walls=[wall]) == "12 9"
-    # a wall that is not level with both digits parts nothing (a row below the table)
-    assert reading_text(digits, walls=[Box(47, 40, 49, 100)]) == "129"
-    # walls running through the middle of the page's digits are a grid the writing ignores
-    grid = [wall, Box(9, -10, 11, 100), Box(33, -10, 35, 100)]
-    assert reading_text(digits, walls=grid) == "129"
-    # digits each alone in consecutive cells of a form's frame stay one number
-    cells = (Box(-5, -5, 22, 40), Box(22, -5, 48, 40), Box(48, -5, 75, 40))
-    assert reading_text(digits, [cells], [wall]) == "129"
 
 
 def test_cli_json_shape_and_error_entries(tmp_path: Path, capsys) -> None:
