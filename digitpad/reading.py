@@ -5,16 +5,15 @@ Pure functions on boxes; no images, no model.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Sequence
 
 from digitpad.types import Box, Digit
 
 # A row takes a digit when they overlap vertically by at least this share of the smaller height.
 ROW_OVERLAP = 0.5
-# A row's slant is taken as at most this (tan 19 degrees): steeper, a few boxes' centres are
-# more likely digits written higher and lower than a line at that angle.
-MAX_SLANT = 0.35
 # A horizontal gap wider than this share of the row's typical digit height becomes a space.
 SPACE_GAP = 0.8
 # Upright printed lines part fields unless they run through the middle of more than this share
@@ -25,53 +24,65 @@ WALL_THROUGH_SHARE = 0.1
 def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
     """Indices of ``boxes`` grouped into rows (top to bottom), each row left to right.
 
-    A box joins the row it overlaps most vertically, if that overlap is at least
-    ``ROW_OVERLAP`` of the smaller height; otherwise it starts a new row. A row's span at the
-    box is its member nearest in x, level or moved along the row's slant (see
-    :func:`_span_at`): a line written or photographed at a slant stays one row, and its far
-    end does not reach into the next one. Ties go to the row whose nearest member is nearer.
+    A box joins a row it overlaps vertically by at least ``ROW_OVERLAP`` of the smaller
+    height, the one whose member is nearest in x (then the one it overlaps most); otherwise
+    it starts a new row. A row's span is tried two ways (see :meth:`_Row.spans_at`): the
+    average top and bottom of its members, which keeps digits scattered at about one height
+    together, and the span of its member nearest in x, which follows a line written or
+    photographed at a slant, whose far end the average no longer reaches; and of two lines
+    at a slant, a digit goes with its neighbour's, not with the other line's far end.
     """
     order = sorted(range(len(boxes)), key=lambda i: (boxes[i].centre[1], boxes[i].x0))
-    rows: list[list[int]] = []
+    rows: list[_Row] = []
     for i in order:
         b = boxes[i]
-        best, best_key = -1, (0.0, 0.0)
-        for r, row in enumerate(rows):
-            members = [boxes[j] for j in row]
-            for slanted in (True, False):
-                top, bottom, dx = _span_at(members, b.centre[0], slanted=slanted)
+        best, best_key = None, (-math.inf, 0.0)
+        for row in rows:
+            if b.y1 <= row.top or b.y0 >= row.bottom:  # no member is level with it at all
+                continue
+            spans, dx = row.spans_at(b.centre[0])
+            for top, bottom in spans:
                 ov = min(b.y1, bottom) - max(b.y0, top)
-                if ov >= ROW_OVERLAP * min(b.height, bottom - top) and (ov, -dx) > best_key:
-                    best, best_key = r, (ov, -dx)
-        if best < 0:
-            rows.append([i])
-        else:
-            rows[best].append(i)
-    rows = [sorted(row, key=lambda i: boxes[i].x0) for row in rows]
-    rows.sort(key=lambda row: min(boxes[i].y0 for i in row))
-    return rows
+                if ov >= ROW_OVERLAP * min(b.height, bottom - top) and (-dx, ov) > best_key:
+                    best, best_key = row, (-dx, ov)
+        if best is None:
+            best = _Row()
+            rows.append(best)
+        best.add(i, b)
+    out = [sorted(row.members, key=lambda i: boxes[i].x0) for row in rows]
+    out.sort(key=lambda row: min(boxes[i].y0 for i in row))
+    return out
 
 
-def _span_at(row: Sequence[Box], x: float, *, slanted: bool) -> tuple[float, float, float]:
-    """(top, bottom) of ``row`` at ``x``, and how far in x its nearest member is: that
-    member's span, with the row's mean height, moved ``slanted`` by the row's slant (the
-    least-squares slope of its centres, at most ``MAX_SLANT``; none for one box) over the
-    distance. Two or three boxes give a slope that is mostly where each digit sat, so the
-    row is also tried level."""
-    near = min(row, key=lambda b: abs(b.centre[0] - x))
-    dx = x - near.centre[0]
-    slope = 0.0
-    if slanted and len(row) > 1:
-        xs = [b.centre[0] for b in row]
-        ys = [b.centre[1] for b in row]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        sxx = sum((v - mx) ** 2 for v in xs)
-        if sxx > 0:
-            sxy = sum((u - mx) * (v - my) for u, v in zip(xs, ys, strict=True))
-            slope = max(-MAX_SLANT, min(MAX_SLANT, sxy / sxx))
-    centre = near.centre[1] + slope * dx
-    half = sum(b.height for b in row) / len(row) / 2
-    return centre - half, centre + half, abs(dx)
+class _Row:
+    """One row being grouped: its members, their spans in the order of their centres' x, the
+    sums of their tops and bottoms, and how high and low they reach."""
+
+    def __init__(self) -> None:
+        self.members: list[int] = []
+        self.top, self.bottom = math.inf, -math.inf  # the highest top, the lowest bottom
+        self._xs: list[float] = []  # member centres' x, ascending
+        self._spans: list[tuple[float, float]] = []  # their (top, bottom), in the same order
+        self._sum_top = self._sum_bottom = 0.0
+
+    def add(self, index: int, box: Box) -> None:
+        """Take ``box`` (``boxes[index]``) into the row."""
+        k = bisect.bisect(self._xs, box.centre[0])
+        self._xs.insert(k, box.centre[0])
+        self._spans.insert(k, (float(box.y0), float(box.y1)))
+        self.members.append(index)
+        self.top, self.bottom = min(self.top, box.y0), max(self.bottom, box.y1)
+        self._sum_top += box.y0
+        self._sum_bottom += box.y1
+
+    def spans_at(self, x: float) -> tuple[tuple[tuple[float, float], ...], float]:
+        """The row's (top, bottom) spans to try at ``x``: its members' average, and the span
+        of its member nearest in x; and how far in x that member is."""
+        xs, n = self._xs, len(self.members)
+        k = bisect.bisect(xs, x)
+        near = k if k < len(xs) and (k == 0 or xs[k] - x < x - xs[k - 1]) else k - 1
+        mean = (self._sum_top / n, self._sum_bottom / n)
+        return (mean, self._spans[near]), abs(x - xs[near])
 
 
 def _neighbours_alone(
