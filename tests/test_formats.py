@@ -260,3 +260,27 @@ def test_written_files_are_readable_by_all_and_no_temp_files_remain(tmp_path):
     assert yaml in files and any(p.suffix == ".png" for p in files)
     assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o644}  # not mkstemp's 0600
     assert not [p for p in files if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "splits",
+    [
+        "train: [images/train, images/val]\n",
+        "train:\n  - images/train\n  - images/val  # both\n",
+        "train: images/train\nval: images/val\n",
+    ],
+)
+def test_yolo_yaml_forms_ultralytics_writes(tmp_path, splits):
+    # folders as a list or a block, and a download script block that is not ours to read
+    root = tmp_path / "ds"
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        Image.new("RGB", (40, 30), "white").save(root / "images" / split / f"{split}.png")
+        (root / "labels" / split / f"{split}.txt").write_text("3 0.5 0.5 0.25 0.5\n")
+    yaml = "path: .\n" + splits + "names: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, not_digit]\n"
+    yaml += "download: |\n  from utils import fetch\n  fetch('x: y')\n"
+    (root / "data.yaml").write_text(yaml)
+    got = read_yolo(root / "data.yaml")
+    assert sorted(Path(i.path).name for i in got) == ["train.png", "val.png"]
+    assert all([a.label for a in i.annotations] == ["3"] for i in got)

@@ -128,25 +128,54 @@ def _parse_yaml(yaml_path: Path) -> tuple[Path, list[str], list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFormatError(f"{name}: cannot read ({exc})") from None
     values: dict[str, str] = {}
-    block: list[tuple[int, str]] = []  # (line number, raw) under "names:" when it is a block
-    in_names = False
+    # (line number, text) of the indented or "- " lines under a key with no value on its
+    # line: the names as a block, the image folders as a list, or a block of a key we do not
+    # read (Ultralytics' "download: |" script)
+    blocks: dict[str, list[tuple[int, str]]] = {}
+    current: str | None = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #")[0].rstrip() if not raw.lstrip().startswith("#") else ""
         if not line.strip():
             continue
-        if in_names and raw[:1] in (" ", "\t", "-"):
-            block.append((lineno, line.strip()))
+        if current is not None and raw[:1] in (" ", "\t", "-"):
+            blocks[current].append((lineno, line.strip()))
             continue
-        in_names = False
+        current = None
         if ":" not in line:
             raise ImportFormatError(f"{name}: line {lineno}: expected 'key: value', got {line!r}")
         key, _, value = line.partition(":")
-        values[key.strip()] = value.strip()
-        in_names = key.strip() == "names" and not value.strip()
-    names = _parse_names(name, values.get("names", ""), block)
+        key, value = key.strip(), value.strip()
+        values[key] = value
+        if value in ("", "|", ">", "|-", ">-"):
+            current = key
+            blocks[key] = []
+    names = _parse_names(name, values.get("names", ""), blocks.get("names", []))
     root = yaml_path.parent / _unquote(values.get("path", ".") or ".")
-    splits = [_unquote(values[k]) for k in ("train", "val", "test") if values.get(k)]
+    splits = [
+        folder
+        for k in ("train", "val", "test")
+        for folder in _folders(name, k, values.get(k, ""), blocks.get(k, []))
+    ]
     return root, splits or ["images"], names
+
+
+def _folders(name: str, key: str, inline: str, block: list[tuple[int, str]]) -> list[str]:
+    """The image folders (or list files) ``key`` names: one, a ``[a, b]`` list, or a block
+    of ``- a`` lines.
+
+    Raises:
+        ImportFormatError: a list that is not closed, or a block line that is no "- " item.
+    """
+    if inline.startswith("["):
+        if not inline.endswith("]"):
+            raise ImportFormatError(f"{name}: {key}: unterminated list {inline!r}")
+        return [_unquote(v) for v in inline[1:-1].split(",") if v.strip()]
+    if inline:
+        return [_unquote(inline)]
+    for lineno, entry in block:
+        if not entry.startswith("-"):
+            raise ImportFormatError(f"{name}: line {lineno}: expected '- folder', got {entry!r}")
+    return [_unquote(entry[1:]) for _, entry in block]
 
 
 def _parse_names(name: str, inline: str, block: list[tuple[int, str]]) -> list[str]:
