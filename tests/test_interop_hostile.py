@@ -94,6 +94,18 @@ def test_coco_id_that_is_a_list_or_object_is_a_format_error(tmp_path, key, bad_i
         read_coco(path)
 
 
+@pytest.mark.parametrize("crowd", [1, True])
+def test_coco_crowd_region_is_a_format_error_and_keeps_the_store(home, tmp_path, capsys, crowd):
+    # a box of many objects taken as one digit would teach the classifier a box of several
+    path, doc = _coco(tmp_path)
+    doc["annotations"][1]["iscrowd"] = crowd
+    path.write_text(json.dumps(doc))
+    before = _state(home)
+    err = _cli_error(capsys, ["import", str(path)])
+    assert "(entry 1): iscrowd regions hold many objects" in err
+    assert _state(home) == before
+
+
 @pytest.mark.parametrize(
     "where", [("annotations", "bbox", [10**400, 1, 2, 3]), ("images", "width", 10**400)]
 )

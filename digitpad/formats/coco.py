@@ -93,8 +93,8 @@ def read_coco(path: Path) -> list[LabelledImage]:
     Raises:
         ImportFormatError: broken JSON, a schema violation, a missing image file, a file_name
             that is absolute or climbs out of the dataset with "..", two images naming one file,
-            a box outside its image, or a category that is not a digit or "not_digit"; the
-            message names the file and the entry.
+            a box outside its image, a crowd region (``iscrowd``), or a category that is not a
+            digit or "not_digit"; the message names the file and the entry.
     """
     json_path = _find_json(Path(path))
     name = printable(json_path.name)
@@ -154,6 +154,13 @@ def _annotation(
     if label is None:
         raise ImportFormatError(
             f"{where}: category_id {ann['category_id']} is not a digit 0-9 or {NOT_DIGIT!r}"
+        )
+    if ann.get("iscrowd") not in (None, 0, False):
+        # a crowd region boxes many objects at once (what COCO's evaluation ignores): taken as
+        # one digit, it would teach the classifier a box of several
+        raise ImportFormatError(
+            f"{where}: iscrowd regions hold many objects in one box, not a digit each "
+            "(remove them, or give each digit its own box)"
         )
     box = _bbox_to_box(ann["bbox"], size[0], size[1], where)
     attrs = ann.get("attributes") if isinstance(ann.get("attributes"), dict) else {}
