@@ -24,27 +24,28 @@ WALL_THROUGH_SHARE = 0.1
 def group_rows(boxes: Sequence[Box]) -> list[list[int]]:
     """Indices of ``boxes`` grouped into rows (top to bottom), each row left to right.
 
-    A box joins a row it overlaps vertically by at least ``ROW_OVERLAP`` of the smaller
-    height, the one whose member is nearest in x (then the one it overlaps most); otherwise
-    it starts a new row. A row's span is tried two ways (see :meth:`_Row.spans_at`): the
-    average top and bottom of its members, which keeps digits scattered at about one height
-    together, and the span of its member nearest in x, which follows a line written or
-    photographed at a slant, whose far end the average no longer reaches; and of two lines
-    at a slant, a digit goes with its neighbour's, not with the other line's far end.
+    A box joins the row whose average top and bottom it overlaps most, by at least
+    ``ROW_OVERLAP`` of the smaller height (the average keeps a tall "1" or a digit written a
+    little high from pulling the row below into it). Failing that, it joins the row of its
+    nearest neighbour in x when each of the two boxes' middles lies within the other's
+    height (see :meth:`_Row.beside`): a line written or photographed at a slant, whose far
+    end the average no longer reaches, stays one row. Otherwise it starts a new row.
     """
     order = sorted(range(len(boxes)), key=lambda i: (boxes[i].centre[1], boxes[i].x0))
     rows: list[_Row] = []
     for i in order:
         b = boxes[i]
-        best, best_key = None, (-math.inf, 0.0)
+        best, best_ov = None, 0.0
         for row in rows:
             if b.y1 <= row.top or b.y0 >= row.bottom:  # no member is level with it at all
                 continue
-            spans, dx = row.spans_at(b.centre[0])
-            for top, bottom in spans:
-                ov = min(b.y1, bottom) - max(b.y0, top)
-                if ov >= ROW_OVERLAP * min(b.height, bottom - top) and (-dx, ov) > best_key:
-                    best, best_key = row, (-dx, ov)
+            top, bottom = row.mean_span()
+            ov = min(b.y1, bottom) - max(b.y0, top)
+            if ov >= ROW_OVERLAP * min(b.height, bottom - top) and ov > best_ov:
+                best, best_ov = row, ov
+        if best is None:
+            near = [(dx, k) for k, row in enumerate(rows) if (dx := row.beside(b)) is not None]
+            best = rows[min(near)[1]] if near else None
         if best is None:
             best = _Row()
             rows.append(best)
@@ -75,14 +76,21 @@ class _Row:
         self._sum_top += box.y0
         self._sum_bottom += box.y1
 
-    def spans_at(self, x: float) -> tuple[tuple[tuple[float, float], ...], float]:
-        """The row's (top, bottom) spans to try at ``x``: its members' average, and the span
-        of its member nearest in x; and how far in x that member is."""
-        xs, n = self._xs, len(self.members)
+    def mean_span(self) -> tuple[float, float]:
+        """The average top and bottom of the row's members."""
+        n = len(self.members)
+        return self._sum_top / n, self._sum_bottom / n
+
+    def beside(self, box: Box) -> float | None:
+        """How far in x the member nearest to ``box`` is, when that member and ``box`` sit
+        side by side on one line: each one's middle within the other's height; else None."""
+        xs, x = self._xs, box.centre[0]
         k = bisect.bisect(xs, x)
         near = k if k < len(xs) and (k == 0 or xs[k] - x < x - xs[k - 1]) else k - 1
-        mean = (self._sum_top / n, self._sum_bottom / n)
-        return (mean, self._spans[near]), abs(x - xs[near])
+        top, bottom = self._spans[near]
+        if top < box.centre[1] < bottom and box.y0 < (top + bottom) / 2 < box.y1:
+            return abs(x - xs[near])
+        return None
 
 
 def _neighbours_alone(

@@ -29,7 +29,7 @@ def test_reading_rows_and_gaps() -> None:
     assert reading_text(two, [(cells[0], Box(60, -5, 62, 40), *cells[1:])]) == "1 94"
 
 
-@pytest.mark.parametrize("degrees", [-18, -12, -9, 9, 12, 18])
+@pytest.mark.parametrize("degrees", [-15, -12, -9, 9, 12, 15])
 def test_a_slanted_line_is_one_row_and_the_line_below_another(degrees: int) -> None:
     # a phone photo at a slant: each digit overlaps its neighbour, not the row's mean height
     t = math.tan(math.radians(degrees))
@@ -64,3 +64,16 @@ def test_reading_parts_fields_at_a_tables_walls() -> None:
     # digits each alone in consecutive cells of a form's frame stay one number
     cells = (Box(-5, -5, 22, 40), Box(22, -5, 48, 40), Box(48, -5, 75, 40))
     assert reading_text(digits, [cells], [wall]) == "129"
+
+
+def test_a_tall_one_does_not_pull_the_row_below_into_its_own() -> None:
+    # a table's rows 30 px apart: the "1"s of row 2 reach down to row 3's digits
+    boxes = [
+        Box(-1, -3, 13, 21),
+        Box(58, 2, 72, 27),
+        Box(0, 36, 5, 69),
+        Box(58, 24, 63, 57),
+        Box(0, 57, 14, 81),
+        Box(58, 58, 72, 84),
+    ]
+    assert group_rows(boxes) == [[0, 1], [2, 3], [4, 5]]
