@@ -308,3 +308,12 @@ def test_a_path_like_that_gives_bytes_and_a_uint8_mask_read(tmp_path, page) -> N
         from digitpad.recognise_service import load_classifier
 
         load_classifier(5)  # type: ignore[arg-type]
+
+
+def test_a_mask_of_0_and_1_is_the_same_page_to_the_recogniser_and_the_store(page) -> None:
+    from digitpad.store.rows import as_rgb
+
+    mask = (page > 128).astype(np.uint8)  # 3 channels of 0 and 1
+    assert np.array_equal(as_rgb(mask), load_image(mask))
+    assert as_rgb(mask).max() == 255
+    assert np.array_equal(as_rgb(page), page)

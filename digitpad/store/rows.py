@@ -32,7 +32,9 @@ def as_rgb(image: Any) -> np.ndarray:
         ImageError: ``image`` is not an image digitpad can read.
     """
     arr = np.asarray(image)
-    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.size:
+    # RGB uint8 as it is, unless it holds only 0 and 1: a mask, which the recogniser reads
+    # (load_image) as black on white, and the store must keep as the page that was read
+    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.size and arr.max() > 1:
         return np.ascontiguousarray(arr)
     from digitpad.imageio import load_image
 
