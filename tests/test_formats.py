@@ -284,3 +284,19 @@ def test_yolo_yaml_forms_ultralytics_writes(tmp_path, splits):
     got = read_yolo(root / "data.yaml")
     assert sorted(Path(i.path).name for i in got) == ["train.png", "val.png"]
     assert all([a.label for a in i.annotations] == ["3"] for i in got)
+
+
+def test_a_flat_yolo_dataset_reads_its_own_folder_only(tmp_path):
+    # labels beside the images: other folders (old labels, a run's outputs) are not its own
+    root = tmp_path / "flat"
+    (root / "old").mkdir(parents=True)
+    (root / "runs").mkdir()
+    Image.new("RGB", (40, 30), "white").save(root / "a.png")
+    (root / "a.txt").write_text("7 0.5 0.5 0.25 0.5\n")
+    (root / "old" / "b.txt").write_text("1 0.5 0.5 0.25 0.5\n")
+    Image.new("RGB", (40, 30), "white").save(root / "runs" / "pred.png")
+    (root / "data.yaml").write_text("path: .\ntrain: .\nnames: [0,1,2,3,4,5,6,7,8,9,not_digit]\n")
+    got = read_yolo(root / "data.yaml")
+    assert [(Path(i.path).name, [a.label for a in i.annotations]) for i in got] == [
+        ("a.png", ["7"])
+    ]

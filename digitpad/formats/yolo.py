@@ -224,6 +224,8 @@ def _class_labels(names: list[str]) -> dict[int, str | None]:
 def _split_images(root: Path, split: str, source: Path) -> list[Path]:
     target = root / split
     if target.is_dir():
+        if not _own_labels_tree(target):  # labels beside the images: that folder alone
+            return sorted(p for p in target.iterdir() if is_image_file(p))
         # every image under it, as Ultralytics finds them (images/train/, images/val/...),
         # but none in a hidden folder
         return sorted(
@@ -243,6 +245,22 @@ def _split_images(root: Path, split: str, source: Path) -> list[Path]:
         lines = os.fsdecode(raw.removeprefix(codecs.BOM_UTF8)).splitlines()
         return [(root / ln.strip()) for ln in lines if ln.strip()]
     raise ImportFormatError(f"{printable(source.name)}: image folder {split!r} not found")
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` as an error names it: from the dataset's root when it is under it."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return path.name
+
+
+def _own_labels_tree(images_dir: Path) -> bool:
+    """Whether the labels of ``images_dir`` live in a tree of their own (an ``images`` folder
+    on its path, so ``labels`` beside it), which makes its subfolders part of the dataset.
+    Without one, labels sit beside the images, and subfolders (``labels/`` among them) are
+    not the split's."""
+    return _label_path(images_dir / "x.png").parent != images_dir
 
 
 def _label_path(image_path: Path) -> Path:
@@ -323,12 +341,15 @@ def _check_orphan_labels(root: Path, splits: list[str], images: set[Path]) -> No
         labels_dir = _label_path(images_dir / "x.png").parent
         if not labels_dir.is_dir():
             continue
-        for label_file in sorted(labels_dir.rglob("*.txt")):
+        found = (
+            labels_dir.rglob("*.txt") if _own_labels_tree(images_dir) else labels_dir.glob("*.txt")
+        )
+        for label_file in sorted(found):
             sub = label_file.parent.relative_to(labels_dir)
             if any(q.startswith(".") for q in (*sub.parts, label_file.name)):
                 continue  # a hidden folder or file: not the dataset's, as for images
             if ((images_dir / sub).resolve(), label_file.stem) not in stems:
-                where = printable(str(Path("labels", sub, label_file.name)))
+                where = printable(_shown(label_file, root))
                 raise ImportFormatError(
                     f"{where}: no image file for it in {printable(str(Path(split, sub)))}/"
                 )
