@@ -31,13 +31,14 @@ def as_rgb(image: Any) -> np.ndarray:
     Raises:
         ImageError: ``image`` is not an image digitpad can read.
     """
+    from digitpad.imageio import is_mask_u8, load_image
+
     arr = np.asarray(image)
     # RGB uint8 as it is, unless it holds only 0 and 1: a mask, which the recogniser reads
     # (load_image) as black on white, and the store must keep as the page that was read
-    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.size and arr.max() > 1:
+    rgb = arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.size
+    if rgb and not is_mask_u8(arr):
         return np.ascontiguousarray(arr)
-    from digitpad.imageio import load_image
-
     return load_image(arr)
 
 
