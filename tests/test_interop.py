@@ -212,7 +212,10 @@ def test_reimporting_an_old_export_does_not_undo_a_newer_correction(home, tmp_pa
         export_dataset(store, tmp_path / "old", "coco")
         fixed = (BoxOutcome(Box(2, 2, 12, 20), "8", "added"),)
         rid = store.save_review(payload(1, fixed, model="v2"))
-        assert import_dataset(store, tmp_path / "old", "coco").pages_added == 1
+        again = import_dataset(store, tmp_path / "old", "coco")
+        # the page is the person's: kept as it was, and said so, not counted as imported
+        assert (again.pages_added, again.pages_skipped, again.boxes_added) == (0, 1, 0)
+        assert store.stats().imports == 0
         samples = list(store.training_samples())
     assert [(s.box, s.label, s.review_id) for s in samples] == [(Box(2, 2, 12, 20), "8", rid)]
 

@@ -164,18 +164,20 @@ def insert_imports(
 
 
 def _import_state(conn: sqlite3.Connection, page_hash: str) -> str | int:
-    """What an import may do with the page: add it ("new": no import brought it in), give
-    boxes to its latest import review (its id: the page has no box in any review and no review
-    by a person), or nothing ("kept")."""
+    """What an import may do with the page: nothing ("kept") when a person reviewed it or an
+    import gave it boxes; give boxes to its latest import review (its id) when imports brought
+    it in without any; otherwise add it ("new")."""
     found = conn.execute(
         "SELECT r.id, r.kind, EXISTS (SELECT 1 FROM boxes b WHERE b.review_id = r.id) "
         "FROM reviews r JOIN pages p ON p.id = r.page_id WHERE p.hash = ? ORDER BY r.id",
         (page_hash,),
     ).fetchall()
+    if any(kind != "import" for _, kind, _ in found):
+        return "kept"  # a person reviewed it: their boxes stand, and it is no imported page
     imports = [rid for rid, kind, _ in found if kind == "import"]
     if not imports:
         return "new"
-    if any(kind != "import" or has_boxes for _, kind, has_boxes in found):
+    if any(has_boxes for _, _, has_boxes in found):
         return "kept"
     return int(imports[-1])
 
