@@ -4,20 +4,45 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitpad.retrain.data import DataConfig, replay_size, stratified_holdout, training_set
+from digitpad.retrain.data import DataConfig, replay_size, stable_holdout, training_set
 from digitpad.retrain.simulate import review_outcomes
 from digitpad.types import NOT_DIGIT, Alternative, Annotation, Box, Digit, PageResult
 
 
-def test_holdout_is_stratified_and_keeps_rare_labels_in_training():
-    y = np.array([0] * 10 + [1] * 5 + [2] * 2 + [3])
-    train, held = stratified_holdout(y, 0.2, seed=1)
+def _crops(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((n, 1, 28, 28), dtype=np.float32)
+
+
+def test_holdout_is_a_fifth_by_hash_and_keeps_every_label_in_training():
+    y = np.array([0] * 300 + [1] * 200 + [2] * 2 + [3])
+    X = _crops(len(y), 0)
+    train, held = stable_holdout(X, y, 0.2, seed=1)
     assert set(train).isdisjoint(held) and len(train) + len(held) == len(y)
-    assert np.bincount(y[held], minlength=4).tolist() == [2, 1, 0, 0]
+    assert 0.14 < len(held) / len(y) < 0.26
     assert set(y[train]) == {0, 1, 2, 3}  # every label is still learnt from
-    again = stratified_holdout(y, 0.2, seed=1)
-    assert np.array_equal(again[1], held)  # deterministic per seed
-    assert not np.array_equal(stratified_holdout(y, 0.2, seed=2)[1], held)
+    assert np.array_equal(stable_holdout(X, y, 0.2, seed=1)[1], held)  # deterministic
+    assert not np.array_equal(stable_holdout(X, y, 0.2, seed=2)[1], held)
+
+
+def test_holdout_keeps_every_correction_on_its_side_as_more_come():
+    # a held-out correction must not have been trained on by the model before it
+    y = np.array(list(range(10)) * 30)
+    X = _crops(len(y), 3)
+    _, held = stable_holdout(X, y, 0.2, seed=0)
+    more_X = np.concatenate([X, _crops(40, 4)])
+    more_y = np.concatenate([y, np.arange(40) % 10])
+    _, held_later = stable_holdout(more_X, more_y, 0.2, seed=0)
+    assert set(held) == set(held_later[held_later < len(y)])
+
+
+def test_the_same_crop_twice_is_on_one_side():
+    # a digit on a page saved again after more was written: the same crop, once per page
+    X = _crops(100, 5)
+    X2 = np.concatenate([X, X])
+    y2 = np.tile(np.arange(100) % 10, 2)
+    _, held = stable_holdout(X2, y2, 0.2, seed=0)
+    assert len(held) > 0 and set(held % 100) == set(held[held < 100])
+    assert set(held[held >= 100] - 100) == set(held[held < 100])
 
 
 def test_training_set_weighs_corrections_and_keeps_class_proportions():

@@ -49,7 +49,8 @@ def check_stop(should_stop: Callable[[], bool]) -> None:
 class DataConfig:
     """How the training set is mixed (see :func:`training_set`).
 
-    ``holdout_frac``: share of the corrections (per label) kept out of training for the gate.
+    ``holdout_frac``: share of the corrections kept out of training for the gate (by a hash
+    of each crop: see ``stable_holdout``).
     ``min_replay`` / ``replay_ratio``: the replay budget is the larger of ``min_replay`` and
     ``replay_ratio`` x the training corrections.
     ``correction_share``: corrections are repeated (at most ``max_repeat`` times) until they weigh
@@ -149,20 +150,32 @@ def _fragment_of_digit(box: Box, digits: Sequence[Box]) -> bool:
     return any(box.overlap(d) >= 0.5 * box.area or box.iou(d) >= 0.35 for d in digits)
 
 
-def stratified_holdout(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, held_out): about ``frac`` of each label held out, never a label's last one.
-
-    A label seen once or twice stays in training (round(0.2 x 2) = 0), so a first correction of a
-    new kind is always learnt from.
+def stable_holdout(
+    X: np.ndarray, y: np.ndarray, frac: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, held_out) of the corrections ``X`` (crops) with labels ``y``: a crop is
+    held out when a hash of its pixels, salted with ``seed``, falls in the lowest ``frac`` of
+    the range. So the split is the same in every retrain: a held-out correction was never
+    trained on by an earlier model either (a split drawn anew each time held out what the
+    active model had learnt), and the same crop twice (a digit on a page saved again after
+    more was written) is on one side. A label is never held out whole: then its crop hashed
+    highest trains, so a first correction of a new kind is learnt from.
     """
-    rng = np.random.default_rng(seed)
-    train, held = [], []
+    salt = int(seed).to_bytes(8, "little", signed=True)
+    keys = [
+        int.from_bytes(
+            hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=8, key=salt).digest(),
+            "little",
+        )
+        for x in X
+    ]
+    limit = int(frac * 2**64)
+    held = np.array([k < limit for k in keys], dtype=bool).reshape(len(keys))
     for label in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == label))
-        k = min(len(idx) - 1, int(np.floor(len(idx) * frac + 0.5)))
-        held.extend(idx[:k])
-        train.extend(idx[k:])
-    return np.sort(np.asarray(train, np.int64)), np.sort(np.asarray(held, np.int64))
+        idx = np.flatnonzero(y == label)
+        if held[idx].all():
+            held[idx[int(np.argmax([keys[i] for i in idx]))]] = False
+    return np.flatnonzero(~held), np.flatnonzero(held)
 
 
 def replay_pool(

@@ -36,7 +36,7 @@ from digitpad.retrain.data import (
     regression_set,
     replay_pool,
     replay_size,
-    stratified_holdout,
+    stable_holdout,
     training_set,
 )
 from digitpad.retrain.stage import StageConfig, StageFit
@@ -234,7 +234,9 @@ def _retrain_locked(
         )
     version = registry.next_version()
     name = version_name(version)
-    train_idx, held_idx = stratified_holdout(corr.y, options.data.holdout_frac, options.data.seed)
+    train_idx, held_idx = stable_holdout(
+        corr.X, corr.y, options.data.holdout_frac, options.data.seed
+    )
     Xh, yh = corr.X[held_idx], corr.y[held_idx]
     Xr, yr = regression_set(
         home.models_dir / "cache",
