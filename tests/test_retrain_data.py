@@ -133,3 +133,20 @@ def test_fragments_of_kept_digits_are_not_taught_as_non_digits():
     ]
     kept = teachable(items)
     assert [i for i, s in enumerate(items) if s in kept] == [0, 2, 3, 4]
+
+
+def test_a_labels_first_correction_trains_whatever_comes_after_it():
+    # its side must not change when a later correction of the label arrives, nor differ
+    # between two copies of it
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        first = rng.random((1, 1, 28, 28), dtype=np.float32)
+        later = rng.random((3, 1, 28, 28), dtype=np.float32)
+        for X in (first, np.concatenate([first, later]), np.concatenate([first, first, later])):
+            train, _ = stable_holdout(X, np.zeros(len(X), int), 0.9, seed=0)
+            assert 0 in train and (len(X) < 2 or not np.array_equal(X[1], X[0]) or 1 in train)
+    # float64 copies of the same crops split the same
+    X, y = _crops(200, 8), np.arange(200) % 10
+    assert np.array_equal(
+        stable_holdout(X, y, 0.2, 0)[1], stable_holdout(X.astype(np.float64), y, 0.2, 0)[1]
+    )

@@ -153,28 +153,28 @@ def _fragment_of_digit(box: Box, digits: Sequence[Box]) -> bool:
 def stable_holdout(
     X: np.ndarray, y: np.ndarray, frac: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, held_out) of the corrections ``X`` (crops) with labels ``y``: a crop is
-    held out when a hash of its pixels, salted with ``seed``, falls in the lowest ``frac`` of
-    the range. So the split is the same in every retrain: a held-out correction was never
-    trained on by an earlier model either (a split drawn anew each time held out what the
-    active model had learnt), and the same crop twice (a digit on a page saved again after
-    more was written) is on one side. A label is never held out whole: then its crop hashed
-    highest trains, so a first correction of a new kind is learnt from.
+    """Indices (train, held_out) of the corrections ``X`` (crops, in the order they were made)
+    with labels ``y``: a crop is held out when a hash of its pixels, salted with ``seed``,
+    falls in the lowest ``frac`` of the range, except a label's first correction (and any
+    crop identical to it), which always trains, so a first correction of a new kind is learnt
+    from. Nothing here depends on the corrections that came later, so the split is the same
+    in every retrain: a held-out correction was never trained on by an earlier model either
+    (a split drawn anew each time held out what the active model had learnt), and the same
+    crop twice (a digit on a page saved again after more was written) is on one side.
     """
     salt = int(seed).to_bytes(8, "little", signed=True)
     keys = [
         int.from_bytes(
-            hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=8, key=salt).digest(),
+            hashlib.blake2b(
+                np.ascontiguousarray(x, dtype=np.float32).tobytes(), digest_size=8, key=salt
+            ).digest(),
             "little",
         )
         for x in X
     ]
+    firsts = {keys[int(np.flatnonzero(y == label)[0])] for label in np.unique(y)}
     limit = int(frac * 2**64)
-    held = np.array([k < limit for k in keys], dtype=bool).reshape(len(keys))
-    for label in np.unique(y):
-        idx = np.flatnonzero(y == label)
-        if held[idx].all():
-            held[idx[int(np.argmax([keys[i] for i in idx]))]] = False
+    held = np.array([k < limit and k not in firsts for k in keys], dtype=bool)
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
