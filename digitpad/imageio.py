@@ -217,7 +217,7 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def is_mask_u8(a: np.ndarray) -> bool:
+def _is_mask_u8(a: np.ndarray) -> bool:
     """Whether the uint8 array ``a`` holds only 0 and 1 (a mask, not a nearly black page). A
     sample of a few hundred values settles it for any real page, which holds higher ones,
     before the whole array is looked at."""
@@ -236,7 +236,7 @@ def _to_u8(a: np.ndarray) -> np.ndarray:
     """
     if a.dtype == np.uint8:
         # 0 and 1 only: a mask, as ``(page > t).astype(np.uint8)`` makes, not a black page
-        return a * np.uint8(255) if is_mask_u8(a) else a
+        return a * np.uint8(255) if _is_mask_u8(a) else a
     if a.dtype == np.bool_:
         return a.astype(np.uint8) * 255
     floating = np.issubdtype(a.dtype, np.floating)

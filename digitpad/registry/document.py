@@ -73,8 +73,14 @@ def _newer_format(doc: Any) -> bool:
     """Whether ``doc`` (any JSON value) is a document of a later format than ``FORMAT`` (a
     format that is no whole number, such as Infinity, is damage, not a later format)."""
     fmt = doc.get("format") if isinstance(doc, dict) else None
-    whole = isinstance(fmt, int) or (isinstance(fmt, float) and fmt.is_integer())
-    return whole and not isinstance(fmt, bool) and fmt > FORMAT
+    return _whole_number(fmt) and fmt > FORMAT
+
+
+def _whole_number(n: Any) -> bool:
+    """Whether the JSON value ``n`` is a whole number (not a bool; 1e400, an infinite float,
+    is not whole)."""
+    whole = isinstance(n, int) or (isinstance(n, float) and n.is_integer())
+    return whole and not isinstance(n, bool)
 
 
 def _check_document(doc: Any) -> None:
@@ -94,8 +100,7 @@ def _check_document(doc: Any) -> None:
             if key in rec and not isinstance(rec[key], kind):
                 raise ValueError(f"the {key} of version {rec['version']!r} is {rec[key]!r}")
     for n in numbers:
-        whole = isinstance(n, int) or (isinstance(n, float) and n.is_integer())
-        if isinstance(n, bool) or not whole:  # 1e400 is an infinite float, not a whole one
+        if not _whole_number(n):
             raise ValueError(f"{n!r} is not a version number")
 
 

@@ -26,20 +26,16 @@ INSERT_BOX = f"INSERT INTO boxes ({BOX_COLUMNS}) VALUES ({', '.join('?' * 19)})"
 
 
 def as_rgb(image: Any) -> np.ndarray:
-    """``image`` as contiguous RGB uint8 (other layouts go through the one image loader).
+    """``image`` as contiguous RGB uint8, read by the one image loader the recogniser reads
+    pages with (a page of RGB uint8 without a copy), so the store keeps the page that was read
+    (a 0/1 mask as black on white).
 
     Raises:
         ImageError: ``image`` is not an image digitpad can read.
     """
-    from digitpad.imageio import is_mask_u8, load_image
+    from digitpad.imageio import load_image
 
-    arr = np.asarray(image)
-    # RGB uint8 as it is, unless it holds only 0 and 1: a mask, which the recogniser reads
-    # (load_image) as black on white, and the store must keep as the page that was read
-    rgb = arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.size
-    if rgb and not is_mask_u8(arr):
-        return np.ascontiguousarray(arr)
-    return load_image(arr)
+    return load_image(np.asarray(image))
 
 
 def check_payload(payload: ReviewPayload) -> None:
