@@ -98,8 +98,8 @@ def open_image(source: Path | IO[bytes], name: str) -> Iterator[Image.Image]:
     """
     try:
         # catch_warnings changes the whole process's filters, and import stores pages on
-        # several threads: one at a time in here (a PNG's check at import comes here only for
-        # files it does not read itself; see digitpad.store.pages)
+        # several threads: one at a time in here (import decodes its PNGs, whose size it
+        # checked first, with decode_sized instead)
         with _OPENING, warnings.catch_warnings():
             # PIL warns (not raises) between MAX_IMAGE_PIXELS and twice that; treat both as bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -125,6 +125,26 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     with open_image(io.BytesIO(data), name) as img:
         img.load()
         return _pil_to_rgb(_upright(img))
+
+
+def decode_sized(data: bytes, name: str) -> np.ndarray:
+    """Image file bytes whose size :func:`check_size` has already passed, as
+    :func:`load_image` reads a file, without :func:`open_image`'s process-wide lock: under
+    ``MAX_PIXELS`` PIL has no bomb to warn of, so several threads decode at once (an import's
+    pages).
+
+    Raises:
+        ImageError: the bytes cannot be decoded, in one line naming ``name``.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            check_size(name, img.size)
+            img.load()
+            return _pil_to_rgb(_upright(img))
+    except ImageError:
+        raise
+    except Exception as exc:  # PIL raises many types for a damaged file
+        raise ImageError(f"{name}: cannot read image ({_one_line(exc)})") from None
 
 
 def exif_orientation(img: Image.Image) -> int:

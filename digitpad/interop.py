@@ -113,9 +113,10 @@ def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
             pages = _add_page_files(store, items, fmt, created)
             _check_repeats(pages)
             counts = store.add_imported(pages)
-    except BaseException:
+    finally:
+        # after a failure, every file this import made; after success, those of pages the
+        # store holds in another file already (the same pixels, other bytes)
         _discard_unreferenced(store, created)
-        raise
     return ImportReport(counts.added, counts.kept, counts.boxes, counts.labelled, counts.repeated)
 
 
@@ -127,7 +128,7 @@ def _check_repeats(pages: list[ImportedPage]) -> None:
     """
     first: dict[str, ImportedPage] = {}
     for page in pages:
-        earlier = first.setdefault(page.page_hash, page)
+        earlier = first.setdefault(page.pixels, page)
         if earlier is not page and _box_set(earlier) != _box_set(page):
             raise ImportFormatError(
                 f"{page.origin}: the same image as {earlier.origin} with other boxes; "
@@ -165,7 +166,7 @@ def _add_page_file(
     path = Path(item.path)
     origin = printable(f"{path.parent.name}/{path.name}" if fmt == "folders" else path.name)
     try:
-        page_hash, width, height, new = store.pages.put_file(path)
+        stored = store.pages.put_file(path)
     except ImageError as exc:
         reason = str(exc).removeprefix(f"{path.name}: ")  # the origin names the file already
         raise ImportFormatError(f"{origin}: {reason}") from None
@@ -173,13 +174,14 @@ def _add_page_file(
         raise StoreError(
             f"cannot write page files to {store.pages.root}: {exc.strerror or exc}"
         ) from None
-    if new:
-        created.append(page_hash)
+    if stored.created:
+        created.append(stored.page_hash)
+    width, height = stored.width, stored.height
     if (width, height) != (item.width, item.height):
         raise ImportFormatError(
             f"{origin}: decoded as {width}x{height}, the dataset says {item.width}x{item.height}"
         )
-    return ImportedPage(page_hash, width, height, item.annotations, origin)
+    return ImportedPage(stored.page_hash, stored.pixels, width, height, item.annotations, origin)
 
 
 def _discard_unreferenced(store: CorrectionStore, hashes: list[str]) -> None:

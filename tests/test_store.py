@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from test_store_helpers import page, payload
+from test_store_helpers import older_store, page, payload
 
 from digitpad.errors import StoreError, StoreVersionError
 from digitpad.store import CorrectionStore, format_stats
@@ -210,20 +210,17 @@ def test_threads_share_one_store(home):
 
 
 def test_a_version_1_store_is_upgraded_in_place(home, monkeypatch):
-    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:1])
-    monkeypatch.setattr(store_schema, "LATEST", 1)
-    with CorrectionStore.open(home) as store:
+    with older_store(monkeypatch, home.store_path, 1), CorrectionStore.open(home) as store:
         rid = store.save_review(payload(1))
-    monkeypatch.undo()
     with CorrectionStore.open(home) as store:
         assert store.review_ids() == [rid]
         assert store.stats().overall.total == 5
     with sqlite3.connect(home.store_path) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert versions == [m[0] for m in store_schema.MIGRATIONS] == [1, 2, 3]
+    assert versions == [m[0] for m in store_schema.MIGRATIONS] == [1, 2, 3, 4]
     assert {"boxes_tally", "boxes_review_tally"} <= indexes and "boxes_review" not in indexes
-    assert "reviews_session" in indexes
+    assert {"reviews_session", "pages_pixels"} <= indexes
 
 
 def test_stats_use_covering_indexes(home):

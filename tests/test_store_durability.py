@@ -217,8 +217,9 @@ def test_an_import_keeps_its_page_files_through_a_failed_import_beside_it(tmp_pa
     src = write_coco([item], tmp_path / "ds").parent
     path = tmp_path / "corrections" / "digitpad.sqlite"
     with CorrectionStore(path) as a, CorrectionStore(path) as b:
-        page_hash, _, _, made = a.pages.put_file(src / "images" / "p.png")
-        assert made
+        stored = a.pages.put_file(src / "images" / "p.png")
+        page_hash = stored.page_hash
+        assert stored.created
         _failing_import_between_flush_and_commit(b, a, page_hash)
         assert import_dataset(b, src, "coco").pages_added == 1
         assert len(b.pages.load(page_hash)) == 48

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from digitpad.types import NOT_DIGIT, Alternative, Box, BoxOutcome, ReviewPayload
 
@@ -34,3 +39,23 @@ def payload(
         )
     now = time.time()
     return ReviewPayload(page(seed), source, model, now - 5.0, now, boxes)
+
+
+@contextlib.contextmanager
+def older_store(monkeypatch: pytest.MonkeyPatch, store_path: Path, version: int) -> Iterator[None]:
+    """Within: the store at ``store_path`` is made as schema ``version`` had it and written by
+    today's code. On leaving, the pages' pixels (schema 4, which today's code needs in order to
+    write) are dropped, so the store is as a digitpad of schema ``version`` left it."""
+    from digitpad.store import schema
+
+    pixels = schema.MIGRATIONS[3][2]
+    last = schema.MIGRATIONS[version - 1]
+    older = (*schema.MIGRATIONS[: version - 1], (last[0], last[1], (*last[2], *pixels)))
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "MIGRATIONS", older)
+        patch.setattr(schema, "LATEST", version)
+        yield
+    with contextlib.closing(sqlite3.connect(store_path)) as conn:
+        conn.execute("DROP INDEX pages_pixels")
+        conn.execute("ALTER TABLE pages DROP COLUMN pixels")
+        conn.commit()

@@ -7,11 +7,10 @@ import dataclasses
 import sqlite3
 
 import pytest
-from test_store_helpers import payload
+from test_store_helpers import older_store, payload
 
 from digitpad.errors import StoreError
 from digitpad.store import CorrectionStore, queries, rows
-from digitpad.store import schema as store_schema
 from digitpad.types import NOT_DIGIT, Box, BoxOutcome
 
 RELABELLED = Box(20, 2, 30, 20)  # payload()'s second box: predicted "6", relabelled to "5"
@@ -126,11 +125,9 @@ def test_the_schema_refuses_two_saves_of_one_session(home):
 
 def test_upgrading_keeps_only_the_latest_save_of_each_session(home, monkeypatch):
     # Build the store as digitpad did before migration 3: every save kept.
-    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:2])
-    monkeypatch.setattr(store_schema, "LATEST", 2)
-    monkeypatch.setattr(queries, "reuse_earlier_save", lambda *args, **kwargs: None)
     first = payload(1)
-    with CorrectionStore.open(home) as store:
+    with older_store(monkeypatch, home.store_path, 2), CorrectionStore.open(home) as store:
+        monkeypatch.setattr(queries, "reuse_earlier_save", lambda *args, **kwargs: None)
         store.save_review(first)
         latest = store.save_review(_accept_the_six(first))
         other = store.save_review(payload(2))

@@ -19,6 +19,9 @@ Files, not blobs: ``<home>/corrections/pages/<sha256>.png``. Why files:
 The hash is of the stored PNG bytes: a page saved from the app is encoded once (the same pixels
 give the same bytes, so saving a page twice stores it once); a PNG from a dataset is stored as
 is; other formats (JPEG...) are decoded with :func:`digitpad.imageio.load_image` and stored as PNG.
+Which *page* a file holds is told by :func:`pixel_hash` of its upright pixels, not by its bytes:
+two encoders (OpenCV's, PIL's) or an EXIF rotation give one page other bytes, and the store
+keeps one file per page (schema 4's ``pages.pixels``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import hashlib
 import io
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +58,27 @@ def encode_png(rgb: np.ndarray) -> bytes:
     return png_bytes(rgb)
 
 
+def pixel_hash(rgb: np.ndarray) -> str:
+    """The SHA-256 of an upright RGB uint8 page's shape and pixels, as 64 lowercase hex digits:
+    which page it is, whatever bytes its file has."""
+    pixels = np.ascontiguousarray(rgb, dtype=np.uint8)
+    digest = hashlib.sha256("x".join(map(str, pixels.shape)).encode() + b":")
+    digest.update(pixels)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What :meth:`PageFiles.put_file` stored: the file's hash, its page's pixel hash, the
+    upright size, and whether the file was made by this call."""
+
+    page_hash: str
+    pixels: str
+    width: int
+    height: int
+    created: bool
+
+
 class PageFiles:
     """The content-addressed page folder. Call :meth:`flush` before committing rows to it."""
 
@@ -76,12 +101,12 @@ class PageFiles:
         page_hash = sha256_hex(data)
         return page_hash, self._put(page_hash, data)
 
-    def put_file(self, path: Path) -> tuple[str, int, int, bool]:
-        """Store the image file at ``path``; return (hash, upright width, height, created).
+    def put_file(self, path: Path) -> StoredFile:
+        """Store the image file at ``path`` and say what was stored.
 
-        A PNG is checked (chunk CRCs, complete stream) and stored byte for byte; any other format
-        is decoded and stored as PNG. An existing page file is not rewritten unless damaged on
-        disk, and ``created`` is False for it either way.
+        A PNG is checked (chunk CRCs, complete stream), decoded for its pixel hash, and stored
+        byte for byte; any other format is decoded and stored as PNG. An existing page file is
+        not rewritten unless damaged on disk, and ``created`` is False for it either way.
 
         Raises:
             ImageError: the file is missing, unreadable or not a valid image.
@@ -92,16 +117,21 @@ class PageFiles:
             data = path.read_bytes()
         except OSError as exc:
             raise ImageError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-        if data.startswith(PNG_SIGNATURE):
-            width, height = _check_png(data, path.name)
-        else:
-            from digitpad.imageio import load_image
+        from digitpad.imageio import load_image
 
+        if data.startswith(PNG_SIGNATURE):
+            rgb = _decode_png(data, path.name)
+        else:
             rgb = load_image(path)
-            height, width = rgb.shape[:2]
             data = encode_png(rgb)
         page_hash = sha256_hex(data)
-        return page_hash, width, height, self._put(page_hash, data)
+        height, width = rgb.shape[:2]
+        created = self._put(page_hash, data)
+        return StoredFile(page_hash, pixel_hash(rgb), width, height, created)
+
+    def holds(self, page_hash: str) -> bool:
+        """Whether the page file of ``page_hash`` is there with its bytes whole."""
+        return _holds(self.path_for(page_hash), page_hash)
 
     def read_bytes(self, page_hash: str) -> bytes:
         """The bytes of the page file with ``page_hash``, checked against it.
@@ -212,7 +242,7 @@ class PageFiles:
         # fsynced: the rows this writer commits must not outlive it, so the folder is synced
         self._unsynced_dir = True
         if dest.is_file():
-            if not _holds(dest, page_hash):
+            if not self.holds(page_hash):
                 atomic_write_bytes(dest, data)
             return False
         atomic_write_bytes(dest, data)
@@ -229,33 +259,34 @@ def _holds(path: Path, page_hash: str) -> bool:
         return False
 
 
-def _check_png(data: bytes, name: str) -> tuple[int, int]:
-    """(upright width, height) of PNG bytes after checking every chunk's CRC, the end chunk,
-    and that the image data is all there, so a damaged file is refused at import time, not
-    when a retrain or an export reads it.
+def _decode_png(data: bytes, name: str) -> np.ndarray:
+    """The upright RGB pixels of PNG bytes, refusing a damaged file: a chunk whose CRC fails,
+    no end chunk, image data that stops short or holds fewer rows than the header declares, a
+    row with no known filter. So a damaged file is refused at import time, not when a retrain
+    or an export reads it.
 
     Raises:
         ImageError: the bytes are no PNG digitpad can read, in one line naming ``name``.
     """
     from PIL import Image
 
-    from digitpad.imageio import check_size, exif_orientation, open_image
+    from digitpad.imageio import check_size, decode_sized
 
     if data[12:16] == b"IHDR" and len(data) >= 24:
         # before PIL opens it: PIL warns (several lines) about a bomb where it does not raise
         check_size(name, (int.from_bytes(data[16:20]), int.from_bytes(data[20:24])))
     try:
         with Image.open(io.BytesIO(data)) as img:
-            width, height = img.size
-            orientation = exif_orientation(img)  # eXIf comes before IDAT: no decode needed
-            img.verify()
+            img.verify()  # every chunk's CRC, those after the image data too
     except Exception as exc:  # PIL raises many types for a corrupt file
         raise ImageError(f"{name}: damaged PNG ({exc})") from None
-    # verify() checks chunks, not what they hold: a PNG whose image data stops short passes it
-    if not _image_data_whole(data, name):
-        with open_image(io.BytesIO(data), name) as img:  # a layout the check above leaves to PIL
-            img.load()
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    try:
+        # Pillow (13, as pinned) refuses image data that stops short, holds fewer rows or has
+        # a row with no known filter; tests/test_store_png_check.py holds it to that
+        return decode_sized(data, name)
+    except ImageError:
+        _image_data_whole(data, name)  # says which of those it is, in our words
+        raise
 
 
 # (x0, y0, dx, dy) of the seven passes of an Adam7-interlaced PNG
@@ -276,13 +307,10 @@ def _image_data_whole(data: bytes, name: str) -> bool:
     """Whether the image data of a PNG that passed ``verify()`` is whole: its zlib stream
     inflates without error to every row the header declares, each row with a known filter.
 
-    What decoding finds, at two thirds of its cost (the whole check of a 1024x768 page of the
-    store benchmark: 8 ms, 12 ms with a decode): only inflating, no unfiltering or unpacking.
-    Stricter than PIL's decoder in one way: a whole stream that holds fewer rows than the
-    header declares is refused (PIL leaves the missing rows black; libpng refuses it too).
-    False when the file is laid out in a way this does not look at (anything but the end chunk
-    after the image data: an animation, text chunks that PIL reads only when decoding); the
-    caller decodes it then.
+    Run once decoding has failed, to say in our words what is wrong (PIL says "unrecognized
+    data stream contents"): only inflating, no unfiltering or unpacking. False when the file is
+    laid out in a way this does not look at (anything but the end chunk after the image data:
+    an animation, text chunks that PIL reads only when decoding).
 
     Raises:
         ImageError: the image data stops short, is corrupt, or has a row with no known filter.

@@ -26,14 +26,97 @@ LATEST_REVIEWS = (
 )
 
 
-def ensure_page(conn: sqlite3.Connection, page_hash: str, source: str, w: int, h: int) -> int:
-    """The id of the page row for ``page_hash``, inserting it if new (the first source wins)."""
-    conn.execute(
-        "INSERT INTO pages (hash, source, width, height, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(hash) DO NOTHING",
-        (page_hash, source, w, h, time.time()),
-    )
-    return int(conn.execute("SELECT id FROM pages WHERE hash = ?", (page_hash,)).fetchone()[0])
+def ensure_page(
+    conn: sqlite3.Connection,
+    page_hash: str,
+    pixels: str,
+    source: str,
+    w: int,
+    h: int,
+    *,
+    own_file: bool = False,
+) -> int:
+    """The id of the page with ``pixels``, inserted (its file named by ``page_hash``) if new.
+
+    The first source wins, and so does the first file: a page stored again from other bytes
+    keeps the file it has, unless ``own_file`` (the caller found that file damaged or missing
+    and wrote ``page_hash``'s, which holds the same pixels). A row of ``page_hash`` whose pixels
+    were not known (its file could not be read when the store learnt them) is the same page,
+    and is joined to it.
+    """
+    by_pixels = _page_id(conn, "pixels", pixels)
+    by_hash = _page_id(conn, "hash", page_hash)
+    if by_pixels is None and by_hash is None:
+        cur = conn.execute(
+            "INSERT INTO pages (hash, pixels, source, width, height, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (page_hash, pixels, source, w, h, time.time()),
+        )
+        return int(cur.lastrowid)
+    if by_pixels is None:
+        assert by_hash is not None
+        conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, by_hash))
+        return by_hash
+    if by_hash is not None and by_hash != by_pixels:
+        join_pages(conn, keep=by_pixels, gone=by_hash)
+    if own_file:
+        conn.execute("UPDATE pages SET hash = ? WHERE id = ?", (page_hash, by_pixels))
+    return by_pixels
+
+
+def page_file(conn: sqlite3.Connection, pixels: str) -> str | None:
+    """The file hash of the page with ``pixels``, None when there is no such page."""
+    row = conn.execute("SELECT hash FROM pages WHERE pixels = ?", (pixels,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def unlearnt_pages(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(id, file hash) of every page whose pixels the store has not learnt, oldest first."""
+    return [
+        (int(i), str(h))
+        for i, h in conn.execute("SELECT id, hash FROM pages WHERE pixels IS NULL ORDER BY id")
+    ]
+
+
+def learn_pixels(conn: sqlite3.Connection, page_id: int, pixels: str) -> str | None:
+    """Record the pixels of page ``page_id``; when another page holds them already, join this
+    one to it and return this one's file hash, which no row names any more. Nothing happens
+    to a page gone or learnt since it was read (another process learnt it)."""
+    row = conn.execute("SELECT hash, pixels FROM pages WHERE id = ?", (page_id,)).fetchone()
+    if row is None or row[1] is not None:
+        return None
+    other = _page_id(conn, "pixels", pixels)
+    if other is None:
+        conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, page_id))
+        return None
+    join_pages(conn, keep=other, gone=page_id)
+    return str(row[0])
+
+
+def join_pages(conn: sqlite3.Connection, *, keep: int, gone: int) -> None:
+    """Make page ``gone``'s reviews page ``keep``'s and remove ``gone``: two rows found to hold
+    one page. Of two saves of one review session (page and start), the later is kept, as
+    migration 3 kept them."""
+    for rid, started, saved in conn.execute(
+        "SELECT id, started_at, saved_at FROM reviews WHERE page_id = ? AND kind = 'review'",
+        (gone,),
+    ).fetchall():
+        twin = conn.execute(
+            "SELECT id, saved_at FROM reviews WHERE page_id = ? AND kind = 'review' "
+            "AND started_at = ?",
+            (keep, started),
+        ).fetchone()
+        if twin is not None:
+            earlier = rid if (saved, rid) < (twin[1], twin[0]) else int(twin[0])
+            conn.execute("DELETE FROM boxes WHERE review_id = ?", (earlier,))
+            conn.execute("DELETE FROM reviews WHERE id = ?", (earlier,))
+    conn.execute("UPDATE reviews SET page_id = ? WHERE page_id = ?", (keep, gone))
+    conn.execute("DELETE FROM pages WHERE id = ?", (gone,))
+
+
+def _page_id(conn: sqlite3.Connection, column: str, value: str) -> int | None:
+    row = conn.execute(f"SELECT id FROM pages WHERE {column} = ?", (value,)).fetchone()
+    return None if row is None else int(row[0])
 
 
 def reuse_earlier_save(
@@ -137,12 +220,14 @@ def insert_imports(
     added = labelled = kept = 0
     box_rows: list[tuple[Any, ...]] = []
     for page in pages:
-        if page.page_hash in seen:
+        if page.pixels in seen:
             continue
-        seen.add(page.page_hash)
-        state = _import_state(conn, page.page_hash)
+        seen.add(page.pixels)
+        state = _import_state(conn, page)
         if state == "new":
-            page_id = ensure_page(conn, page.page_hash, "imported", page.width, page.height)
+            page_id = ensure_page(
+                conn, page.page_hash, page.pixels, "imported", page.width, page.height
+            )
             review_id = insert_review(
                 conn,
                 page_id,
@@ -163,14 +248,16 @@ def insert_imports(
     return ImportCounts(added, labelled, kept, len(pages) - len(seen), len(box_rows))
 
 
-def _import_state(conn: sqlite3.Connection, page_hash: str) -> str | int:
+def _import_state(conn: sqlite3.Connection, page: ImportedPage) -> str | int:
     """What an import may do with the page: nothing ("kept") when a person reviewed it or an
     import gave it boxes; give boxes to its latest import review (its id) when imports brought
-    it in without any; otherwise add it ("new")."""
+    it in without any; otherwise add it ("new"). The page is found by its pixels, or by its
+    file where the store has not learnt that file's pixels."""
     found = conn.execute(
         "SELECT r.id, r.kind, EXISTS (SELECT 1 FROM boxes b WHERE b.review_id = r.id) "
-        "FROM reviews r JOIN pages p ON p.id = r.page_id WHERE p.hash = ? ORDER BY r.id",
-        (page_hash,),
+        "FROM reviews r JOIN pages p ON p.id = r.page_id WHERE p.pixels = ? OR p.hash = ? "
+        "ORDER BY r.id",
+        (page.pixels, page.page_hash),
     ).fetchall()
     if any(kind != "import" for _, kind, _ in found):
         return "kept"  # a person reviewed it: their boxes stand, and it is no imported page
@@ -206,7 +293,10 @@ def training_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
 def page_truths(conn: sqlite3.Connection) -> list[PageTruth]:
     """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
     rows = conn.execute(
-        "SELECT r.id, p.hash, p.width, p.height, p.source, r.origin, "
+        "SELECT r.id, p.hash, p.width, p.height, p.source, "
+        # a page imported and then reviewed in the app keeps its file's name on export
+        "COALESCE(r.origin, (SELECT o.origin FROM reviews o WHERE o.page_id = p.id "
+        "AND o.origin IS NOT NULL ORDER BY o.saved_at DESC, o.id DESC LIMIT 1)), "
         "b.x0, b.y0, b.x1, b.y1, b.final_label, b.kind, b.touching "
         "FROM reviews r JOIN pages p ON p.id = r.page_id "
         "LEFT JOIN boxes b ON b.review_id = r.id "

@@ -26,7 +26,8 @@ class TrainingSample:
 class ImportedPage:
     """A dataset page whose image is already in the page folder (see PageFiles.put_file)."""
 
-    page_hash: str
+    page_hash: str  # of the file's bytes: its name in the page folder
+    pixels: str  # of its upright pixels: which page it is (see pages.pixel_hash)
     width: int
     height: int
     annotations: tuple[Annotation, ...]

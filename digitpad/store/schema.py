@@ -96,6 +96,19 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "WHERE kind = 'review'",
         ),
     ),
+    (
+        4,
+        "pages known by their pixels",
+        (
+            # The SHA-256 of a page's upright pixels (pages.pixel_hash): one page, whatever
+            # bytes its file has. Pages stored before are NULL until the store has read their
+            # files, outside this transaction (CorrectionStore learns them when opened, and
+            # joins pages that turn out to hold the same pixels).
+            "ALTER TABLE pages ADD COLUMN pixels TEXT "
+            "CHECK (pixels IS NULL OR length(pixels) = 64)",
+            "CREATE UNIQUE INDEX pages_pixels ON pages(pixels)",
+        ),
+    ),
 )
 LATEST: int = MIGRATIONS[-1][0]
 

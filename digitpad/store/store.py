@@ -10,6 +10,7 @@ Only this package knows the schema: the app and the commands use these methods.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -22,7 +23,7 @@ import numpy as np
 
 from digitpad.errors import StoreError
 from digitpad.store import db, queries, rows
-from digitpad.store.pages import PageFiles
+from digitpad.store.pages import PageFiles, pixel_hash
 from digitpad.store.records import (
     ImportCounts,
     ImportedPage,
@@ -55,6 +56,11 @@ class CorrectionStore:
         self.pages = PageFiles(pages_dir or self.path.parent / "pages")
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = db.connect(self.path)
+        try:
+            self._learn_pixels()
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def open(cls, home: Home) -> CorrectionStore:
@@ -113,11 +119,19 @@ class CorrectionStore:
     ) -> SavedReview:
         """The page file of :meth:`save`, then its rows in one transaction."""
         height, width = rgb.shape[:2]
-        page_hash, _ = self.pages.put_array(rgb)
+        pixels = pixel_hash(rgb)
+        known = self._read(lambda c: queries.page_file(c, pixels), what="look up the page")
+        if known is not None and self.pages.holds(known):
+            page_hash, own_file = known, False  # kept as it came, maybe from a dataset
+        else:
+            page_hash, _ = self.pages.put_array(rgb)
+            own_file = known is not None  # its file is damaged or gone: ours replaces it
         self.pages.flush()  # the page file is durable before the row that names it
 
         def write(conn: sqlite3.Connection) -> SavedReview:
-            page_id = queries.ensure_page(conn, page_hash, payload.source, width, height)
+            page_id = queries.ensure_page(
+                conn, page_hash, pixels, payload.source, width, height, own_file=own_file
+            )
             stamp = {"model_version": payload.model_version, "saved_at": payload.saved_at}
             earlier = queries.reuse_earlier_save(
                 conn, page_id, payload.started_at, replaces=replaces, **stamp
@@ -151,6 +165,34 @@ class CorrectionStore:
             return queries.insert_imports(conn, pages, time.time())
 
         return self._write(write, what="import the dataset")
+
+    def _learn_pixels(self) -> None:
+        """Learn the pixels of pages stored before schema 4 (once per page), joining pages that
+        hold the same pixels in files of other bytes, and remove the files no row names then.
+
+        A page whose file is missing or damaged stays unlearnt, to be tried at the next
+        opening; reading it reports it as before.
+
+        Raises:
+            StoreError / StoreBusyError: the store cannot be read or written.
+        """
+        todo = self._read(queries.unlearnt_pages, what="list pages")
+        learnt = []
+        for page_id, page_hash in todo:
+            try:
+                learnt.append((page_id, pixel_hash(self.pages.load(page_hash))))
+            except StoreError:
+                continue
+        if not learnt:
+            return
+
+        def write(conn: sqlite3.Connection) -> list[str]:
+            gone = (queries.learn_pixels(conn, page_id, pixels) for page_id, pixels in learnt)
+            return [page_hash for page_hash in gone if page_hash is not None]
+
+        unnamed = self._write(write, what="learn the pages' pixels")
+        with contextlib.suppress(OSError):  # an orphan file is harmless
+            self.pages.discard_unreferenced(unnamed, self.known_pages)
 
     # -- reading ---------------------------------------------------------------------------
 
