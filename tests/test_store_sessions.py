@@ -71,6 +71,20 @@ def test_resave_after_new_ink_replaces_the_review_named_by_the_app(home):
     assert len(truths) == 1 and (samples[0].image == inked).all()  # the page as saved last
 
 
+def test_a_review_saved_again_on_more_ink_keeps_its_place_among_the_samples(home):
+    # The retrain's held-out split keeps a label's first correction for training: which one
+    # is first must not change when an earlier review is saved again on a page with more ink.
+    first, second = payload(1), payload(2)
+    inked = first.image.copy()
+    inked[30:40, 50:60] = 0
+    with CorrectionStore.open(home) as store:
+        one = store.save(first)
+        two = store.save(second)
+        store.save(dataclasses.replace(first, image=inked), replaces=one.review_id)
+        order = [s.review_id for s in store.training_samples()]
+    assert order == [one.review_id] * 5 + [two.review_id] * 5
+
+
 def test_the_old_page_stays_while_another_review_uses_it(home):
     older = payload(1)
     later = dataclasses.replace(older, started_at=older.started_at + 60)  # recognised again

@@ -282,11 +282,13 @@ def review_tallies(conn: sqlite3.Connection) -> list[ReviewTally]:
 
 def training_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """(review id, page hash, source, x0, y0, x1, y1, final label) of every page's latest review,
-    grouped by page."""
+    grouped by page (one review each), in the order the reviews were first saved: a review
+    saved again keeps its id and its place, also when its page changed (more ink), so the
+    retrain's held-out split, which looks at which correction of a label came first, stays."""
     return conn.execute(
         "SELECT r.id, p.hash, p.source, b.x0, b.y0, b.x1, b.y1, b.final_label "
         "FROM boxes b JOIN reviews r ON r.id = b.review_id JOIN pages p ON p.id = r.page_id "
-        f"WHERE r.id IN ({LATEST_REVIEWS}) ORDER BY p.id, b.id"
+        f"WHERE r.id IN ({LATEST_REVIEWS}) ORDER BY r.id, b.id"
     ).fetchall()
 
 
