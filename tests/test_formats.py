@@ -268,6 +268,7 @@ def test_written_files_are_readable_by_all_and_no_temp_files_remain(tmp_path):
         "train: [images/train, images/val]\n",
         "train:\n  - images/train\n  - images/val  # both\n",
         "train: images/train\nval: images/val\n",
+        "train: |\n  images/train\nval: >-\n  'images/val'\n",  # blocks of text
     ],
 )
 def test_yolo_yaml_forms_ultralytics_writes(tmp_path, splits):
@@ -284,6 +285,13 @@ def test_yolo_yaml_forms_ultralytics_writes(tmp_path, splits):
     got = read_yolo(root / "data.yaml")
     assert sorted(Path(i.path).name for i in got) == ["train.png", "val.png"]
     assert all([a.label for a in i.annotations] == ["3"] for i in got)
+
+
+def test_a_yolo_yaml_block_of_text_that_is_no_folder_is_refused(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "data.yaml").write_text("train: |\n  images/train\n  images/val\n")
+    with pytest.raises(ImportFormatError, match=r"^data\.yaml: train: expected one folder"):
+        read_yolo(tmp_path / "data.yaml")
 
 
 def test_a_flat_yolo_dataset_reads_its_own_folder_only(tmp_path):

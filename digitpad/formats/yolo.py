@@ -31,6 +31,7 @@ from digitpad.types import CLASSES, NOT_DIGIT, Annotation, Box
 
 YAML_NAME = "data.yaml"
 _YAML_CANDIDATES = ("data.yaml", "dataset.yaml", "data.yml", "dataset.yml")
+_BLOCK_TEXT = ("|", ">", "|-", ">-")  # a value's text on the indented lines below its key
 _EPS = 1e-4  # normalised values may overshoot [0, 1] by rounding in other tools
 
 
@@ -146,11 +147,14 @@ def _parse_yaml(yaml_path: Path) -> tuple[Path, list[str], list[str]]:
         key, _, value = line.partition(":")
         key, value = key.strip(), value.strip()
         values[key] = value
-        if value in ("", "|", ">", "|-", ">-"):
+        if value in ("", *_BLOCK_TEXT):
             current = key
             blocks[key] = []
     names = _parse_names(name, values.get("names", ""), blocks.get("names", []))
-    root = yaml_path.parent / _unquote(values.get("path", ".") or ".")
+    path = values.get("path", ".")
+    if path in _BLOCK_TEXT:
+        path = _block_text(name, "path", blocks["path"])
+    root = yaml_path.parent / (_unquote(path) or ".")
     splits = [
         folder
         for k in ("train", "val", "test")
@@ -170,12 +174,27 @@ def _folders(name: str, key: str, inline: str, block: list[tuple[int, str]]) -> 
         if not inline.endswith("]"):
             raise ImportFormatError(f"{name}: {key}: unterminated list {inline!r}")
         return [_unquote(v) for v in inline[1:-1].split(",") if v.strip()]
+    if inline in _BLOCK_TEXT:
+        return [_block_text(name, key, block)]
     if inline:
         return [_unquote(inline)]
     for lineno, entry in block:
         if not entry.startswith("-"):
             raise ImportFormatError(f"{name}: line {lineno}: expected '- folder', got {entry!r}")
     return [_unquote(entry[1:]) for _, entry in block]
+
+
+def _block_text(name: str, key: str, block: list[tuple[int, str]]) -> str:
+    """The folder a ``key: |`` (or ``>``) block of text names, on its one line.
+
+    Raises:
+        ImportFormatError: the block has no line, or more than one (no folder's name).
+    """
+    if len(block) != 1:
+        raise ImportFormatError(
+            f"{name}: {key}: expected one folder in its block of text, got {len(block)} lines"
+        )
+    return _unquote(block[0][1])
 
 
 def _parse_names(name: str, inline: str, block: list[tuple[int, str]]) -> list[str]:
