@@ -107,6 +107,7 @@ def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
         StoreError: the store cannot be written; nothing of the import is kept.
     """
     items = _reader(fmt)(Path(src))  # validates everything before anything is written
+    store.learn_pixels()  # a page stored before schema 4 is found by its pixels too
     created: list[str] = []
     try:
         with store.pages.writing():

@@ -41,27 +41,26 @@ def ensure_page(
     The first source wins, and so does the first file: a page stored again from other bytes
     keeps the file it has, unless ``own_file`` (the caller found that file damaged or missing
     and wrote ``page_hash``'s, which holds the same pixels). A row of ``page_hash`` whose pixels
-    were not known (its file could not be read when the store learnt them) is the same page,
-    and is joined to it.
+    are not learnt yet (see :func:`learn_pixels`) is the same page: the two rows are joined
+    into the older.
     """
     by_pixels = _page_id(conn, "pixels", pixels)
     by_hash = _page_id(conn, "hash", page_hash)
-    if by_pixels is None and by_hash is None:
+    found = {i for i in (by_pixels, by_hash) if i is not None}
+    if not found:
         cur = conn.execute(
             "INSERT INTO pages (hash, pixels, source, width, height, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (page_hash, pixels, source, w, h, time.time()),
         )
         return int(cur.lastrowid)
-    if by_pixels is None:
-        assert by_hash is not None
-        conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, by_hash))
-        return by_hash
-    if by_hash is not None and by_hash != by_pixels:
-        join_pages(conn, keep=by_pixels, gone=by_hash)
+    keep = min(found)
+    for gone in found - {keep}:
+        join_pages(conn, keep=keep, gone=gone)
+    conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, keep))
     if own_file:
-        conn.execute("UPDATE pages SET hash = ? WHERE id = ?", (page_hash, by_pixels))
-    return by_pixels
+        conn.execute("UPDATE pages SET hash = ? WHERE id = ?", (page_hash, keep))
+    return keep
 
 
 def page_file(conn: sqlite3.Connection, pixels: str) -> str | None:
@@ -79,18 +78,22 @@ def unlearnt_pages(conn: sqlite3.Connection) -> list[tuple[int, str]]:
 
 
 def learn_pixels(conn: sqlite3.Connection, page_id: int, pixels: str) -> str | None:
-    """Record the pixels of page ``page_id``; when another page holds them already, join this
-    one to it and return this one's file hash, which no row names any more. Nothing happens
-    to a page gone or learnt since it was read (another process learnt it)."""
-    row = conn.execute("SELECT hash, pixels FROM pages WHERE id = ?", (page_id,)).fetchone()
-    if row is None or row[1] is not None:
+    """Record the pixels of page ``page_id``. When another page holds them already, the two
+    are joined into the older, which keeps its file, and the file hash no row names any more
+    is returned. Nothing happens to a page gone or learnt since it was read (another process
+    learnt it)."""
+    row = conn.execute("SELECT pixels FROM pages WHERE id = ?", (page_id,)).fetchone()
+    if row is None or row[0] is not None:
         return None
     other = _page_id(conn, "pixels", pixels)
     if other is None:
         conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, page_id))
         return None
-    join_pages(conn, keep=other, gone=page_id)
-    return str(row[0])
+    keep, gone = sorted((page_id, other))
+    gone_hash = conn.execute("SELECT hash FROM pages WHERE id = ?", (gone,)).fetchone()[0]
+    join_pages(conn, keep=keep, gone=gone)
+    conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, keep))
+    return str(gone_hash)
 
 
 def join_pages(conn: sqlite3.Connection, *, keep: int, gone: int) -> None:

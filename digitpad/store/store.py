@@ -56,11 +56,6 @@ class CorrectionStore:
         self.pages = PageFiles(pages_dir or self.path.parent / "pages")
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = db.connect(self.path)
-        try:
-            self._learn_pixels()
-        except BaseException:
-            self.close()
-            raise
 
     @classmethod
     def open(cls, home: Home) -> CorrectionStore:
@@ -166,12 +161,16 @@ class CorrectionStore:
 
         return self._write(write, what="import the dataset")
 
-    def _learn_pixels(self) -> None:
+    def learn_pixels(self) -> None:
         """Learn the pixels of pages stored before schema 4 (once per page), joining pages that
         hold the same pixels in files of other bytes, and remove the files no row names then.
 
-        A page whose file is missing or damaged stays unlearnt, to be tried at the next
-        opening; reading it reports it as before.
+        Called before whatever reads every page's truth (a retrain's samples, an export) or
+        adds pages by their pixels (an import): a page saved meanwhile may be the twin of one
+        not learnt yet, and is joined to it then. Not on every opening: the first would decode
+        every page of a large old store, on each process that opened it, before a Save.
+        A page whose file is missing or damaged stays unlearnt, to be tried the next time;
+        reading it reports it as before.
 
         Raises:
             StoreError / StoreBusyError: the store cannot be read or written.
@@ -235,6 +234,7 @@ class CorrectionStore:
         Raises:
             StoreError: a page file is missing or damaged.
         """
+        self.learn_pixels()
         found = self._read(queries.training_rows, what="read training samples")
         return self._samples(found)
 
@@ -253,7 +253,12 @@ class CorrectionStore:
         return self.pages.load(page_hash)
 
     def page_truths(self) -> list[PageTruth]:
-        """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
+        """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT).
+
+        Raises:
+            StoreError / StoreBusyError: the store cannot be read.
+        """
+        self.learn_pixels()
         return self._read(queries.page_truths, what="read pages")
 
     def known_pages(self, hashes: Iterable[str]) -> set[str]:
