@@ -19,23 +19,13 @@ from digitpad.types import Box
 from digitpad.ui import style
 from digitpad.ui.drawing import INK, PAPER
 from digitpad.ui.editor import EditBox, Editor
+from digitpad.ui.handles import HANDLES, handle_at
 
 PYRAMID_MIN_SIDE = 1500  # below this the page is small enough to render from full resolution
 ZOOM_STEP = 1.25
 SETTLE_MS = 80  # after a pan or zoom pauses this long, render the page at full quality
 MIN_SCALE, MAX_SCALE = 0.02, 16.0
 TOOLS = ("pen", "eraser", "box")
-# Handle positions as fractions of the box: (fx, fy) with 0 = left/top, 1 = right/bottom.
-HANDLES = {
-    "nw": (0, 0),
-    "n": (0.5, 0),
-    "ne": (1, 0),
-    "e": (1, 0.5),
-    "se": (1, 1),
-    "s": (0.5, 1),
-    "sw": (0, 1),
-    "w": (0, 0.5),
-}
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
@@ -423,14 +413,9 @@ class CanvasView:
         if ed is None or ed.current is None:
             return None
         b = ed.current.box
-        x0, y0 = self.to_screen(b.x0, b.y0)
-        x1, y1 = self.to_screen(b.x1, b.y1)
-        reach = style.HANDLE
-        for name, (fx, fy) in HANDLES.items():
-            hx, hy = x0 + (x1 - x0) * fx, y0 + (y1 - y0) * fy
-            if abs(sx - hx) <= reach and abs(sy - hy) <= reach:
-                return name
-        return None
+        return handle_at(
+            (*self.to_screen(b.x0, b.y0), *self.to_screen(b.x1, b.y1)), sx, sy, style.HANDLE
+        )
 
     def pointer_page_point(self) -> tuple[float, float]:
         """The page point under the mouse pointer, or the centre of the view when it is outside."""
