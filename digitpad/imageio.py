@@ -38,10 +38,10 @@ def load_image(source: Any) -> np.ndarray:
     ``source`` may be a path (str or PathLike), a PIL image, or a numpy array of shape (H, W),
     (H, W, 1), (H, W, 3) or (H, W, 4) of booleans, integers or floats. Levels are judged by
     the values, as for 16-bit and float files: floats up to ``FLOAT_TOP`` are in [0, 1] (a
-    resize overshoots 1 a little), integers 0 and 1 only are a bilevel mask (uint8 too), values
-    up to 255 are 8-bit, up to 65535 16-bit, anything higher is scaled by its
-    maximum; an alpha channel is levelled apart. A broken EXIF block is ignored, as if the
-    image had none.
+    resize overshoots 1 a little), integers 0 and 1 only are a bilevel mask (uint8 too, and
+    an 8-bit file's pixels too), values up to 255 are 8-bit, up to 65535 16-bit, anything
+    higher is scaled by its maximum; an alpha channel is levelled apart. A broken EXIF block
+    is ignored, as if the image had none.
 
     Raises:
         ImageError: the file is missing, unreadable, not an image, empty or too large, or the
@@ -212,8 +212,10 @@ def _pil_to_rgb(img: Image.Image) -> np.ndarray:
     if img.mode == "RGBA":
         white = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, img)
-    rgb = img.convert("RGB")
-    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+    rgb = np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+    # 0 and 1 only: a mask, as the same pixels given as an array read (see _to_u8), so a page
+    # read from its file and from its array is one page (the store knows pages by pixels)
+    return rgb * np.uint8(255) if _is_mask_u8(rgb) else rgb
 
 
 def _array_to_rgb(arr: np.ndarray) -> np.ndarray:

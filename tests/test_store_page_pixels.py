@@ -66,7 +66,11 @@ def test_a_page_opened_from_an_imported_dataset_and_reviewed_is_one_page(home, t
         import_dataset(store, src, "coco")
         store.save(_review(opened))
         assert _truths(store) == [[((2, 2, 12, 20), "8"), ((20, 2, 30, 20), "5")]]
-        assert sorted(s.label for s in store.training_samples()) == ["5", "8"]
+        samples = list(store.training_samples())
+        assert sorted(s.label for s in samples) == ["5", "8"]
+        # a person's review: its page teaches the retrain's context stage, as a page the
+        # person opened in the app (an import may box only some digits, and does not)
+        assert {s.source for s in samples} == {"loaded"}
         assert store.stats().pages == 1
         out = export_dataset(store, tmp_path / "out", "coco")
     assert [p.name for p in (out.path.parent / "images").iterdir()] == ["p.png"]
@@ -106,6 +110,7 @@ def test_the_same_pixels_twice_in_a_dataset_in_two_encodings(home, tmp_path):
     with CorrectionStore.open(home) as store:
         report = import_dataset(store, write_coco(same, tmp_path / "d"), "coco")
         assert (report.pages_added, report.boxes_added) == (1, 2)
+        assert len(list(store.pages.root.iterdir())) == 1  # the second encoding's file is gone
         other = [same[0], LabelledImage(folder / "b.png", 64, 48, IMPORTED[:1])]
         with pytest.raises(ImportFormatError, match=r"b\.png: the same image as a\.png"):
             import_dataset(store, write_coco(other, tmp_path / "e"), "coco")
@@ -207,3 +212,55 @@ def test_pixel_hash_tells_shape_apart():
     flat = page(10, width=64, height=48)
     assert pixel_hash(flat) != pixel_hash(flat.reshape(48 * 2, 32, 3))
     assert pixel_hash(flat) == pixel_hash(np.asfortranarray(flat))
+
+
+def test_upgrading_keeps_the_boxes_of_an_import_beside_a_later_one_without_them(home, tmp_path):
+    # The dataset imported with its labels (OpenCV's bytes), then again without them (a YOLO
+    # image whose label file was missing, PIL's bytes): two pages before schema 4.
+    cv2_bytes = _cv2_png(tmp_path / "c.png", page(13)).read_bytes()
+    path = _v3_store(home, [cv2_bytes, encode_png(page(13)), encode_png(page(14))])
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM boxes WHERE review_id = 2")
+    with CorrectionStore.open(home) as store:
+        assert [((2, 2, 12, 20), "3"), ((20, 2, 30, 20), "5")] in _truths(store)
+        assert store.stats().pages == 2
+
+
+def test_upgrading_keeps_the_later_save_of_a_review_session_saved_on_two_encodings(home, tmp_path):
+    cv2_bytes = _cv2_png(tmp_path / "c.png", page(15)).read_bytes()
+    path = _v3_store(home, [cv2_bytes, encode_png(page(15))])
+    with sqlite3.connect(path) as conn:  # one session (page 15, started at 1) saved twice
+        conn.execute("UPDATE reviews SET kind = 'review', model_version = 'v1' WHERE id = 1")
+    with CorrectionStore.open(home) as store:
+        assert _truths(store) == [[((2, 2, 12, 20), "8"), ((20, 2, 30, 20), "3")]]
+        assert store.review_ids() == [2] and store.integrity_check() == "ok"
+
+
+def test_a_save_joins_a_row_of_its_own_bytes_not_learnt_yet_to_its_twin(home, tmp_path):
+    cv2_bytes = _cv2_png(tmp_path / "c.png", page(16)).read_bytes()
+    path = _v3_store(home, [cv2_bytes, encode_png(page(16))])
+    with CorrectionStore.open(home) as store:
+        with sqlite3.connect(path) as conn:  # the first learnt, the second not yet
+            conn.execute("UPDATE pages SET pixels = ? WHERE id = 1", (pixel_hash(page(16)),))
+        cv2_file = store.pages.path_for(sha256_hex(cv2_bytes))
+        cv2_file.write_bytes(cv2_bytes[:-40])  # damaged: the save writes its own file
+        store.save(_review(page(16), REVIEWED[:1]))
+        assert _unlearnt(path) == 0 and store.stats().pages == 1
+        (truth,) = store.page_truths()
+        assert truth.page_hash == sha256_hex(encode_png(page(16)))
+        assert np.array_equal(store.page_image(truth.page_hash), page(16))
+
+
+def test_a_mask_of_zeros_and_ones_imported_and_reviewed_is_one_page(home, tmp_path):
+    mask = (page(17)[..., 0] > 127).astype(np.uint8)  # 0 and 1: ink and paper
+    folder = tmp_path / "d" / "images"
+    folder.mkdir(parents=True)
+    Image.fromarray(mask, "L").save(folder / "m.png")
+    opened = load_image(folder / "m.png")
+    assert set(np.unique(opened)) == {0, 255}  # read as the same array reads
+    assert np.array_equal(opened, load_image(mask))
+    src = write_coco([LabelledImage(folder / "m.png", 64, 48, IMPORTED)], tmp_path / "d")
+    with CorrectionStore.open(home) as store:
+        import_dataset(store, src, "coco")
+        store.save(_review(opened))
+        assert store.stats().pages == 1

@@ -26,6 +26,15 @@ LATEST_REVIEWS = (
 )
 
 
+# How a page's truth was made, as TrainingSample.source says it: a dataset's boxes
+# ("imported"), or a person's review in the app of a page drawn there or opened from a file
+# ("loaded", also for a page first brought in by an import).
+TRUTH_SOURCE = (
+    "CASE WHEN r.kind = 'import' THEN 'imported' "
+    "WHEN p.source = 'imported' THEN 'loaded' ELSE p.source END"
+)
+
+
 def ensure_page(
     conn: sqlite3.Connection,
     page_hash: str,
@@ -115,6 +124,15 @@ def join_pages(conn: sqlite3.Connection, *, keep: int, gone: int) -> None:
             conn.execute("DELETE FROM reviews WHERE id = ?", (earlier,))
     conn.execute("UPDATE reviews SET page_id = ? WHERE page_id = ?", (keep, gone))
     conn.execute("DELETE FROM pages WHERE id = ?", (gone,))
+    # a dataset imported twice (other encodings), once without its labels: the import without
+    # boxes must not hide the one with them by being the later
+    conn.execute(
+        "DELETE FROM reviews WHERE page_id = ? AND kind = 'import' AND NOT EXISTS "
+        "(SELECT 1 FROM boxes b WHERE b.review_id = reviews.id) AND EXISTS "
+        "(SELECT 1 FROM reviews o JOIN boxes c ON c.review_id = o.id "
+        "WHERE o.page_id = ? AND o.kind = 'import')",
+        (keep, keep),
+    )
 
 
 def _page_id(conn: sqlite3.Connection, column: str, value: str) -> int | None:
@@ -289,7 +307,7 @@ def training_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     saved again keeps its id and its place, also when its page changed (more ink), so the
     retrain's held-out split, which looks at which correction of a label came first, stays."""
     return conn.execute(
-        "SELECT r.id, p.hash, p.source, b.x0, b.y0, b.x1, b.y1, b.final_label "
+        f"SELECT r.id, p.hash, {TRUTH_SOURCE}, b.x0, b.y0, b.x1, b.y1, b.final_label "
         "FROM boxes b JOIN reviews r ON r.id = b.review_id JOIN pages p ON p.id = r.page_id "
         f"WHERE r.id IN ({LATEST_REVIEWS}) ORDER BY r.id, b.id"
     ).fetchall()
@@ -298,7 +316,7 @@ def training_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
 def page_truths(conn: sqlite3.Connection) -> list[PageTruth]:
     """Every page with the boxes of its latest review (deleted ones as NOT_DIGIT)."""
     rows = conn.execute(
-        "SELECT r.id, p.hash, p.width, p.height, p.source, "
+        f"SELECT r.id, p.hash, p.width, p.height, {TRUTH_SOURCE}, "
         # a page imported and then reviewed in the app keeps its file's name on export
         "COALESCE(r.origin, (SELECT o.origin FROM reviews o WHERE o.page_id = p.id "
         "AND o.origin IS NOT NULL ORDER BY o.saved_at DESC, o.id DESC LIMIT 1)), "

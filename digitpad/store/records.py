@@ -19,7 +19,9 @@ class TrainingSample:
     box: Box
     label: str  # "0".."9" or NOT_DIGIT (deleted false positives, imported negatives)
     review_id: int
-    source: str  # the page's source: drawn, loaded or imported
+    # how its truth was made: a person's review in the app of a page drawn there or opened
+    # from a file (drawn, loaded), or a dataset's boxes (imported); see queries.TRUTH_SOURCE
+    source: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class PageTruth:
     page_hash: str
     width: int
     height: int
-    source: str
+    source: str  # how its truth was made, as TrainingSample.source
     origin: str | None
     review_id: int
     annotations: tuple[Annotation, ...]
