@@ -9,8 +9,10 @@ generated pages). Class indices follow :data:`digitpad.types.CLASSES` (10 = not 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,16 +296,17 @@ def regression_set(
 
     Generated once and cached in ``cache_dir`` under a name keyed by seed, page count and the
     generator's fingerprint; the cache is written atomically, and a damaged cache is rebuilt.
+    The cache is only a saving: when it cannot be written (a full disk), a "warning" event says
+    so and the set is used all the same. Caches of an older generator, and temporary files of
+    a write that was killed, are removed.
 
     Raises:
         Cancelled: ``should_stop()`` became true while generating.
     """
     path = cache_dir / f"regression-s{seed}-p{pages}-{generator_fingerprint()}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return data["X"].astype(np.float32), data["y"].astype(np.int64)
-    except (OSError, ValueError, KeyError):
-        pass  # missing or damaged: rebuild
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached
     from digitpad.training.data import synthetic_crops
 
     xs, ys = [], []
@@ -318,5 +321,39 @@ def regression_set(
     X_all, y_all = np.concatenate(xs), np.concatenate(ys)
     buf = io.BytesIO()
     np.savez_compressed(buf, X=X_all, y=y_all)
-    atomic_write_bytes(path, buf.getvalue(), make_parents=True)
+    try:
+        _sweep_cache(path)
+        atomic_write_bytes(path, buf.getvalue(), make_parents=True)
+    except OSError as exc:
+        why = exc.strerror or exc
+        progress(ProgressEvent("warning", message=f"cannot cache the regression set ({why})"))
     return X_all, y_all
+
+
+def _read_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The regression set cached at ``path``; None when it is missing or damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            X, y = data["X"].astype(np.float32), data["y"].astype(np.int64)
+    except Exception:  # numpy raises OSError, BadZipFile, EOFError, zlib.error, and more
+        return None
+    return (X, y) if X.ndim == 4 and len(X) == len(y) > 0 else None
+
+
+def _sweep_cache(path: Path) -> None:
+    """Remove the caches of ``path``'s seed and page count made by another generator, which
+    nothing reads again, and temporary files an hour old (a write killed half way).
+
+    Raises:
+        OSError: the folder cannot be listed.
+    """
+    if not path.parent.is_dir():
+        return
+    stem = path.name.rsplit("-", 1)[0]  # regression-s<seed>-p<pages>
+    old = time.time() - 3600
+    for other in path.parent.iterdir():
+        stale = other.name.startswith(f"{stem}-") and other != path
+        killed = other.name.startswith(".regression-") and other.name.endswith(".tmp")
+        with contextlib.suppress(OSError):
+            if stale or (killed and other.stat().st_mtime < old):
+                other.unlink()
