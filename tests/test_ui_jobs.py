@@ -169,6 +169,19 @@ def test_verdicts_separate_outcomes_from_errors():
     assert outcome(0, None).verdict == "error"  # exited 0 without a verdict line
 
 
+def test_a_cancel_that_comes_after_the_verdict_does_not_hide_it():
+    # Cancel pressed as the retrain finished: the process was only exiting, the model switched
+    # (helper-51: the app said "cancelled, the active model is unchanged" and kept the old one)
+    done = {"phase": "done", "promoted": True, "version": 2, "message": "promoted v2 over v1"}
+    for returncode in (0, -15):
+        late = RetrainOutcome(returncode, done, True, "")
+        assert late.verdict == "promoted" and late.version == "v2"
+        assert late.message == "promoted v2 over v1"
+    stopped = RetrainOutcome(-15, {"phase": "train", "epoch": 1}, True, "")
+    assert stopped.verdict == "info" and not stopped.promoted
+    assert stopped.message == "Retrain cancelled: the active model is unchanged"
+
+
 class _StubStatus:
     def __init__(self):
         self.said: list[str] = []

@@ -116,13 +116,15 @@ class RetrainOutcome:
 
     @property
     def ok(self) -> bool:
-        """Whether the retrain exited cleanly and reported "done"."""
-        return (
-            self.returncode == 0
-            and self.final is not None
-            and self.final.get("phase") == "done"
-            and not self.cancelled
-        )
+        """Whether the retrain reported "done". Its last line is the verdict: a cancel (or any
+        signal) that reached the process after it found the work finished, the model maybe
+        switched, and the process only exiting (a SIGTERM then ends it with -15)."""
+        return self.final is not None and self.final.get("phase") == "done"
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the person's cancel stopped the retrain before it finished."""
+        return self.cancelled and not self.ok
 
     @property
     def nothing_to_learn(self) -> bool:
@@ -134,7 +136,7 @@ class RetrainOutcome:
         final = self.final or {}
         return (
             self.returncode == 0
-            and not self.cancelled
+            and not self.stopped
             and final.get("phase") == "failed"
             and final.get("reason") == "no_corrections"
         )
@@ -146,7 +148,7 @@ class RetrainOutcome:
         """
         if self.promoted:
             return "promoted"
-        if self.ok or self.cancelled or self.nothing_to_learn:
+        if self.ok or self.stopped or self.nothing_to_learn:
             return "info"
         return "error"
 
@@ -168,7 +170,7 @@ class RetrainOutcome:
         """One line for the status bar or a dialog."""
         final = self.final or {}
         text = final.get("message") or final.get("reason")
-        if self.cancelled:
+        if self.stopped:
             return "Retrain cancelled: the active model is unchanged"
         if self.nothing_to_learn:
             return NOTHING_TO_LEARN
