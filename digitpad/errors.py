@@ -37,6 +37,11 @@ class ModelError(DigitpadError):
     """A model file that is missing, corrupt or of the wrong shape."""
 
 
+class ActiveModelChanged(ModelError):
+    """Another model was made active since the caller read which one was (a rollback made
+    while a retrain ran): the retrain's candidate was judged against the model before."""
+
+
 class StoreError(DigitpadError):
     """The correction store cannot do what was asked."""
 

@@ -209,6 +209,29 @@ def test_gate_keeps_a_worse_model_as_candidate_and_force_promotes(home, tiny):
     assert r.get(4).metrics["blends_tried"] == [1.0]  # nothing to blend with
 
 
+def test_a_model_made_active_while_a_retrain_runs_stays_active(home, tiny):
+    # helper-51: `models use v1` during a retrain, then the retrain promoted v3 over v2 anyway
+    fill_store(home, tiny, pages=3)
+    r = ModelRegistry(home.models_dir)
+    rrun.retrain(home, rrun.RetrainOptions(epochs=1, force=True))
+    assert r.active().version == 2
+
+    def roll_back(event):
+        if event.phase == "evaluating":
+            r.use("v1")
+
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, force=True), progress=roll_back)
+    assert (res.phase, res.reason, res.promoted, res.version) == (
+        "done",
+        "not_promoted",
+        False,
+        "v3",
+    )
+    assert res.active == "v1"
+    assert "not promoted: v1 was made active while this ran, so v3 stays a candidate" in res.message
+    assert r.active().version == 1 and r.get(3).status == "candidate"
+
+
 def test_no_corrections_says_so_and_exits_cleanly(home, tiny, capfd):
     assert cli.main(["retrain", "--progress", "none"]) == 0
     assert capfd.readouterr().out.startswith("no corrections yet")

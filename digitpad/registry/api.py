@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from digitpad.errors import ModelError
+from digitpad.errors import ActiveModelChanged, ModelError
 from digitpad.fsutil import fsync_dir
 from digitpad.home import Home
 from digitpad.registry.document import RegistryFile, records
@@ -264,17 +264,30 @@ class ModelRegistry:
         doc["history"] = [*history, version]
         doc["versions"] = list(recs.values())
 
-    def promote(self, version: int | str) -> ModelEntry:
+    def recorded_active(self) -> int:
+        """The version the registry names as active, as recorded (no fallback)."""
+        return int(self._file.load().get("active", SHIPPED_VERSION))
+
+    def promote(self, version: int | str, *, over: int | None = None) -> ModelEntry:
         """Make ``version`` the active model, atomically (one registry replace).
 
         The previous active model becomes ``retired``. A reader sees either the old active model
-        or the new one.
+        or the new one. With ``over``, only when the recorded active model is still ``over``
+        (checked under the registry's lock).
 
         Raises:
+            ActiveModelChanged: another model than ``over`` is active now.
             ModelError: no such version, or its file is missing or corrupt.
         """
         v = parse_version(version)
         with self._file.locked() as doc:
+            now = int(doc.get("active", SHIPPED_VERSION))
+            if over is not None and now != over:
+                raise ActiveModelChanged(
+                    f"{version_name(now)} was made active while this ran, so "
+                    f"{version_name(v)} stays a candidate (`digitpad models use "
+                    f"{version_name(v)}` to use it)"
+                )
             recs = records(doc)
             if v not in recs:
                 raise ModelError(f"there is no model {version_name(v)} (see `digitpad models`)")

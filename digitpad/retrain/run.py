@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.errors import DigitpadError, TrainingError
+from digitpad.errors import ActiveModelChanged, DigitpadError, TrainingError
 from digitpad.home import Home
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
 from digitpad.registry import ModelEntry, ModelRegistry, version_name
@@ -203,8 +203,9 @@ def retrain(
     with retrain_lock(home.models_dir):
         _clear_staging(home.models_dir)
         active = registry.active()
+        over = registry.recorded_active()  # promoted over only if still active at the end
         try:
-            return _retrain_locked(home, registry, active, options, progress, should_stop)
+            return _retrain_locked(home, registry, (active, over), options, progress, should_stop)
         except Cancelled:
             return RetrainResult(
                 "failed",
@@ -221,11 +222,12 @@ def retrain(
 def _retrain_locked(
     home: Home,
     registry: ModelRegistry,
-    active: ModelEntry,
+    start: tuple[ModelEntry, int],
     options: RetrainOptions,
     progress: ProgressSink,
     should_stop: Callable[[], bool],
 ) -> RetrainResult:
+    active, over = start  # the model to improve, and the registry's active version then
     t0 = time.monotonic()
     corr = _read_corrections(home, progress, should_stop)
     if len(corr.y) == 0:
@@ -347,17 +349,16 @@ def _retrain_locked(
             active.version,
             metrics={"regression_acc": old.regression_acc, "regression_n": old.regression_n},
         )
-    if decision.promote:
-        registry.promote(version)
-    reason = "forced" if decision.forced else "promoted" if decision.promote else "not_promoted"
+    promoted, now_active = decision.promote, name if decision.promote else active.name
+    if promoted:
+        try:
+            registry.promote(version, over=over)
+        except ActiveModelChanged as exc:  # `models use` while this ran: the person's choice
+            promoted, message = False, f"{message}; not promoted: {exc}"
+            now_active = version_name(registry.recorded_active())
+    reason = ("forced" if decision.forced else "promoted") if promoted else "not_promoted"
     return RetrainResult(
-        "done",
-        reason,
-        name,
-        decision.promote,
-        message,
-        active=name if decision.promote else active.name,
-        metrics=metrics,
+        "done", reason, name, promoted, message, active=now_active, metrics=metrics
     )
 
 
