@@ -383,3 +383,16 @@ def test_a_full_disk_ends_the_json_protocol_with_a_failed_line(home, monkeypatch
     assert cli.main(["retrain", "--progress", "none"]) == 1
     err = capfd.readouterr().err
     assert err.startswith("digitpad: error: No space left on device") and err.count("\n") == 1
+
+
+def test_a_second_ctrl_c_still_ends_the_json_protocol(home, monkeypatch, capfd):
+    # helper-51: the second SIGINT's KeyboardInterrupt left a "train" line last
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rrun, "retrain", interrupted)
+    assert cli.main(["retrain", "--progress", "json"]) == 130
+    last = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert (last["phase"], last["reason"]) == ("failed", "cancelled")
+    monkeypatch.setattr(rrun, "retrain", interrupted)
+    assert cli.main(["retrain", "--progress", "none"]) == 130  # people see "interrupted"

@@ -128,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
                 raise
             text = os_error_line(exc) if isinstance(exc, OSError) else str(exc)
             result = RetrainResult("failed", "error", None, False, text)
+        except KeyboardInterrupt:  # a second Ctrl+C: stop at once, and still end the protocol
+            if mode != "json":
+                raise
+            text = "retraining interrupted at once (a second Ctrl+C)"
+            result = RetrainResult("failed", "cancelled", None, False, text)
         _flush_warnings(caught, sink if mode == "json" else None)
         if mode == "json":
             sink(result.to_event())
