@@ -396,3 +396,17 @@ def test_a_second_ctrl_c_still_ends_the_json_protocol(home, monkeypatch, capfd):
     assert (last["phase"], last["reason"]) == ("failed", "cancelled")
     monkeypatch.setattr(rrun, "retrain", interrupted)
     assert cli.main(["retrain", "--progress", "none"]) == 130  # people see "interrupted"
+
+
+def test_a_damaged_checkpoint_says_what_to_do(home, tiny, capfd):
+    fill_store(home, tiny, pages=2)
+    rrun.retrain(home, rrun.RetrainOptions(epochs=1, force=True))
+    (home.models_dir / "digitpad-v2.pt").write_bytes(b"not a checkpoint")
+    assert cli.main(["retrain", "--progress", "json"]) == 1
+    last = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert last["message"] == (
+        "digitpad-v2.pt: not a readable checkpoint (UnpicklingError); retrain with "
+        "--from-scratch, or make another version active (`digitpad models use`)"
+    )
+    res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, from_scratch=True, force=True))
+    assert res.promoted and res.version == "v3"

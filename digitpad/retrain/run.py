@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.errors import ActiveModelChanged, DigitpadError, TrainingError
+from digitpad.errors import ActiveModelChanged, DigitpadError, ModelError, TrainingError
 from digitpad.home import Home
 from digitpad.progress import ProgressEvent, ProgressSink, null_sink
 from digitpad.registry import ModelEntry, ModelRegistry, version_name
@@ -181,7 +181,13 @@ def _initial_checkpoint(
             )
         )
         return None
-    return load_checkpoint(active.checkpoint_path)
+    try:
+        return load_checkpoint(active.checkpoint_path)
+    except ModelError as exc:  # damaged on disk: say what the person can do about it
+        raise ModelError(
+            f"{exc}; retrain with --from-scratch, or make another version active "
+            "(`digitpad models use`)"
+        ) from None
 
 
 def retrain(
