@@ -245,9 +245,11 @@ def test_sigkill_during_promotions_never_damages_the_registry(home, shipped):
     assert not list(home.models_dir.glob(".registry.json.*"))
 
 
-def test_models_command_lists_and_switches(home, shipped, capsys):
+def test_models_command_lists_and_switches(home, shipped, capsys, monkeypatch):
     from digitpad import cli
+    from digitpad.classifier import Classifier
 
+    monkeypatch.setattr(Classifier, "load", lambda path: None)  # fake files: see the next test
     r = ModelRegistry(home.models_dir)
     add(r, 2)
     assert cli.main(["models"]) == 0
@@ -280,3 +282,30 @@ def test_registry_file_is_readable_by_all(home, shipped):
     finally:
         os.umask(old)
     assert stat.S_IMODE(r.registry_path.stat().st_mode) == 0o644  # not mkstemp's private 0600
+
+
+def test_models_use_refuses_a_file_that_is_no_digit_classifier(home, capsys):
+    # helper-51: a registry rebuilt from the files on disk records no hash; an ONNX file of
+    # another kind was made active, and recognise and retrain then failed
+    import onnx
+    from onnx import TensorProto, helper
+
+    from digitpad import cli
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "foreign",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    home.models_dir.mkdir(parents=True, exist_ok=True)
+    onnx.save(helper.make_model(graph), str(home.models_dir / "digitpad-v5.onnx"))
+    (home.models_dir / "registry.json").write_text("{damaged")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelFallbackWarning)
+        assert [e.version for e in ModelRegistry(home.models_dir).list()] == [1, 5]
+        assert cli.main(["models", "use", "v5"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("digitpad: error: cannot use v5: digitpad-v5.onnx")
+        assert err.count("\n") == 1
+        assert ModelRegistry(home.models_dir).active().version == 1

@@ -66,6 +66,23 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _check_usable(entry: Any) -> None:
+    """Refuse a version whose file onnxruntime cannot read as a digit classifier: the registry
+    checks a file's size and hash, but a registry rebuilt from the files found on disk has
+    neither, and any ONNX file would pass (recognise and retrain would then fail).
+
+    Raises:
+        ModelError: in one line, naming the version.
+    """
+    from digitpad.classifier import Classifier
+    from digitpad.errors import ModelError
+
+    try:
+        Classifier.load(entry.path)
+    except ModelError as exc:
+        raise ModelError(f"cannot use {entry.name}: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from digitpad.errors import ModelError, UsageError
     from digitpad.home import resolve_home
@@ -78,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "use":
             if not args.version:
                 raise UsageError("models use needs a VERSION, e.g. `digitpad models use v1`")
+            _check_usable(registry.get(args.version))
             entry = registry.use(args.version)
             print(f"{entry.name} is now the active model")
         else:
