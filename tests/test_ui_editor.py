@@ -250,3 +250,44 @@ def test_clear_of_a_recognised_page_without_boxes_is_still_a_step():
     assert ed.clear() and not ed.recognised
     ed.undo()
     assert ed.recognised
+
+
+def test_a_run_of_nudges_of_one_box_is_one_undo_step(editor):
+    # helper-50: each arrow press was a step of its own, and 200 of them pushed the
+    # recognition and every relabel out of the history
+    seven = _by_label(editor, "7")
+    editor.select(seven.id)
+    editor.relabel("2")
+    for _ in range(250):
+        editor.nudge(1, 0)
+    assert editor.get(seven.id).box.x0 == seven.box.x0 + 250
+    editor.undo()
+    assert editor.get(seven.id).box == seven.box and editor.get(seven.id).label == "2"
+    editor.redo()
+    assert editor.get(seven.id).box.x0 == seven.box.x0 + 250
+    editor.undo()
+    editor.undo()  # the relabel, still in the history
+    assert editor.get(seven.id).label == "7"
+
+
+def test_nudges_part_at_another_box_another_edit_or_a_save(editor):
+    seven, three = _by_label(editor, "7"), _by_label(editor, "3")
+    editor.select(seven.id)
+    editor.nudge(0, 2)
+    editor.nudge(0, 2)
+    editor.select(three.id)
+    editor.nudge(1, 0)  # another box: a step of its own
+    editor.relabel("8")
+    editor.nudge(1, 0)  # after another edit: a step of its own
+    editor.history.mark_saved()
+    editor.nudge(1, 0)  # after a save: the saved state stays one step back
+    assert editor.dirty
+    editor.undo()
+    assert not editor.dirty and editor.get(three.id).box.x0 == three.box.x0 + 2
+    editor.undo()
+    assert editor.get(three.id).box.x0 == three.box.x0 + 1
+    editor.undo()
+    editor.undo()
+    assert editor.get(three.id).box == three.box
+    editor.undo()
+    assert editor.get(seven.id).box == seven.box

@@ -8,7 +8,7 @@ ink strokes, Clear, a new recognition) goes through one :class:`~digitpad.ui.his
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,11 +23,13 @@ from digitpad.types import (
     PageResult,
     ReviewPayload,
 )
-from digitpad.ui.drawing import ClearEdit, Drawing, PageSnapshot, PatchEdit
+from digitpad.ui.drawing import ClearEdit, Drawing, PatchEdit
 from digitpad.ui.history import History
+from digitpad.ui.review_draft import ReviewDraft
 
 MIN_BOX = 4  # pixels: anything smaller is a slip of the mouse, not a box
 HISTORY_LIMIT = 200
+NUDGE = "nudge box"  # the arrow keys' edit: a run of them on one box is one undo step
 
 
 class EditorError(DigitpadError):
@@ -73,47 +75,6 @@ class EditBox:
         return "accepted"
 
 
-@dataclass(frozen=True)
-class ReviewDraft:
-    """A Save as the person asked for it, taken on the Tk thread without copying the page:
-    :meth:`payload` (on the worker that writes the store) turns it into what is saved."""
-
-    page: PageSnapshot
-    source: str
-    model_version: str
-    started_at: float
-    saved_at: float
-    boxes: tuple[BoxOutcome, ...]
-    _payload: list[ReviewPayload] = field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
-
-    def payload(self) -> ReviewPayload:
-        """The review with its page as it was at Save (made once; the page is read-only).
-
-        A full copy of the page: call it off the Tk thread.
-        """
-        if not self._payload:
-            image = self.page.array()
-            image.flags.writeable = False  # the drawing may take it back as its base
-            self._payload.append(
-                ReviewPayload(
-                    image=image,
-                    source=self.source,
-                    model_version=self.model_version,
-                    started_at=self.started_at,
-                    saved_at=self.saved_at,
-                    boxes=self.boxes,
-                )
-            )
-        return self._payload[0]
-
-    @property
-    def made(self) -> ReviewPayload | None:
-        """The payload if :meth:`payload` has made it, else None (never copies the page)."""
-        return self._payload[0] if self._payload else None
-
-
 # Boxes, selection, model version and review start: everything a box edit can change.
 _State = tuple[tuple[EditBox, ...], int | None, str | None, float | None]
 
@@ -126,6 +87,13 @@ class _BoxesEdit:
     editor: Editor
     before: _State
     after: _State
+
+    def after_nudge(self, last: object) -> _BoxesEdit | None:
+        """This nudge and ``last`` as one edit, when ``last`` nudged the same box to where
+        this one started (the person pressed an arrow key again); else None."""
+        if isinstance(last, _BoxesEdit) and last.label == NUDGE and last.after == self.before:
+            return _BoxesEdit(NUDGE, self.editor, last.before, self.after)
+        return None
 
     def undo(self) -> None:
         """Restore the boxes and selection from before the edit."""
@@ -331,7 +299,7 @@ class Editor:
         self._push("add box", before)
         return new.id
 
-    def set_box(self, box_id: int, box: Box) -> bool:
+    def set_box(self, box_id: int, box: Box, *, edit: str = "move box") -> bool:
         """Move or resize a box to ``box`` (clipped to the page). False when nothing changed."""
         current = self.get(box_id)
         box = _normalise(box).clip(*self.size)
@@ -339,7 +307,7 @@ class Editor:
             return False
         if box.width < MIN_BOX or box.height < MIN_BOX:
             return False
-        self._replace(current, box=box, edit="move box")
+        self._replace(current, box=box, edit=edit)
         return True
 
     def nudge(self, dx: int, dy: int) -> bool:
@@ -351,7 +319,7 @@ class Editor:
         dx = max(-box.box.x0, min(dx, w - box.box.x1))
         dy = max(-box.box.y0, min(dy, h - box.box.y1))
         b = box.box
-        return self.set_box(box.id, Box(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy))
+        return self.set_box(box.id, Box(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy), edit=NUDGE)
 
     def commit_stroke(self, edit: PatchEdit | None) -> None:
         """Record a finished stroke (from :meth:`Drawing.end`) as one undoable step."""
@@ -480,7 +448,11 @@ class Editor:
         self._push(edit, before)
 
     def _push(self, label: str, before: _State) -> None:
-        self.history.push(_BoxesEdit(label, self, before, self._state()))
+        edit = _BoxesEdit(label, self, before, self._state())
+        if label == NUDGE:
+            self.history.push_joined(edit, edit.after_nudge)
+        else:
+            self.history.push(edit)
         self.revision += 1
 
 

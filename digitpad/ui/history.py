@@ -5,6 +5,7 @@ An edit is applied *before* it is pushed; the history only remembers how to undo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,6 +49,18 @@ class History:
         self._redo.clear()
         if len(self._undo) > self.limit:
             del self._undo[0]
+
+    def push_joined(self, edit: Edit, join: Callable[[Edit], Edit | None]) -> None:
+        """Record ``edit``, which has just been applied, as part of the newest step when
+        ``join(newest)`` gives one edit doing both and the newest step is not the saved state
+        (a run of arrow-key nudges of one box is one step to undo, not one step a pixel);
+        otherwise as a step of its own, as :meth:`push` does."""
+        if self._undo and self.token != self._saved_token:
+            joined = join(self._undo[-1].edit)
+            if joined is not None:
+                del self._undo[-1]
+                edit = joined
+        self.push(edit)
 
     def undo(self) -> Edit | None:
         """Undo the last edit and return it, or None when there is nothing to undo."""

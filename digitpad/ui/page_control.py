@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from digitpad.imageio import SUPPORTED_SUFFIXES
 from digitpad.ui import services
-from digitpad.ui.editor import Editor, EditorError, ReviewDraft
+from digitpad.ui.editor import Editor, EditorError
+from digitpad.ui.review_draft import ReviewDraft
 from digitpad.ui.trace import trace
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from digitpad.home import Home
 from digitpad.imageio import load_image
 from digitpad.types import CONTEXT_WIDTH, PageResult, ReviewPayload
 from digitpad.ui.drawing import PageSnapshot
-from digitpad.ui.editor import ReviewDraft
+from digitpad.ui.review_draft import ReviewDraft
 
 if TYPE_CHECKING:
     from digitpad.classifier import Classifier
