@@ -41,3 +41,12 @@ def test_the_middle_handles_of_a_narrow_box_still_resize_its_height():
     assert handle_at(box, 104, 98, REACH) == "n"
     assert handle_at(box, 104, 104, REACH) == "n"  # a tall box keeps its grip inside the top
     assert handle_at(box, 104, 263, REACH) == "s"
+
+
+def test_a_span_out_of_view_is_shifted_just_into_it():
+    from digitpad.ui.canvas_view import shift_into_view
+
+    assert shift_into_view(100, 200, 800, 24) == 0  # in view: stays
+    assert shift_into_view(-300, -200, 800, 24) == 324  # left of it: to the margin
+    assert shift_into_view(2000, 2100, 800, 24) == 800 - 24 - 2100
+    assert shift_into_view(-500, 1500, 800, 24) == 400 - 500  # wider than the view: centred

@@ -55,7 +55,7 @@ class App:
         self.root.minsize(820, 560)
         self._init_state()
         self.commands = CommandSet(on_error=self.show_error)
-        self.commands.after_run = lambda name: self.refresh()
+        self.commands.after_run = self._after_command
         self._build()
         self._add_commands()
         chrome.bind_keys(self.root, self._key)
@@ -187,6 +187,13 @@ class App:
         return "break"  # keys never fall through to Tk's defaults (Tab would move the focus)
 
     # ----- state shown on screen -------------------------------------------------------------
+
+    def _after_command(self, name: str) -> None:
+        """Show what a command did; a box it selected or moved is brought into view."""
+        box = self.editor.current
+        if box is not None and (name in ("next", "prev", "accept") or name.startswith("nudge")):
+            self.view.bring_into_view(box.box)
+        self.refresh()
 
     def refresh(self) -> None:
         """Mirror the editor on the canvas, side panel, toolbar, menus and title."""

@@ -25,6 +25,7 @@ PYRAMID_MIN_SIDE = 1500  # below this the page is small enough to render from fu
 ZOOM_STEP = 1.25
 SETTLE_MS = 80  # after a pan or zoom pauses this long, render the page at full quality
 MIN_SCALE, MAX_SCALE = 0.02, 16.0
+REVEAL_MARGIN = 24  # screen pixels kept round a box the keyboard brings into view
 TOOLS = ("pen", "eraser", "box")
 
 
@@ -117,6 +118,16 @@ class CanvasView:
     def to_screen(self, px: float, py: float) -> tuple[float, float]:
         """Page pixel coordinates -> screen (canvas) point."""
         return (px - self.ox) * self.scale, (py - self.oy) * self.scale
+
+    def bring_into_view(self, box: Box) -> None:
+        """Shift the view, without zooming, so that ``box`` is in it with a margin at the next
+        render, when it is not. The keyboard moves the selection (Tab) and a box (arrows)
+        anywhere on a page larger than the view; the person must see what they relabel."""
+        cw, ch = self._viewport()
+        x0, y0 = self.to_screen(box.x0, box.y0)
+        x1, y1 = self.to_screen(box.x1, box.y1)
+        self.ox -= shift_into_view(x0, x1, cw, REVEAL_MARGIN) / self.scale
+        self.oy -= shift_into_view(y0, y1, ch, REVEAL_MARGIN) / self.scale
 
     def fit(self) -> None:
         """Show the whole page, centred, as large as the window allows."""
@@ -451,3 +462,15 @@ def update_pyramid(levels: list[Image.Image], changed: Box) -> None:
         y1 = min(finer.height, -(-region.y1 // 2) * 2)
         levels[k].paste(finer.crop((x0, y0, x1, y1)).reduce(2), (x0 // 2, y0 // 2))
         region = Box(x0 // 2, y0 // 2, -(-x1 // 2), -(-y1 // 2))
+
+
+def shift_into_view(lo: float, hi: float, size: float, margin: float) -> float:
+    """How far to move the span [lo, hi] (screen pixels along one axis) so that it lies in
+    [margin, size - margin]: 0 when it does; centred when it is wider than that."""
+    if hi - lo > size - 2 * margin:
+        return size / 2 - (lo + hi) / 2
+    if lo < margin:
+        return margin - lo
+    if hi > size - margin:
+        return size - margin - hi
+    return 0.0

@@ -50,11 +50,35 @@ def build_menus(
     return entries
 
 
+# The modifiers that make another shortcut, by windowing system, as Tk's event state bits
+# (NumLock and CapsLock are never among them: digits on the keypad, caps on, still work).
+_COMMAND_MODIFIERS = {
+    "x11": {"Control": 0x4, "Alt": 0x8, "Super": 0x40},
+    "win32": {"Control": 0x4, "Alt": 0x20000},
+    "aqua": {"Control": 0x4, "Command": 0x8, "Option": 0x10},
+}
+
+
 def bind_keys(root: tk.Tk, on_key: Callable[[str], str]) -> None:
-    """Bind every shortcut of :data:`KEYMAP` on the window to its command."""
+    """Bind every shortcut of :data:`KEYMAP` on the window to its command.
+
+    A key held with a modifier its shortcut does not name does nothing: Tk would run the
+    plain key's binding (Ctrl+6 relabelled the box, Ctrl+Left nudged it).
+    """
+    system = str(root.tk.call("tk", "windowingsystem"))
+    modifiers = _COMMAND_MODIFIERS.get(system, {"Control": 0x4})
+    every = sum(modifiers.values())
     for shortcut in KEYMAP:
         for seq in shortcut.sequences:
-            root.bind(seq, lambda e, n=shortcut.command: on_key(n))
+            named = sum(bit for name, bit in modifiers.items() if f"<{name}-" in seq)
+            root.bind(seq, _guarded(on_key, shortcut.command, every & ~named))
+
+
+def _guarded(on_key: Callable[[str], str], name: str, unwanted: int) -> Callable[..., str | None]:
+    def handler(event: tk.Event) -> str | None:
+        return None if int(event.state) & unwanted else on_key(name)
+
+    return handler
 
 
 def mirror_states(

@@ -120,7 +120,12 @@ KEYMAP: tuple[Shortcut, ...] = (
     Shortcut(("<Shift-Up>",), "Shift+↑", "nudge up by 10 px", "nudge_up_10"),
     Shortcut(("<Shift-Down>",), "Shift+↓", "nudge down by 10 px", "nudge_down_10"),
     Shortcut(("<Control-z>", "<Control-Z>"), "Ctrl+Z", "undo (labels, boxes, strokes)", "undo"),
-    Shortcut(("<Control-y>", "<Control-Y>"), "Ctrl+Y", "redo", "redo"),
+    Shortcut(
+        ("<Control-y>", "<Control-Y>", "<Control-Shift-Z>", "<Control-Shift-z>"),
+        "Ctrl+Y",
+        "redo (Ctrl+Shift+Z too)",
+        "redo",
+    ),
     Shortcut(("<Control-s>", "<Control-S>"), "Ctrl+S", "save the review to the store", "save"),
     Shortcut(("<Control-r>", "<Control-R>"), "Ctrl+R", "recognise the page", "recognise"),
     Shortcut(("<Control-o>", "<Control-O>"), "Ctrl+O", "open a page image", "open"),

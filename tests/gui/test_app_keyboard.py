@@ -1,0 +1,84 @@
+"""Keyboard-first editing in the real window under Xvfb: the view follows the selection, keys
+held with other modifiers do nothing, Ctrl+Shift+Z redoes, a small selected box moves when
+dragged from its middle (helper-50's findings)."""
+
+from __future__ import annotations
+
+import pytest
+from tkdriver import drag, pump
+from xsession import missing_tools
+
+from digitpad.types import Alternative, Box, Digit, PageResult
+
+pytestmark = pytest.mark.gui
+
+if missing_tools():
+    pytest.skip(f"needs {', '.join(missing_tools())}", allow_module_level=True)
+pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
+
+CONTROL = 0x4
+
+
+def _far_apart() -> PageResult:
+    """An unsure "1" near the top left and a "4" near the far corner of a 1000x700 page."""
+    digits = (
+        Digit(Box(40, 40, 49, 200), "1", 0.4, (Alternative("7", 0.3),)),
+        Digit(Box(900, 600, 960, 690), "4", 0.6, (Alternative("9", 0.3),)),
+    )
+    return PageResult(digits, "1\n4", 1000, 700, "v1", 3.0)
+
+
+def _visible(view, box: Box) -> bool:
+    cw, ch = view._viewport()
+    x0, y0 = view.to_screen(box.x0, box.y0)
+    x1, y1 = view.to_screen(box.x1, box.y1)
+    return x0 >= 0 and y0 >= 0 and x1 <= cw and y1 <= ch
+
+
+def test_tab_brings_the_box_it_selects_into_view(make_app):
+    app = make_app()
+    ed, view = app.editor, app.view
+    ed.set_result(_far_apart())
+    app.refresh()
+    view.scale, view.ox, view.oy = 2.0, 300, 250  # close in on the middle: no box in view
+    app.refresh()
+    assert not any(_visible(view, b.box) for b in ed.boxes)
+    view.canvas.event_generate("<Tab>")
+    assert ed.current.label == "4" and _visible(view, ed.current.box)
+    view.canvas.event_generate("<Shift-Tab>")
+    assert ed.current.label == "1" and _visible(view, ed.current.box)
+    for _ in range(40):
+        view.canvas.event_generate("<Shift-Right>", keysym="Right", state=0x1)
+    assert ed.current.box.x0 == 440 and _visible(view, ed.current.box)  # the nudges followed
+
+
+def test_keys_held_with_another_modifier_do_nothing_and_ctrl_shift_z_redoes(make_app):
+    app = make_app()
+    ed, c = app.editor, app.view.canvas
+    ed.set_result(_far_apart())
+    app.refresh()
+    one = ed.current
+    c.event_generate("<KeyPress-6>", keysym="6", state=CONTROL)
+    c.event_generate("<KeyPress-Left>", keysym="Left", state=CONTROL)
+    assert ed.get(one.id) == one  # neither relabelled nor nudged
+    c.event_generate("<KeyPress-3>", keysym="3")
+    assert ed.current.label == "3"
+    c.event_generate("<Control-z>")
+    assert ed.current.label == "1"
+    c.event_generate("<KeyPress-Z>", keysym="Z", state=CONTROL | 0x1)  # Ctrl+Shift+Z
+    assert ed.current.label == "3"
+
+
+def test_a_narrow_selected_box_moves_when_dragged_from_its_middle(make_app):
+    app = make_app()
+    ed, view = app.editor, app.view
+    ed.set_result(_far_apart())
+    app.set_tool("box")
+    app.refresh()
+    one = ed.current  # 9 page pixels wide: a few on the screen at Fit
+    sx, sy = view.to_screen(*one.box.centre)
+    drag(view.canvas, [(sx, sy), (sx + 20, sy + 20), (sx + 40, sy + 40)])
+    moved = ed.get(one.id).box
+    assert (moved.width, moved.height) == (one.box.width, one.box.height)
+    assert moved.x0 > one.box.x0 and moved.y0 > one.box.y0
+    pump(app, lambda: True)
