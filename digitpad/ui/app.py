@@ -153,7 +153,9 @@ class App:
         for d in "0123456789":
             add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))
         add(Command("delete", "Not a digit", self._editor_call("delete_selected"), has_box, "Del"))
-        add(Command("accept", "Accept and next", self._editor_call("accept_and_next"), has_queue))
+        # a new box waits for its digit: Enter must not mark it checked and leave it
+        can_accept = lambda: has_queue() and not (has_box() and ed().current.label is None)  # noqa: E731
+        add(Command("accept", "Accept and next", self._editor_call("accept_and_next"), can_accept))
         add(Command("next", "Next box", lambda: self.editor.select_next(1), has_queue, "Tab"))
         add(Command("prev", "Previous box", lambda: self.editor.select_next(-1), has_queue))
         add(Command("new_box", "New box", self.new_box, accelerator="N"))
@@ -180,7 +182,13 @@ class App:
         return lambda: getattr(self.editor, method)()
 
     def _nudger(self, dx: int, dy: int) -> Callable[[], object]:
-        return lambda: self.editor.nudge(dx, dy)
+        def nudge() -> object:
+            # a page pixel is a fifth of a screen pixel on a photo seen whole: a press moves
+            # the box at least one screen pixel, so that it is seen to move
+            step = max(1, round(1 / self.view.scale))
+            return self.editor.nudge(dx * step, dy * step)
+
+        return nudge
 
     def _key(self, name: str) -> str:
         self.commands.run(name)

@@ -5,10 +5,12 @@ dragged from its middle (helper-50's findings)."""
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from tkdriver import drag, pump
 from xsession import missing_tools
 
 from digitpad.types import Alternative, Box, Digit, PageResult
+from digitpad.ui.help_overlay import help_lines
 
 pytestmark = pytest.mark.gui
 
@@ -82,3 +84,52 @@ def test_a_narrow_selected_box_moves_when_dragged_from_its_middle(make_app):
     assert (moved.width, moved.height) == (one.box.width, one.box.height)
     assert moved.x0 > one.box.x0 and moved.y0 > one.box.y0
     pump(app, lambda: True)
+
+
+def test_enter_waits_for_a_new_box_digit_and_keypad_delete_deletes(make_app):
+    app = make_app()
+    ed, c = app.editor, app.view.canvas
+    ed.set_result(_far_apart())
+    app.refresh()
+    new = ed.add_box(Box(500, 300, 540, 360))
+    app.refresh()
+    c.event_generate("<Return>")
+    assert ed.current.id == new and new not in ed.reviewed  # not checked without a digit
+    c.event_generate("<KeyPress-5>", keysym="5")
+    c.event_generate("<Return>")
+    assert new in ed.reviewed and ed.current.id != new
+    c.event_generate("<KP_Delete>")
+    assert sum(b.deleted for b in ed.boxes) == 1
+
+
+def test_a_nudge_on_a_page_seen_whole_moves_a_screen_pixel(make_app, tmp_path):
+    path = tmp_path / "scan.png"
+    Image.new("RGB", (4000, 3000), "white").save(path)
+    app = make_app(page=str(path))
+    pump(app, lambda: app.editor.source == "loaded")
+    ed, view = app.editor, app.view
+    ed.set_result(
+        PageResult((Digit(Box(2000, 1500, 2060, 1600), "4", 0.6),), "4", 4000, 3000, "v1", 3.0)
+    )
+    app.refresh()
+    assert view.scale < 0.5
+    view.canvas.event_generate("<KeyPress-Right>", keysym="Right")
+    assert ed.current.box.x0 - 2000 == round(1 / view.scale) > 1
+
+
+def test_the_shortcut_list_fits_the_smallest_window(make_app):
+    app = make_app()
+    app.root.geometry("820x560")
+    pump(app, lambda: app.view.canvas.winfo_width() < 700)
+    c = app.view.canvas
+    c.event_generate("<question>")
+    panel, *texts = c.find_withtag("help")
+    px0, py0, px1, py1 = c.bbox(panel)
+    boxes = [c.bbox(t) for t in texts]
+    assert all(px0 <= x0 and x1 <= px1 and py0 <= y0 and y1 <= py1 for x0, y0, x1, y1 in boxes)
+    lines = boxes[1:]  # the title first, then a key and its words per line
+    half = (len(help_lines()) + 1) // 2  # lines in the first column
+    first, second = lines[: 2 * half], lines[2 * half :]
+    assert max(b[2] for b in first) < min(b[0] for b in second)  # the columns do not overlap
+    for key, words in zip(lines[0::2], lines[1::2], strict=True):
+        assert key[2] < words[0]  # a key ends before its words begin
