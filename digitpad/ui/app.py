@@ -64,6 +64,9 @@ class App:
         self.root.bind("<Map>", self._mapped, add="+")
         self.view.set_editor(self.editor)
         self.refresh()
+        # no shorter than the side panel needs: below it, Not a digit and Accept were cut off
+        self.root.update_idletasks()
+        self.root.minsize(820, max(560, self.root.winfo_reqheight()))
         self.root.after(POLL_IDLE_MS, self._poll)
         if page is not None:
             self.pages.load(page)

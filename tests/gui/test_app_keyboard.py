@@ -121,6 +121,9 @@ def test_the_shortcut_list_fits_the_smallest_window(make_app):
     app = make_app()
     app.root.geometry("820x560")
     pump(app, lambda: app.view.canvas.winfo_width() < 700)
+    app.root.update()
+    accept = app.side.accept  # the side panel's last button: not cut off at the bottom
+    assert accept.winfo_y() + accept.winfo_height() <= app.side.frame.winfo_height()
     c = app.view.canvas
     c.event_generate("<question>")
     panel, *texts = c.find_withtag("help")
