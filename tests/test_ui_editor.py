@@ -291,3 +291,18 @@ def test_nudges_part_at_another_box_another_edit_or_a_save(editor):
     assert editor.get(three.id).box == three.box
     editor.undo()
     assert editor.get(seven.id).box == seven.box
+
+
+def test_a_nudge_while_a_save_is_written_does_not_join_the_step_it_saves(editor):
+    # helper-52: Save marks its state saved only once the worker has written it; a nudge in
+    # between joined that step, so no undo led back to the saved state
+    seven = _by_label(editor, "7")
+    editor.select(seven.id)
+    editor.nudge(2, 0)
+    editor.review_draft()  # Ctrl+S: the draft is taken, the worker writes it
+    token = editor.history.token
+    editor.nudge(1, 0)
+    editor.mark_saved(token)  # the worker is done
+    assert editor.dirty
+    editor.undo()
+    assert editor.get(seven.id).box.x0 == seven.box.x0 + 2 and not editor.dirty

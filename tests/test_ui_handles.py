@@ -47,6 +47,21 @@ def test_a_span_out_of_view_is_shifted_just_into_it():
     from digitpad.ui.canvas_view import shift_into_view
 
     assert shift_into_view(100, 200, 800, 24) == 0  # in view: stays
+    assert shift_into_view(5, 795, 800, 24) == 0  # in view, within the margin: stays too
     assert shift_into_view(-300, -200, 800, 24) == 324  # left of it: to the margin
+    assert shift_into_view(-50, 50, 800, 24) == 74  # partly out: whole, to the margin
     assert shift_into_view(2000, 2100, 800, 24) == 800 - 24 - 2100
-    assert shift_into_view(-500, 1500, 800, 24) == 400 - 500  # wider than the view: centred
+    # wider than the view: left alone while some of it shows (its edge being lined up stays)
+    assert shift_into_view(-500, 1500, 800, 24) == 0
+    assert shift_into_view(80, 2000, 800, 24) == 0
+    assert shift_into_view(-2000, -500, 800, 24) == 800 - 24 + 500  # its end comes in
+    assert shift_into_view(900, 3000, 800, 24) == 24 - 900
+
+
+def test_the_shortcut_list_is_drawn_smaller_on_a_small_canvas():
+    from digitpad.ui.help_overlay import help_scale
+
+    assert help_scale(1000, 800, 20, 400) == 1.0  # fits: full size
+    assert help_scale(571, 490, 20, 400) == pytest.approx(551 / 2 / 400)  # narrow
+    assert help_scale(951, 400, 20, 400) == pytest.approx(380 / 490)  # short
+    assert help_scale(200, 100, 20, 400) == 0.5  # never smaller than half

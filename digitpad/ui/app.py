@@ -64,9 +64,11 @@ class App:
         self.root.bind("<Map>", self._mapped, add="+")
         self.view.set_editor(self.editor)
         self.refresh()
-        # no shorter than the side panel needs: below it, Not a digit and Accept were cut off
+        # no shorter than the side panel needs (below it, Not a digit and Accept were cut
+        # off), unless the screen itself is shorter (large fonts on a laptop)
         self.root.update_idletasks()
-        self.root.minsize(820, max(560, self.root.winfo_reqheight()))
+        fits = self.root.winfo_screenheight() - 80  # a title bar and a task bar
+        self.root.minsize(820, max(560, min(self.root.winfo_reqheight(), fits)))
         self.root.after(POLL_IDLE_MS, self._poll)
         if page is not None:
             self.pages.load(page)

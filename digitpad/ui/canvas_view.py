@@ -465,12 +465,14 @@ def update_pyramid(levels: list[Image.Image], changed: Box) -> None:
 
 
 def shift_into_view(lo: float, hi: float, size: float, margin: float) -> float:
-    """How far to move the span [lo, hi] (screen pixels along one axis) so that it lies in
-    [margin, size - margin]: 0 when it does; centred when it is wider than that."""
+    """How far to move the span [lo, hi] (screen pixels along one axis) so that it is seen in
+    [0, size]: 0 when it is whole in view, or (wider than the view) when some of it is;
+    otherwise as little as brings it whole, or as much of it as fits, ``margin`` pixels
+    inside the view's edge."""
     if hi - lo > size - 2 * margin:
-        return size / 2 - (lo + hi) / 2
-    if lo < margin:
+        if hi <= margin:
+            return size - margin - hi
+        return margin - lo if lo >= size - margin else 0.0
+    if lo < 0:
         return margin - lo
-    if hi > size - margin:
-        return size - margin - hi
-    return 0.0
+    return size - margin - hi if hi > size else 0.0

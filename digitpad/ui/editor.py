@@ -398,13 +398,15 @@ class Editor:
         """
         if self.model_version is None or self.started_at is None:
             raise EditorError("nothing to save yet: press Recognise (Ctrl+R) first")
+        outcomes = self.outcomes()
+        self.history.seal()  # a nudge while it is written must not join the step it saves
         return ReviewDraft(
             page=self.drawing.snapshot(),
             source=self.source,
             model_version=self.model_version,
             started_at=self.started_at,
             saved_at=time.time() if saved_at is None else saved_at,
-            boxes=self.outcomes(),
+            boxes=outcomes,
         )
 
     def build_payload(self, saved_at: float | None = None) -> ReviewPayload:

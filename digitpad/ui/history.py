@@ -41,6 +41,7 @@ class History:
     _redo: list[_Entry] = field(default_factory=list)
     _serial: int = 0
     _saved_token: int = 0
+    _sealed_token: int = 0  # a step being saved: no later edit joins it (see push_joined)
 
     def push(self, edit: Edit) -> None:
         """Record an edit that has just been applied. Clears the redo stack."""
@@ -54,8 +55,9 @@ class History:
         """Record ``edit``, which has just been applied, as part of the newest step when
         ``join(newest)`` gives one edit doing both and the newest step is not the saved state
         (a run of arrow-key nudges of one box is one step to undo, not one step a pixel);
-        otherwise as a step of its own, as :meth:`push` does."""
-        if self._undo and self.token != self._saved_token:
+        otherwise as a step of its own, as :meth:`push` does. Nor is a step being saved
+        (see :meth:`seal`)."""
+        if self._undo and self.token not in (self._saved_token, self._sealed_token):
             joined = join(self._undo[-1].edit)
             if joined is not None:
                 del self._undo[-1]
@@ -94,6 +96,12 @@ class History:
     def token(self) -> int:
         """Identifies the current state: the serial of the newest applied edit (0 = none)."""
         return self._undo[-1].serial if self._undo else 0
+
+    def seal(self) -> int:
+        """Keep the current state a step of its own (a Save has taken it and is writing it on
+        a worker; :meth:`mark_saved` follows when it is written), and return its token."""
+        self._sealed_token = self.token
+        return self._sealed_token
 
     def mark_saved(self, token: int | None = None) -> None:
         """Remember ``token`` (default: the current state) as the saved state."""

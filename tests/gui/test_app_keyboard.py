@@ -136,3 +136,31 @@ def test_the_shortcut_list_fits_the_smallest_window(make_app):
     assert max(b[2] for b in first) < min(b[0] for b in second)  # the columns do not overlap
     for key, words in zip(lines[0::2], lines[1::2], strict=True):
         assert key[2] < words[0]  # a key ends before its words begin
+
+
+def test_tab_leaves_a_view_that_shows_the_box_as_it_is(make_app):
+    app = make_app()
+    ed, view = app.editor, app.view
+    at_the_edges = (  # within the view's margin of the page shown whole, but in view
+        Digit(Box(2, 2, 30, 60), "1", 0.4),
+        Digit(Box(960, 640, 998, 698), "4", 0.6),
+    )
+    ed.set_result(PageResult(at_the_edges, "1\n4", 1000, 700, "v1", 3.0))
+    app.refresh()
+    view.fit()
+    before = (view.scale, view.ox, view.oy)
+    for _ in range(3):
+        view.canvas.event_generate("<Tab>")
+        assert (view.scale, view.ox, view.oy) == before  # the page shown whole does not pan
+
+
+def test_digits_work_with_numlock_or_capslock_on(make_app):
+    app = make_app()
+    ed, c = app.editor, app.view.canvas
+    ed.set_result(_far_apart())
+    app.refresh()
+    for state, digit in ((0x10, "6"), (0x2, "8")):  # Mod2 (NumLock), Lock (CapsLock) on X11
+        c.event_generate(f"<KeyPress-{digit}>", keysym=digit, state=state)
+        assert ed.current.label == digit
+    c.event_generate("<KeyPress-Right>", keysym="Right", state=0x10)
+    assert ed.current.box.x0 > 40
