@@ -40,16 +40,20 @@ def test_a_cache_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch):
 
 
 def test_leftovers_of_older_generators_and_killed_writes_are_swept(tmp_path):
-    older = tmp_path / "regression-s7-p1-0123456789abcdef.npz"
+    olders = [tmp_path / f"regression-s7-p1-{i:016x}.npz" for i in range(4)]
     other_size = tmp_path / "regression-s7-p2-0123456789abcdef.npz"
     killed = tmp_path / ".regression-s7-p1-0123456789abcdef.npz.a1b2c3.tmp"
     writing = tmp_path / ".regression-s7-p1-fedcba9876543210.npz.d4e5f6.tmp"
-    for f in (older, other_size, killed, writing):
+    for f in (*olders, other_size, killed, writing):
         f.write_bytes(b"x")
+    for age, f in enumerate(olders):  # the first is the newest
+        os.utime(f, (time.time() - 60 * age, time.time() - 60 * age))
     hour_ago = time.time() - 3700
     os.utime(killed, (hour_ago, hour_ago))
     regression_set(tmp_path, seed=7, pages=1)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert other_size.name in left and writing.name in left  # another set; a write under way
-    assert older.name not in left and killed.name not in left
-    assert len([n for n in left if n.startswith("regression-s7-p1-")]) == 1
+    assert killed.name not in left
+    # the two newest of another generator stay (another digitpad sharing the home)
+    assert [f.name in left for f in olders] == [True, True, False, False]
+    assert len([n for n in left if n.startswith("regression-s7-p1-")]) == 3

@@ -393,7 +393,8 @@ def test_a_second_ctrl_c_still_ends_the_json_protocol(home, monkeypatch, capfd):
     monkeypatch.setattr(rrun, "retrain", interrupted)
     assert cli.main(["retrain", "--progress", "json"]) == 130
     last = json.loads(capfd.readouterr().out.splitlines()[-1])
-    assert (last["phase"], last["reason"]) == ("failed", "cancelled")
+    assert (last["phase"], last["reason"]) == ("failed", "interrupted")
+    assert "`digitpad models` shows which model is active" in last["message"]
     monkeypatch.setattr(rrun, "retrain", interrupted)
     assert cli.main(["retrain", "--progress", "none"]) == 130  # people see "interrupted"
 
@@ -410,3 +411,17 @@ def test_a_damaged_checkpoint_says_what_to_do(home, tiny, capfd):
     )
     res = rrun.retrain(home, rrun.RetrainOptions(epochs=1, from_scratch=True, force=True))
     assert res.promoted and res.version == "v3"
+
+
+def test_a_page_file_that_cannot_be_read_is_left_out_with_a_warning(home, tiny, capfd):
+    # helper-51: one damaged or missing page file stopped every retrain, and nothing could
+    # drop it; now its boxes are left out of the retrain and the person is told
+    fill_store(home, tiny, pages=3)
+    pages = sorted((home.store_path.parent / "pages").iterdir())
+    pages[0].unlink()
+    assert cli.main(["retrain", "--progress", "json", "--epochs", "1"]) == 0
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    warned = [e["message"] for e in lines if e["phase"] == "warning"]
+    assert len(warned) == 1 and warned[0].endswith("its boxes are left out")
+    assert pages[0].stem[:12] in warned[0]
+    assert lines[-1]["phase"] == "done"

@@ -240,3 +240,20 @@ def test_review_tallies_give_accuracy_over_time(home, tmp_path):
     assert [(t.review_id, t.model_version) for t in tallies] == [(first, "v1"), (last, "v2")]
     assert [(t.counts.correct, t.counts.total) for t in tallies] == [(2, 5), (2, 5)]
     assert tallies[0].saved_at <= tallies[1].saved_at
+
+
+def test_a_page_that_cannot_be_read_is_left_out_of_training_when_asked(home):
+    with CorrectionStore.open(home) as store:
+        store.save_review(payload(1))
+        store.save_review(payload(2))
+        first = store.page_truths()[0].page_hash
+        store.pages.path_for(first).unlink()
+        with pytest.raises(StoreError, match="is missing"):
+            list(store.training_samples())
+        said: list[str] = []
+        samples = list(store.training_samples(on_unreadable=said.append))
+        assert len(samples) == 5 and {s.page_hash for s in samples} != {first}
+        assert len(said) == 1 and said[0].endswith(
+            f"is missing from {store.pages.root}: its boxes are left out"
+        )
+        assert store.stats().boxes == 10  # nothing removed from the store

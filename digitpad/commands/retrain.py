@@ -131,8 +131,10 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:  # a second Ctrl+C: stop at once, and still end the protocol
             if mode != "json":
                 raise
-            text = "retraining interrupted at once (a second Ctrl+C)"
-            result = RetrainResult("failed", "cancelled", None, False, text)
+            # it may have landed after the new model was promoted: no claim either way
+            text = "retraining interrupted at once (a second Ctrl+C); `digitpad models` shows "
+            text += "which model is active"
+            result = RetrainResult("failed", "interrupted", None, False, text)
         _flush_warnings(caught, sink if mode == "json" else None)
         if mode == "json":
             sink(result.to_event())
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(sink, BarSink) and sink.enabled:
                 sys.stderr.write("\n")  # end the bar's line before the verdict
             print(result.message, file=stream)
-    if result.reason == "cancelled":
+    if result.reason in ("cancelled", "interrupted"):
         return EXIT_CANCELLED
     return 0 if result.phase == "done" or result.reason == "no_corrections" else 1
 

@@ -121,7 +121,22 @@ class ModelRegistry:
         Raises:
             ModelError: no usable model at all (not even the shipped one).
         """
+        return self._resolve(self._file.load())
+
+    def active_and_recorded(self) -> tuple[ModelEntry, int]:
+        """:meth:`active`, and the version the registry records as active, from one reading
+        (after a fallback, the one it records now): what :meth:`promote`'s ``over`` expects.
+
+        Raises:
+            ModelError: no usable model at all.
+        """
         doc = self._file.load()
+        entry = self._resolve(doc)
+        if entry.warning is None:
+            return entry, int(doc.get("active", SHIPPED_VERSION))
+        return entry, self.recorded_active()  # the fallback was recorded, or not (read-only)
+
+    def _resolve(self, doc: dict[str, Any]) -> ModelEntry:
         recs = records(doc)
         active = int(doc.get("active", SHIPPED_VERSION))
         history = [int(v) for v in doc.get("history", [])]

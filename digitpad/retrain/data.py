@@ -340,9 +340,10 @@ def _read_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     return (X, y) if X.ndim == 4 and len(X) == len(y) > 0 else None
 
 
-def _sweep_cache(path: Path) -> None:
-    """Remove the caches of ``path``'s seed and page count made by another generator, which
-    nothing reads again, and temporary files an hour old (a write killed half way).
+def _sweep_cache(path: Path, keep_others: int = 2) -> None:
+    """Remove all but the ``keep_others`` newest caches of ``path``'s seed and page count made
+    by other generators (another digitpad sharing the home may still read one; the rest nothing
+    reads again), and temporary files an hour old (a write killed half way).
 
     Raises:
         OSError: the folder cannot be listed.
@@ -351,9 +352,17 @@ def _sweep_cache(path: Path) -> None:
         return
     stem = path.name.rsplit("-", 1)[0]  # regression-s<seed>-p<pages>
     old = time.time() - 3600
+    others: list[tuple[float, Path]] = []
     for other in path.parent.iterdir():
-        stale = other.name.startswith(f"{stem}-") and other != path
-        killed = other.name.startswith(".regression-") and other.name.endswith(".tmp")
         with contextlib.suppress(OSError):
-            if stale or (killed and other.stat().st_mtime < old):
+            if other.name.startswith(f"{stem}-") and other != path:
+                others.append((other.stat().st_mtime, other))
+            elif _killed_write(other) and other.stat().st_mtime < old:
                 other.unlink()
+    for _, stale in sorted(others, reverse=True)[keep_others:]:
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _killed_write(path: Path) -> bool:
+    return path.name.startswith(".regression-") and path.name.endswith(".tmp")

@@ -78,7 +78,8 @@ class RetrainResult:
     """How a retrain ended: the contract of the last ``--progress json`` line.
 
     ``phase`` is "done" or "failed"; ``reason`` one of "promoted", "forced", "not_promoted",
-    "no_corrections", "cancelled", "error"; ``version`` the new model ("v3") or None.
+    "no_corrections", "cancelled", "interrupted" (a second Ctrl+C: stopped at once, maybe
+    after the promotion), "error"; ``version`` the new model ("v3") or None.
     """
 
     phase: str
@@ -142,10 +143,12 @@ def _read_corrections(
         return load_corrections([])
     from digitpad.store import CorrectionStore
 
+    def unreadable(line: str) -> None:  # the rest of the person's work still trains
+        progress(ProgressEvent("warning", message=line))
+
     with CorrectionStore.open(home) as store:
-        return load_corrections(
-            store.training_samples(), progress=progress, should_stop=should_stop
-        )
+        samples = store.training_samples(on_unreadable=unreadable)
+        return load_corrections(samples, progress=progress, should_stop=should_stop)
 
 
 def _predict(model_path: Path, X: np.ndarray) -> np.ndarray:
@@ -208,8 +211,9 @@ def retrain(
     registry = ModelRegistry(home.models_dir)
     with retrain_lock(home.models_dir):
         _clear_staging(home.models_dir)
-        active = registry.active()
-        over = registry.recorded_active()  # promoted over only if still active at the end
+        # the model to improve, and the version recorded active, read at once: a new model
+        # is promoted only over it (a `models use` meanwhile is the person's choice)
+        active, over = registry.active_and_recorded()
         try:
             return _retrain_locked(home, registry, (active, over), options, progress, should_stop)
         except Cancelled:

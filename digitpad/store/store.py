@@ -224,29 +224,44 @@ class CorrectionStore:
         """
         return self._read(queries.review_tallies, what="read review tallies")
 
-    def training_samples(self) -> Iterator[TrainingSample]:
+    def training_samples(
+        self, *, on_unreadable: Callable[[str], None] | None = None
+    ) -> Iterator[TrainingSample]:
         """Every box of every page's latest review, with its page image and final label.
 
         Deleted predictions come out as NOT_DIGIT (negatives). The rows are read in one snapshot
         before the first sample is yielded, so a long training run holds no lock and sees a
-        consistent set even while the app keeps saving.
+        consistent set even while the app keeps saving. With ``on_unreadable``, a page whose
+        file is missing or damaged is left out and ``on_unreadable`` gets one line saying so
+        (its rows stay in the store): one bad file does not stop every retrain.
 
         Raises:
-            StoreError: a page file is missing or damaged.
+            StoreError: a page file is missing or damaged (without ``on_unreadable``).
         """
         self.learn_pixels()
         found = self._read(queries.training_rows, what="read training samples")
-        return self._samples(found)
+        return self._samples(found, on_unreadable)
 
-    def _samples(self, found: list[tuple[Any, ...]]) -> Iterator[TrainingSample]:
+    def _samples(
+        self, found: list[tuple[Any, ...]], on_unreadable: Callable[[str], None] | None
+    ) -> Iterator[TrainingSample]:
         current_hash, image = None, None
         for review_id, page_hash, source, x0, y0, x1, y1, label in found:
             if page_hash != current_hash:
-                image = self.page_image(page_hash)
-                image.flags.writeable = False
                 current_hash = page_hash
-            assert image is not None
-            yield TrainingSample(page_hash, image, Box(x0, y0, x1, y1), label, review_id, source)
+                try:
+                    image = self.page_image(page_hash)
+                except StoreError as exc:
+                    if on_unreadable is None:
+                        raise
+                    on_unreadable(f"{exc}: its boxes are left out")
+                    image = None
+                    continue
+                image.flags.writeable = False
+            if image is not None:
+                yield TrainingSample(
+                    page_hash, image, Box(x0, y0, x1, y1), label, review_id, source
+                )
 
     def page_image(self, page_hash: str) -> np.ndarray:
         """The RGB uint8 page with ``page_hash``; StoreError if missing or damaged."""
