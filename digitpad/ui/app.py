@@ -55,10 +55,13 @@ class App:
         self.root.minsize(820, 560)
         self._init_state()
         self.commands = CommandSet(on_error=self.show_error)
+        # a command while the pen is down (a key, the menu) ends the stroke first: a dialog it
+        # opens (Ctrl+O's) would take the button's release
+        self.commands.before_run = lambda name: self.view.finish_stroke()
         self.commands.after_run = self._after_command
         self._build()
         self._add_commands()
-        chrome.bind_keys(self.root, self._key)
+        chrome.bind_keys(self.root, self.handle_key)
         self.root.protocol("WM_DELETE_WINDOW", lambda: self.commands.run("quit"))
         self.root.report_callback_exception = self._report_exception
         self.root.bind("<Map>", self._mapped, add="+")
@@ -195,7 +198,8 @@ class App:
 
         return nudge
 
-    def _key(self, name: str) -> str:
+    def handle_key(self, name: str) -> str:
+        """Run the command a shortcut names (from any of the app's windows)."""
         self.commands.run(name)
         return "break"  # keys never fall through to Tk's defaults (Tab would move the focus)
 
@@ -216,7 +220,8 @@ class App:
         self.side.show(self.editor, self.reading)
         self._update_states()
         mark = " •" if self.editor.dirty else ""
-        self.root.title(f"digitpad — {self.page_name}{mark}")
+        name = "".join(c if c.isprintable() else "?" for c in self.page_name)  # a newline
+        self.root.title(f"digitpad — {name}{mark}")
 
     def _update_states(self) -> None:
         self._states = chrome.mirror_states(
@@ -231,6 +236,7 @@ class App:
             line = " ".join(f"unexpected error ({type(exc).__name__}): {exc}".split())
         self.status.say(line)
         trace("error", message=line)
+        self.view.finish_stroke()  # the dialog takes the pointer: the button's release too
         messagebox.showerror("digitpad", line, parent=self.root)
 
     def _report_exception(self, exc_type: type, exc: BaseException, tb: Any) -> None:

@@ -328,11 +328,26 @@ class CanvasView:
 
     # ----- gestures ----------------------------------------------------------------------------
 
+    def finish_stroke(self) -> bool:
+        """End a stroke still open as if its button came up where the pen last was; whether
+        there was one. A dialog or a pointer grab can take the button's release: the stroke
+        must not stay open, its ink outside what Recognise reads, Save keeps and Undo undoes.
+        """
+        ed = self.editor
+        if ed is None or not ed.drawing.drawing:
+            return False
+        ed.commit_stroke(ed.drawing.end())
+        self._last_screen = None
+        self.render()
+        self.on_change()
+        return True
+
     def _press(self, event: tk.Event) -> None:
         self.canvas.focus_set()
         ed = self.editor
         if ed is None:
             return
+        self.finish_stroke()  # its release was lost: it ends before anything else begins
         px, py = self.to_page(event.x, event.y)
         if self.tool in ("pen", "eraser"):
             ed.drawing.begin(px, py, eraser=self.tool == "eraser")
@@ -394,10 +409,7 @@ class CanvasView:
             return
         if ed.drawing.drawing:
             self._motion(event)
-            ed.commit_stroke(ed.drawing.end())
-            self._last_screen = None
-            self.render()
-            self.on_change()
+            self.finish_stroke()
             return
         drag, self._drag = self._drag, None
         if drag is None:

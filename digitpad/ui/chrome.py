@@ -59,8 +59,9 @@ _COMMAND_MODIFIERS = {
 }
 
 
-def bind_keys(root: tk.Tk, on_key: Callable[[str], str]) -> None:
-    """Bind every shortcut of :data:`KEYMAP` on the window to its command.
+def bind_keys(root: tk.Misc, on_key: Callable[[str], str], *, skip: Sequence[str] = ()) -> None:
+    """Bind every shortcut of :data:`KEYMAP` but those of the commands in ``skip`` on the
+    window to its command.
 
     A key held with a modifier its shortcut does not name does nothing: Tk would run the
     plain key's binding (Ctrl+6 relabelled the box, Ctrl+Left nudged it).
@@ -69,6 +70,8 @@ def bind_keys(root: tk.Tk, on_key: Callable[[str], str]) -> None:
     modifiers = _COMMAND_MODIFIERS.get(system, {"Control": 0x4})
     every = sum(modifiers.values())
     for shortcut in KEYMAP:
+        if shortcut.command in skip:
+            continue
         for seq in shortcut.sequences:
             named = sum(bit for name, bit in modifiers.items() if f"<{name}-" in seq)
             root.bind(seq, _guarded(on_key, shortcut.command, every & ~named))

@@ -34,6 +34,7 @@ class CommandSet:
     def __init__(self, on_error: Callable[[DigitpadError], None]) -> None:
         self._commands: dict[str, Command] = {}
         self.on_error = on_error
+        self.before_run: Callable[[str], object] = lambda name: None
         self.after_run: Callable[[str], None] = lambda name: None
 
     def add(self, command: Command) -> Command:
@@ -76,6 +77,7 @@ class CommandSet:
         anything else is a bug and propagates.
         """
         command = self._commands[name]
+        self.before_run(name)  # before the tester: it may enable the command (a stroke ended)
         if not command.tester():
             return False
         try:

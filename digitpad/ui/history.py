@@ -42,6 +42,9 @@ class History:
     _serial: int = 0
     _saved_token: int = 0
     _sealed_token: int = 0  # a step being saved: no later edit joins it (see push_joined)
+    # The token of the state under the oldest step kept: 0 (the page as it came) until steps
+    # past ``limit`` are dropped, then the state the newest dropped one left.
+    _base_token: int = 0
 
     def push(self, edit: Edit) -> None:
         """Record an edit that has just been applied. Clears the redo stack."""
@@ -49,7 +52,7 @@ class History:
         self._undo.append(_Entry(self._serial, edit))
         self._redo.clear()
         if len(self._undo) > self.limit:
-            del self._undo[0]
+            self._base_token = self._undo.pop(0).serial
 
     def push_joined(self, edit: Edit, join: Callable[[Edit], Edit | None]) -> None:
         """Record ``edit``, which has just been applied, as part of the newest step when
@@ -94,8 +97,10 @@ class History:
 
     @property
     def token(self) -> int:
-        """Identifies the current state: the serial of the newest applied edit (0 = none)."""
-        return self._undo[-1].serial if self._undo else 0
+        """Identifies the current state: the serial of the newest applied edit (0: the page as
+        it came; after steps were dropped past ``limit``, the state the last dropped one left,
+        which is no longer the page as it came or as it was saved before them)."""
+        return self._undo[-1].serial if self._undo else self._base_token
 
     def seal(self) -> int:
         """Keep the current state a step of its own (a Save has taken it and is writing it on
@@ -116,4 +121,4 @@ class History:
         """Forget every edit; the current state counts as saved."""
         self._undo.clear()
         self._redo.clear()
-        self._saved_token = 0
+        self._saved_token = self._base_token = 0

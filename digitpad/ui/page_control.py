@@ -42,9 +42,10 @@ class PageControl:
         self._queued: tuple[ReviewDraft, SaveTag, Callable[[], None] | None] | None = None
         # The save being written: once committed, its page becomes the drawing's base.
         self._writing: ReviewDraft | None = None
-        # (page serial, started_at, review id) of the last save: saving that review session
-        # again names the review to replace, even when the ink changed (another page hash).
-        self._last_save: tuple[int, float, int] | None = None
+        # The review id each review session of this page was saved as, by (page serial,
+        # started_at): saving a session again names the review to replace, even when the ink
+        # changed (another page hash), and an undo may bring back an earlier session.
+        self._saved_as: dict[tuple[int, float], int] = {}
 
     # ----- save --------------------------------------------------------------------------------
 
@@ -86,15 +87,13 @@ class PageControl:
 
     def _replaces(self, serial: int, started_at: float) -> int | None:
         """The review this page's review session was last saved as, if any."""
-        last = self._last_save
-        if last is not None and last[:2] == (serial, started_at):
-            return last[2]
-        return None
+        return self._saved_as.get((serial, started_at))
 
     def on_save_done(self, payload: tuple[SaveTag, SavedReview]) -> None:
         (serial, token, n, started_at), saved = payload
         app = self.app
-        self._last_save = (serial, started_at, saved.review_id)
+        self._saved_as = {k: v for k, v in self._saved_as.items() if k[0] == serial}
+        self._saved_as[(serial, started_at)] = saved.review_id
         draft, self._writing = self._writing, None
         if serial == app.page_serial:
             app.editor.mark_saved(token)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from digitpad.ui import style
+from digitpad.ui.drawing import MAX_WIDTH, MIN_WIDTH
 from digitpad.ui.editor import Editor
 
 
@@ -47,15 +48,16 @@ class SidePanel:
         ttk.Label(wrow, text="Pen width").pack(side="left")
         self.width_label = ttk.Label(wrow, text="8 px", width=6)
         self.width_label.pack(side="right")
-        ttk.Scale(
+        self.width_scale = ttk.Scale(
             f,
-            from_=1,
-            to=40,
+            from_=MIN_WIDTH,
+            to=MAX_WIDTH,  # as far as [ and ] go: the slider must not sit pinned below them
             orient="horizontal",
             variable=self.width,
             takefocus=0,
             command=lambda v: self._width_changed(float(v)),
-        ).pack(fill="x")
+        )
+        self.width_scale.pack(fill="x")
         ttk.Button(
             f, text="Clear page  Ctrl+L", takefocus=0, command=lambda: self._run("clear")
         ).pack(fill="x", pady=(4, 10))

@@ -7,7 +7,7 @@ import gc
 import tkinter as tk
 from typing import TYPE_CHECKING, Any
 
-from digitpad.ui import services, style
+from digitpad.ui import chrome, services, style
 from digitpad.ui.trace import trace
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ class AccuracyControl:
             self.window.raise_()
         else:
             self.window = StatsWindow(self.app.root)
+            # the shortcuts work from it too (Ctrl+S, Ctrl+I...); Esc closes it
+            chrome.bind_keys(self.window.top, self.app.handle_key, skip=("escape",))
         if self.stats is not None:
             self.window.update_stats(self.stats)
         self.refresh()

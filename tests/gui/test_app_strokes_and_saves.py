@@ -1,0 +1,93 @@
+"""Strokes whose button release is lost, review sessions brought back by undo, the shortcuts
+in the Stats window, the pen width's slider (helper-53's findings), in the real window."""
+
+from __future__ import annotations
+
+import pytest
+from tkdriver import drag, fake_result, pump
+from xsession import missing_tools
+
+pytestmark = pytest.mark.gui
+
+if missing_tools():
+    pytest.skip(f"needs {', '.join(missing_tools())}", allow_module_level=True)
+pytest.importorskip("tkinter", reason="this Python has no tkinter (install python3-tk)")
+
+
+def _press_and_move(canvas, points):
+    """A stroke whose button release never comes (a dialog took it)."""
+    canvas.event_generate("<ButtonPress-1>", x=points[0][0], y=points[0][1])
+    for x, y in points[1:]:
+        canvas.event_generate("<B1-Motion>", x=x, y=y)
+
+
+def test_a_stroke_whose_release_is_lost_is_ended_by_the_next_press_or_command(make_app):
+    app = make_app()
+    ed, c = app.editor, app.view.canvas
+    _press_and_move(c, [(200, 200), (200, 260), (200, 320)])
+    assert ed.drawing.drawing
+    drag(c, [(400, 200), (400, 320)])  # the next stroke ends the first before it begins
+    assert not ed.drawing.drawing
+    snapshot = ed.drawing.snapshot().array()
+    assert (snapshot == ed.drawing.array()).all()  # what Save keeps is what is on screen
+    for x in (200, 400):
+        px, py = app.view.to_page(x, 260)
+        assert snapshot[round(py), round(px)].max() < 100
+    _press_and_move(c, [(600, 200), (600, 320)])
+    app.commands.run("undo")  # a command ends the open stroke, then undoes it
+    assert not ed.drawing.drawing
+    px, py = app.view.to_page(600, 260)
+    assert ed.drawing.array()[round(py), round(px)].min() > 200
+    app.commands.run("undo")
+    app.commands.run("undo")
+    assert not ed.drawing.has_ink() and not ed.history.can_undo
+
+
+def test_an_error_dialog_ends_an_open_stroke(make_app, dialogs):
+    app = make_app()
+    _press_and_move(app.view.canvas, [(200, 200), (200, 320)])
+    app.show_error(ValueError("boom"))
+    assert not app.editor.drawing.drawing and app.editor.history.can_undo
+
+
+def test_a_session_brought_back_by_undo_replaces_its_own_save(make_app, home):
+    # Recognise (A), Save; Recognise again (B), Save; undo to A, more ink, Save: A's review
+    # is replaced, not counted a second time
+    from digitpad.store import CorrectionStore
+
+    app = make_app()
+    ed = app.editor
+    for _ in range(2):
+        ed.set_result(fake_result())
+        app.commands.run("save")
+        pump(app, lambda: not ed.dirty)
+    app.commands.run("undo")  # back to session A
+    app.set_tool("pen")
+    drag(app.view.canvas, [(200, 500), (260, 500)])
+    app.commands.run("save")
+    pump(app, lambda: not ed.dirty)
+    with CorrectionStore.open(home) as store:
+        stats = store.stats()
+    assert (stats.reviews, stats.overall.total) == (2, 4)
+
+
+def test_shortcuts_work_from_the_stats_window(make_app):
+    app = make_app()
+    app.editor.set_result(fake_result())
+    app.commands.run("stats")
+    top = app.accuracy.window.top
+    top.focus_force()
+    app.root.update()
+    assert str(top.focus_get()).startswith(str(top))  # the keys go to the Stats window
+    top.event_generate("<KeyPress-4>", keysym="4")
+    assert app.editor.current.label == "4"
+    top.event_generate("<Escape>")
+    assert not app.accuracy.window.alive
+
+
+def test_the_pen_width_slider_goes_as_far_as_the_keys(make_app):
+    app = make_app()
+    for _ in range(40):
+        app.commands.run("pen_thicker")
+    assert app.pen_width == app.side.width.get() == 60
+    assert float(app.side.width_scale.cget("to")) == 60  # not pinned at 40 below it
