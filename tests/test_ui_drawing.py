@@ -239,3 +239,55 @@ def test_an_eraser_counts_as_a_rewrite_from_its_first_segment():
     d = Drawing(size=(200, 200))
     d.begin(100, 60, eraser=True)
     assert d.rewrites == 1  # a reading arriving mid-rub is already stale
+
+
+def _inked(d: Drawing) -> bool:
+    """Whether the page has ink, looked at whole (what has_ink keeps by tiles)."""
+    lo, _ = d.image.convert("L").getextrema()
+    return lo < 250
+
+
+def test_has_ink_by_tiles_agrees_with_a_look_at_the_whole_page():
+    rng = np.random.default_rng(7)
+    page = np.full((1300, 1700, 3), 255, np.uint8)
+    page[1200:1210, 1650:1660] = 0  # ink in the last, partial tile only
+    d = Drawing(page)
+    edits = []
+    for step in range(60):
+        kind = rng.integers(0, 5)
+        if kind <= 1:
+            d.set_pen_width(int(rng.integers(2, 60)))
+            edit = _scribble(d, rng, eraser=kind == 1)
+            edits.append(edit) if edit is not None else None
+        elif kind == 2 and edits:
+            edits.pop().undo()
+        elif kind == 3:
+            d.set_pen_width(200)
+            edit = _scribble(d, rng, eraser=True)
+            edits.append(edit) if edit is not None else None
+        elif step % 20 == 0:
+            d.clear()
+            edits.clear()
+        assert d.has_ink() == _inked(d), step
+
+
+def test_a_small_erase_on_a_huge_page_looks_again_at_its_tiles_only(monkeypatch):
+    # helper-53: an eraser stroke, an undo or a redo on a 12000x9000 scan took 150 ms (up to
+    # 570 ms on a busy machine) on the Tk thread: has_ink looked at the whole page again
+    page = np.full((3000, 4000, 3), 255, np.uint8)
+    page[100:110, 100:110] = 0
+    page[1995:2015, 1990:2060] = 0  # a stroke to rub out
+    d = Drawing(page)
+    assert d.has_ink()
+    looked: list[tuple[int, int, int, int]] = []
+    real = Drawing._look_at
+    monkeypatch.setattr(
+        Drawing, "_look_at", lambda self, r: (looked.append(r.as_tuple()), real(self, r))[1]
+    )
+    d.set_pen_width(20)
+    d.begin(2000, 2000, eraser=True)
+    d.extend(2050, 2010)
+    d.end().undo()
+    assert d.has_ink() and len(looked) == 1
+    x0, y0, x1, y1 = looked[0]
+    assert (x1 - x0) * (y1 - y0) < 200 * 200
