@@ -16,6 +16,8 @@ from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import Any
 
+from PIL import Image
+
 from digitpad.errors import DigitpadError, ModelError
 from digitpad.home import Home
 from digitpad.types import Box
@@ -397,14 +399,17 @@ class App:
 
     # ----- pages -------------------------------------------------------------------------------
 
-    def show_page(self, editor: Editor, name: str) -> None:
-        """Make ``editor`` the page on screen; results still coming for the old page are dropped."""
+    def show_page(
+        self, editor: Editor, name: str, pyramid: list[Image.Image] | None = None
+    ) -> None:
+        """Make ``editor`` the page on screen (``pyramid``: its halved copies, when made on the
+        worker that read it); results still coming for the old page are dropped."""
         self.page_serial += 1
         self.editor = editor
         editor.drawing.set_pen_width(self.pen_width)
         self.page_name = name
         self.reading = ""
-        self.view.set_editor(editor)
+        self.view.set_editor(editor, pyramid)
         self.set_tool("pen" if editor.source == "drawn" else "box")
         self.refresh()
 

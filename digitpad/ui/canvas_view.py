@@ -84,10 +84,13 @@ class CanvasView:
         c.bind("<MouseWheel>", self._wheel)
         c.bind("<Configure>", self._configure)
 
-    def set_editor(self, editor: Editor) -> None:
-        """Show a new page, fitted to the window."""
+    def set_editor(self, editor: Editor, pyramid: list[Image.Image] | None = None) -> None:
+        """Show a new page, fitted to the window; ``pyramid`` is its halved copies when they
+        were made already (:func:`make_pyramid`, on the worker that read the page)."""
         self.editor = editor
         self._pyramid_rev = -1
+        if pyramid and pyramid[0] is editor.drawing.image:
+            self._pyramid, self._pyramid_rev = pyramid, editor.drawing.revision
         self._drag = None
         self.canvas.delete("all")
         self._rendered = None
@@ -278,10 +281,7 @@ class CanvasView:
                 update_pyramid(self._pyramid, changed)
                 self._pyramid_rev = d.revision
         if self._pyramid_rev != d.revision or not self._pyramid or self._pyramid[0] is not d.image:
-            levels = [d.image]
-            while max(levels[-1].size) > PYRAMID_MIN_SIDE:
-                levels.append(levels[-1].reduce(2))
-            self._pyramid = levels
+            self._pyramid = make_pyramid(d.image)
             self._pyramid_rev = d.revision
         return self._pyramid
 
@@ -453,6 +453,15 @@ class CanvasView:
 
 def _ordered(box: Box) -> Box:
     return Box(min(box.x0, box.x1), min(box.y0, box.y1), max(box.x0, box.x1), max(box.y0, box.y1))
+
+
+def make_pyramid(image: Image.Image) -> list[Image.Image]:
+    """``image`` and its halved copies, down to ``PYRAMID_MIN_SIDE``: what the view renders
+    from. Safe on a worker thread for an image no window shows yet (0.2 s for 108 MP)."""
+    levels = [image]
+    while max(levels[-1].size) > PYRAMID_MIN_SIDE:
+        levels.append(levels[-1].reduce(2))
+    return levels
 
 
 def update_pyramid(levels: list[Image.Image], changed: Box) -> None:

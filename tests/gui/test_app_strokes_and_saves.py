@@ -91,3 +91,38 @@ def test_the_pen_width_slider_goes_as_far_as_the_keys(make_app):
         app.commands.run("pen_thicker")
     assert app.pen_width == app.side.width.get() == 60
     assert float(app.side.width_scale.cget("to")) == 60  # not pinned at 40 below it
+
+
+def test_a_page_is_halved_and_looked_at_for_ink_off_the_window_thread(
+    make_app, tmp_path, monkeypatch
+):
+    # helper-53: opening a 108 MP scan held the window 0.35-0.6 s, halving it and looking
+    # for its ink on the Tk thread
+    import threading
+
+    import numpy as np
+    from PIL import Image
+
+    from digitpad.ui import canvas_view, drawing, page_control
+
+    threads: list[str] = []
+    real_make, real_look = canvas_view.make_pyramid, drawing.Drawing._look_at
+
+    def make(image):
+        threads.append(threading.current_thread().name)
+        return real_make(image)
+
+    def look(self, region):
+        threads.append(threading.current_thread().name)
+        return real_look(self, region)
+
+    path = tmp_path / "scan.png"
+    Image.fromarray(np.full((3000, 4500, 3), 240, np.uint8)).save(path)
+    app = make_app()
+    monkeypatch.setattr(page_control, "make_pyramid", make)
+    monkeypatch.setattr(canvas_view, "make_pyramid", make)
+    monkeypatch.setattr(drawing.Drawing, "_look_at", look)
+    app.pages.load(str(path))
+    pump(app, lambda: app.editor.source == "loaded")
+    app.refresh()
+    assert len(threads) == 2 and threading.main_thread().name not in threads
