@@ -290,4 +290,16 @@ def test_a_small_erase_on_a_huge_page_looks_again_at_its_tiles_only(monkeypatch)
     d.end().undo()
     assert d.has_ink() and len(looked) == 1
     x0, y0, x1, y1 = looked[0]
-    assert (x1 - x0) * (y1 - y0) < 200 * 200
+    assert (x1 - x0) * (y1 - y0) <= 2 * 512 * 512  # the tiles the eraser went over
+    looked.clear()
+    d.set_pen_width(8)
+    for x, y in ((50, 50), (3900, 2900)):  # two strokes in opposite corners, then an erase
+        d.begin(x, y)
+        d.extend(x + 30, y + 30)
+        d.end()
+    d.set_pen_width(20)
+    d.begin(2000, 2000, eraser=True)
+    d.extend(2050, 2010)
+    d.end()
+    assert d.has_ink()
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in looked) <= 4 * 512 * 512

@@ -12,6 +12,7 @@ import sys
 import time
 import tkinter as tk
 import traceback
+import unicodedata
 from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import Any
@@ -43,6 +44,8 @@ MENUS = {
 }
 POLL_IDLE_MS, POLL_BUSY_MS = 40, 4  # poll fast while a job runs: boxes must appear quickly
 EVENTS_PER_PASS = 8
+# Commands that open a dialog or a window, which takes the pointer (and a button's release)
+OPENS_A_DIALOG = frozenset({"open", "new", "quit", "stats"})
 NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 
@@ -57,9 +60,7 @@ class App:
         self.root.minsize(820, 560)
         self._init_state()
         self.commands = CommandSet(on_error=self.show_error)
-        # a command while the pen is down (a key, the menu) ends the stroke first: a dialog it
-        # opens (Ctrl+O's) would take the button's release
-        self.commands.before_run = lambda name: self.view.finish_stroke()
+        self.commands.before_run = self._end_lost_stroke
         self.commands.after_run = self._after_command
         self._build()
         self._add_commands()
@@ -85,6 +86,7 @@ class App:
         self.page_serial = 0
         self.page_name = "new drawing"
         self.pen_width = 8
+        self._key_with_pen_down = False  # while a key pressed mid-stroke runs its command
         self.recogniser: Any = None
         self.model_error: DigitpadError | None = None
         self.reading = ""
@@ -200,12 +202,25 @@ class App:
 
         return nudge
 
-    def handle_key(self, name: str) -> str:
-        """Run the command a shortcut names (from any of the app's windows)."""
-        self.commands.run(name)
+    def handle_key(self, name: str, pen_down: bool = False) -> str:
+        """Run the command a shortcut names (from any of the app's windows); ``pen_down``:
+        the left button was held as the key was pressed."""
+        self._key_with_pen_down = pen_down
+        try:
+            self.commands.run(name)
+        finally:
+            self._key_with_pen_down = False
         return "break"  # keys never fall through to Tk's defaults (Tab would move the focus)
 
     # ----- state shown on screen -------------------------------------------------------------
+
+    def _end_lost_stroke(self, name: str) -> None:
+        """End a stroke still open before ``name`` runs, unless the pen is really down (a key
+        pressed mid-stroke: `]` widens the pen, the stroke goes on) and ``name`` opens no
+        dialog. A stroke open otherwise lost its button's release (to a dialog, a grab); a
+        dialog opened now would take it (Ctrl+O's)."""
+        if not self._key_with_pen_down or name in OPENS_A_DIALOG:
+            self.view.finish_stroke()
 
     def _after_command(self, name: str) -> None:
         """Show what a command did; a box it selected or moved is brought into view."""
@@ -222,7 +237,8 @@ class App:
         self.side.show(self.editor, self.reading)
         self._update_states()
         mark = " •" if self.editor.dirty else ""
-        name = "".join(c if c.isprintable() else "?" for c in self.page_name)  # a newline
+        # a newline or another control character in a file name: no line break in the title
+        name = "".join("?" if unicodedata.category(c) == "Cc" else c for c in self.page_name)
         self.root.title(f"digitpad — {name}{mark}")
 
     def _update_states(self) -> None:

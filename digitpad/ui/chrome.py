@@ -77,9 +77,15 @@ def bind_keys(root: tk.Misc, on_key: Callable[[str], str], *, skip: Sequence[str
             root.bind(seq, _guarded(on_key, shortcut.command, every & ~named))
 
 
-def _guarded(on_key: Callable[[str], str], name: str, unwanted: int) -> Callable[..., str | None]:
+BUTTON1 = 0x100  # in a key event's state: the left button is held (the pen is down)
+
+
+def _guarded(
+    on_key: Callable[[str, bool], str], name: str, unwanted: int
+) -> Callable[..., str | None]:
     def handler(event: tk.Event) -> str | None:
-        return None if int(event.state) & unwanted else on_key(name)
+        state = int(event.state)
+        return None if state & unwanted else on_key(name, bool(state & BUTTON1))
 
     return handler
 

@@ -142,7 +142,7 @@ class Drawing:
         # hold ink (None until first looked at), and the region changed since they were
         self._ink: bool | None = None if image is not None else False
         self._ink_tiles: np.ndarray | None = None if image is not None else self._no_ink()
-        self._unlooked: Box | None = None
+        self._unlooked = self._no_ink()  # per tile: changed since last looked at
         self._points: list[tuple[float, float]] = []
         self._raw: tuple[float, float] | None = None  # the last unsmoothed pointer position
         self._eraser = False
@@ -208,7 +208,10 @@ class Drawing:
         self.revision += 1
         self._changes.append((self.revision, region))
         if self._ink_tiles is not None:
-            self._unlooked = region if self._unlooked is None else self._unlooked.union(region)
+            t, (w, h) = INK_TILE, self.size
+            r = region.clip(w, h)
+            if r.area:
+                self._unlooked[r.y0 // t : -(-r.y1 // t), r.x0 // t : -(-r.x1 // t)] = True
 
     def has_ink(self) -> bool:
         """True when anything on the page is darker than near-white paper (luminance under
@@ -222,9 +225,10 @@ class Drawing:
             if self._ink_tiles is None:
                 self._ink_tiles = self._no_ink()
                 self._look_at(Box(0, 0, *self.size))
-            elif self._unlooked is not None:
-                self._look_at(self._unlooked)
-            self._unlooked = None
+            else:
+                for region in _runs(self._unlooked):
+                    self._look_at(region)
+            self._unlooked[:] = False
             self._ink = bool(self._ink_tiles.any())
         return self._ink
 
@@ -332,7 +336,7 @@ class Drawing:
         self.image.paste(PAPER, (0, 0, *self.size))
         self._changed(Box(0, 0, *self.size))
         self.rewrites += 1
-        self._ink, self._ink_tiles, self._unlooked = False, self._no_ink(), None
+        self._ink, self._ink_tiles, self._unlooked = False, self._no_ink(), self._no_ink()
         self._seq += 1  # blank paper is a base of its own, with nothing pasted over it
         self._base, self._base_seq, self._regions, self._region_bytes = None, self._seq, [], 0
         return ClearEdit(self, before)
@@ -393,3 +397,16 @@ class Drawing:
         self._dirty = box if self._dirty is None else self._dirty.union(box)
         self._changed(box)
         return box
+
+
+def _runs(tiles: np.ndarray) -> list[Box]:
+    """The page regions of the runs of marked tiles, row by row: strokes far apart are looked
+    at apart, not as the box round them both (which could be nearly the whole page)."""
+    t, runs = INK_TILE, []
+    for ty in np.flatnonzero(tiles.any(axis=1)):
+        xs = np.flatnonzero(tiles[ty])
+        breaks = np.flatnonzero(np.diff(xs) > 1)
+        for start, stop in zip(np.r_[0, breaks + 1], np.r_[breaks, len(xs) - 1], strict=True):
+            x0, x1, y0 = int(xs[start]) * t, (int(xs[stop]) + 1) * t, int(ty) * t
+            runs.append(Box(x0, y0, x1, y0 + t))
+    return runs

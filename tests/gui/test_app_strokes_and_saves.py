@@ -126,3 +126,44 @@ def test_a_page_is_halved_and_looked_at_for_ink_off_the_window_thread(
     pump(app, lambda: app.editor.source == "loaded")
     app.refresh()
     assert len(threads) == 2 and threading.main_thread().name not in threads
+
+
+def test_a_key_pressed_with_the_pen_down_leaves_the_stroke_going(make_app):
+    # helper-54: the first mend ended the stroke at any key, so the rest of the drag drew
+    # nothing; only a key whose command opens a dialog (Ctrl+O) ends it
+    app = make_app()
+    ed, c = app.editor, app.view.canvas
+    _press_and_move(c, [(200, 200), (200, 260)])
+    c.event_generate("<bracketright>", state=0x100)  # ] with the left button held
+    assert ed.drawing.drawing and app.pen_width == 10
+    c.event_generate("<B1-Motion>", x=200, y=380)
+    c.event_generate("<ButtonRelease-1>", x=200, y=380)
+    px, py = app.view.to_page(200, 360)
+    assert ed.drawing.array()[round(py), round(px)].max() < 100  # drawn after the key too
+    assert not ed.drawing.drawing
+
+
+def test_ctrl_o_with_the_pen_down_ends_the_stroke_before_its_dialogs(
+    make_app, monkeypatch, dialogs
+):
+    from tkinter import filedialog
+
+    seen, answers = dialogs
+    answers["askokcancel"] = True  # discard the drawing
+    app = make_app()
+    ed, c = app.editor, app.view.canvas
+    asked: list[bool] = []
+    monkeypatch.setattr(
+        filedialog, "askopenfilename", lambda **kw: asked.append(ed.drawing.drawing) or ""
+    )
+    _press_and_move(c, [(200, 200), (200, 300)])
+    c.event_generate("<Control-o>", state=0x100 | 0x4)
+    # ended (an undo step) before the "discard?" prompt, which counted its ink as unsaved
+    assert [kind for kind, _ in seen] == ["askokcancel"] and asked == [False]
+
+
+def test_the_title_shows_a_file_name_without_its_control_characters(make_app):
+    app = make_app()
+    app.page_name = "scan\n10.00.00\u202fAM.png"  # a newline; a macOS screenshot's space
+    app.refresh()
+    assert app.root.title() == "digitpad — scan?10.00.00\u202fAM.png"
