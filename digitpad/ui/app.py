@@ -13,7 +13,6 @@ import time
 import tkinter as tk
 import traceback
 import unicodedata
-from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import Any
 
@@ -23,8 +22,9 @@ from digitpad.errors import DigitpadError, ModelError
 from digitpad.home import Home
 from digitpad.types import Box
 from digitpad.ui import chrome, services
+from digitpad.ui.app_commands import add_commands
 from digitpad.ui.canvas_view import CanvasView
-from digitpad.ui.commands import Command, CommandSet
+from digitpad.ui.commands import CommandSet
 from digitpad.ui.editor import Editor
 from digitpad.ui.help_overlay import HelpOverlay
 from digitpad.ui.jobs import Jobs
@@ -35,18 +35,10 @@ from digitpad.ui.stats_window import AccuracyControl
 from digitpad.ui.status_bar import StatusBar
 from digitpad.ui.trace import trace
 
-TOOLBAR = ("new", "open", "recognise", "save", "undo", "redo", "retrain", "stats")
-MENUS = {
-    "File": ("new", "open", "save", None, "quit"),
-    "Edit": ("undo", "redo", None, "delete", "accept", "new_box", None, "clear"),
-    "View": ("fit", "zoom_in", "zoom_out", None, "help"),
-    "Model": ("recognise", "retrain", "cancel_retrain", None, "stats"),
-}
 POLL_IDLE_MS, POLL_BUSY_MS = 40, 4  # poll fast while a job runs: boxes must appear quickly
 EVENTS_PER_PASS = 8
 # Commands that open a dialog or a window, which takes the pointer (and a button's release)
 OPENS_A_DIALOG = frozenset({"open", "new", "quit", "stats"})
-NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 
 class App:
@@ -63,7 +55,7 @@ class App:
         self.commands.before_run = self._end_lost_stroke
         self.commands.after_run = self._after_command
         self._build()
-        self._add_commands()
+        add_commands(self)
         chrome.bind_keys(self.root, self.handle_key)
         self.root.protocol("WM_DELETE_WINDOW", lambda: self.commands.run("quit"))
         self.root.report_callback_exception = self._report_exception
@@ -123,84 +115,13 @@ class App:
         self.side = SidePanel(
             body,
             run=self.commands.run,
-            on_width=self._set_pen_width,
+            on_width=self.set_pen_width,
             on_tool=lambda t: self.commands.run(f"tool_{t}"),
         )
         self.side.frame.pack(side="right", fill="y")
         self.view = CanvasView(body, on_change=self.refresh)
         self.view.canvas.pack(side="left", fill="both", expand=True)
         self.help = HelpOverlay(self.view.canvas)
-
-    def _add_commands(self) -> None:
-        self._add_page_commands()
-        self._add_review_commands()
-        self._add_view_commands()
-        self.buttons = chrome.build_toolbar(self.toolbar, self.commands, TOOLBAR)
-        self.menus = chrome.build_menus(self.root, self.commands, MENUS)
-
-    def _add_page_commands(self) -> None:
-        """The toolbar's commands: pages, recognise, save, history, retrain, stats, quit."""
-        add, ed = self.commands.add, lambda: self.editor
-        running = lambda: self.retrainer.running  # noqa: E731
-        add(Command("new", "New", self.pages.new_page, accelerator="Ctrl+N"))
-        # One page at a time: a second Open while one loads would be dropped.
-        not_loading = lambda: not self.jobs.busy("load")  # noqa: E731
-        add(Command("open", "Open page…", self.pages.open_page, not_loading, "Ctrl+O"))
-        add(Command("recognise", "Recognise", self.recognise, self._can_recognise, "Ctrl+R"))
-        add(Command("save", "Save", self.pages.save, self.pages.can_save, "Ctrl+S"))
-        # Not in the middle of a stroke: its undo step does not exist until the button is up.
-        idle = lambda: not ed().drawing.drawing  # noqa: E731
-        add(Command("undo", "Undo", self.undo, lambda: ed().history.can_undo and idle(), "Ctrl+Z"))
-        add(Command("redo", "Redo", self.redo, lambda: ed().history.can_redo and idle(), "Ctrl+Y"))
-        add(Command("retrain", "Retrain", self.retrainer.start, lambda: not running(), "Ctrl+T"))
-        add(Command("cancel_retrain", "Cancel retrain", self.retrainer.cancel, running))
-        add(Command("stats", "Stats", self.accuracy.open_window, accelerator="Ctrl+I"))
-        add(Command("quit", "Quit", self.quit, accelerator="Ctrl+Q"))
-
-    def _add_review_commands(self) -> None:
-        """Correcting boxes: labels, not-a-digit, accept, the review queue, new box, nudges."""
-        add, ed = self.commands.add, lambda: self.editor
-        has_box = lambda: ed().current is not None  # noqa: E731
-        has_queue = lambda: bool(ed().visible())  # noqa: E731
-        for d in "0123456789":
-            add(Command(f"label_{d}", d, lambda d=d: self.editor.relabel(d), has_box))
-        add(Command("delete", "Not a digit", self._editor_call("delete_selected"), has_box, "Del"))
-        # a new box waits for its digit: Enter must not mark it checked and leave it
-        can_accept = lambda: has_queue() and not (has_box() and ed().current.label is None)  # noqa: E731
-        add(Command("accept", "Accept and next", self._editor_call("accept_and_next"), can_accept))
-        add(Command("next", "Next box", lambda: self.editor.select_next(1), has_queue, "Tab"))
-        add(Command("prev", "Previous box", lambda: self.editor.select_next(-1), has_queue))
-        add(Command("new_box", "New box", self.new_box, accelerator="N"))
-        for name, (dx, dy) in NUDGES.items():
-            add(Command(f"nudge_{name}", f"Nudge {name}", self._nudger(dx, dy), has_box))
-            big = self._nudger(10 * dx, 10 * dy)
-            add(Command(f"nudge_{name}_10", f"Nudge {name} 10", big, has_box))
-
-    def _add_view_commands(self) -> None:
-        """Tools, pen width, zoom, clear, the shortcut overlay and Esc."""
-        add = self.commands.add
-        for tool in ("pen", "eraser", "box"):
-            add(Command(f"tool_{tool}", tool.title(), lambda t=tool: self.set_tool(t)))
-        add(Command("pen_thinner", "Thinner pen", lambda: self._set_pen_width(self.pen_width - 2)))
-        add(Command("pen_thicker", "Thicker pen", lambda: self._set_pen_width(self.pen_width + 2)))
-        add(Command("fit", "Fit page", self.view.fit, accelerator="F"))
-        add(Command("zoom_in", "Zoom in", lambda: self.view.zoom_centre(1.25), accelerator="+"))
-        add(Command("zoom_out", "Zoom out", lambda: self.view.zoom_centre(0.8), accelerator="−"))
-        add(Command("clear", "Clear page", self.clear, self._can_clear, "Ctrl+L"))
-        add(Command("help", "Keyboard shortcuts", self.help.toggle, accelerator="?"))
-        add(Command("escape", "Close / deselect", self.escape, accelerator="Esc"))
-
-    def _editor_call(self, method: str) -> Callable[[], object]:
-        return lambda: getattr(self.editor, method)()
-
-    def _nudger(self, dx: int, dy: int) -> Callable[[], object]:
-        def nudge() -> object:
-            # a page pixel is a fifth of a screen pixel on a photo seen whole: a press moves
-            # the box at least one screen pixel, so that it is seen to move
-            step = max(1, round(1 / self.view.scale))
-            return self.editor.nudge(dx * step, dy * step)
-
-        return nudge
 
     def handle_key(self, name: str, pen_down: bool = False) -> str:
         """Run the command a shortcut names (from any of the app's windows); ``pen_down``:
@@ -344,12 +265,13 @@ class App:
             self._ink_cache = (d, d.revision, d.has_ink())
         return self._ink_cache[2]
 
-    def _can_clear(self) -> bool:
+    def can_clear(self) -> bool:
         """Something to clear (ink, boxes or a recognition), and no stroke half drawn."""
         ed = self.editor
         return not ed.drawing.drawing and (ed.recognised or bool(ed.boxes) or self._has_ink())
 
-    def _can_recognise(self) -> bool:
+    def can_recognise(self) -> bool:
+        """No reading under way or waiting, ink on the page, and no stroke half drawn."""
         return (
             not self.jobs.busy("recognise")
             and self._pending_recognise is None
@@ -479,7 +401,8 @@ class App:
         self.view.set_tool(tool)
         self.side.tool.set(tool)
 
-    def _set_pen_width(self, width: int) -> None:
+    def set_pen_width(self, width: int) -> None:
+        """Use a pen ``width`` pixels wide (clamped by the drawing), shown on the slider."""
         self.editor.drawing.set_pen_width(width)
         self.pen_width = self.editor.drawing.pen_width
         if self.side.width.get() != self.pen_width:
