@@ -5,16 +5,17 @@ Files, not blobs: ``<home>/corrections/pages/<sha256>.png``. Why files:
 * the database stays small (100,000 boxes are a few MB), so stats, backups and WAL checkpoints
   stay fast and the app and a retrain process contend for less;
 * pages are plain PNGs a person can open, and importing a PNG dataset copies files verbatim
-  (their image data inflated once to check it is all there, never re-encoded: importing 10,000
-  boxes stays within seconds);
+  (each decoded once, for its pixel hash and to check that it is whole, never re-encoded:
+  importing 10,000 boxes stays within seconds);
 * durability is still airtight: a page file is written to a temporary name, fsynced, renamed into
   place, and its directory fsynced (:meth:`PageFiles.flush`) *before* the transaction that
   references it starts. A crash in between leaves an unreferenced file (harmless), never a row
   pointing at a missing or torn file. Files are never modified after the rename, and
   :meth:`PageFiles.load` re-hashes the bytes, so damage on disk is reported, never trained on;
   a damaged file is replaced whole (the same way) when its page is stored again;
-* a failed import removes the files it made, but never one that another writer (the app, a
-  second import) found there and is about to name in its rows (``WRITERS_LOCK``).
+* a failed import removes the files it made, and so does one whose pages the store held in
+  other bytes already, but never one that another writer (the app, a second import) found
+  there and is about to name in its rows (``WRITERS_LOCK``).
 
 The hash is of the stored PNG bytes: a page saved from the app is encoded once (the same pixels
 give the same bytes, so saving a page twice stores it once); a PNG from a dataset is stored as
