@@ -241,6 +241,18 @@ def test_an_eraser_counts_as_a_rewrite_from_its_first_segment():
     assert d.rewrites == 1  # a reading arriving mid-rub is already stale
 
 
+def test_an_eraser_that_rubbed_out_nothing_is_no_rewrite():
+    # helper-53: a click of the eraser on blank paper dropped the reading in flight
+    page = np.full((200, 200, 3), 255, np.uint8)
+    page[100:110, 20:60] = 0
+    d = Drawing(page)
+    d.begin(150, 40, eraser=True)
+    d.extend(160, 40)
+    assert d.end() is None and d.rewrites == 0
+    d.begin(40, 105, eraser=True)  # over the ink: a rewrite
+    assert d.end() is not None and d.rewrites == 1
+
+
 def _inked(d: Drawing) -> bool:
     """Whether the page has ink, looked at whole (what has_ink keeps by tiles)."""
     lo, _ = d.image.convert("L").getextrema()

@@ -27,7 +27,7 @@ def _review(editor_edits, model="v1"):
 
 def test_save_then_stats_counter_and_timeline(home):
     assert services.read_timeline(home) == []
-    assert services.counter_text(None, "v1") == "Model v1 · no reviews yet"
+    assert services.counter_text(None, "v1") == "Model v1 · no digits reviewed yet"
     unread = services.counter_text(None, "v1", store_unavailable=True)
     assert unread == "Model v1 · store unavailable"
 
@@ -131,3 +131,19 @@ def test_help_lists_every_shortcut_and_gesture():
     assert "0 – 9" in keys
     for gesture, _ in MOUSE_HELP:
         assert gesture in keys
+
+
+def test_a_saved_page_with_no_digit_is_said_to_hold_none(home):
+    # helper-53: the counter said "no reviews yet" while `stats` counted the review
+    import time
+
+    import numpy as np
+
+    from digitpad.types import ReviewPayload
+
+    now = time.time()
+    blank = ReviewPayload(np.full((50, 60, 3), 255, np.uint8), "drawn", "v1", now - 1, now, ())
+    services.save_review(home, blank)
+    stats = services.read_stats(home)
+    assert stats.reviews == 1 and stats.reviewed_boxes == 0
+    assert services.counter_text(stats, "v1") == "Model v1 · no digits reviewed yet"

@@ -151,7 +151,8 @@ class Drawing:
         # (revision, region) of the latest changes, so a view can redo only what changed
         self._changes: deque[tuple[int, Box]] = deque(maxlen=CHANGES_KEPT)
         # bumps whenever ink may have gone or changed (Clear, an eraser stroke, undo, redo): a
-        # reading of the page from before it may show digits that are no longer there
+        # reading of the page from before it may show digits that are no longer there (an
+        # eraser stroke that rubbed out nothing takes its bump back as it ends)
         self.rewrites = 0
 
     @property
@@ -308,7 +309,7 @@ class Drawing:
         region = self._dirty
         self._dirty = None
         if region is None or region.area == 0:
-            self._ink = None
+            self._unchanged()
             return None
         after_img = self.image.crop(region.as_tuple())
         # the region as it was: each segment's pixels from before it, the earliest pasted last
@@ -319,13 +320,20 @@ class Drawing:
         before = np.array(before_img, dtype=np.uint8)
         after = np.array(after_img, dtype=np.uint8)
         if np.array_equal(before, after):  # off the page, or paper rubbed out: no change
-            self._ink = None
+            self._unchanged()
             return None
         self._ink = None if self._eraser else True  # a pen stroke that changed pixels left ink
         label = "erase" if self._eraser else "stroke"
         edit = PatchEdit(label, self, region, before, after)
         self._journal(region, edit.after)
         return edit
+
+    def _unchanged(self) -> None:
+        """A stroke that changed no pixel: nothing to look at again, and an eraser's rewrite,
+        counted at its first segment, did not happen (a reading in flight still stands)."""
+        self._ink = None
+        if self._eraser:
+            self.rewrites -= 1
 
     def clear(self) -> ClearEdit | None:
         """Wipe the page to white; returns the undoable edit (None if it was white already)."""

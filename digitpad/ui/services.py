@@ -136,7 +136,8 @@ def counter_text(
     if store_unavailable:
         return f"Model {model_version or '…'} · store unavailable"
     if stats is None or not stats.reviewed_boxes:
-        return f"Model {model_version or '…'} · no reviews yet"
+        # a page saved with no digit on it is a review, but nothing was measured on it
+        return f"Model {model_version or '…'} · no digits reviewed yet"
     return stats.status_line(model_version)
 
 

@@ -182,7 +182,7 @@ class StatsWindow:
         self._axes(px0, py0, px1, py1)
         points = self.timeline
         if not points:
-            self._empty(px0, py0, px1, py1, "no reviews saved yet")
+            self._empty(px0, py0, px1, py1, "no reviewed digits yet")
             return
         values = [p.last.accuracy or 0.0 for p in points]  # every point has a counted box
         n = len(points)
@@ -243,7 +243,7 @@ class StatsWindow:
     def _per_model(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self._title(x0, y0, "Accuracy per model version")
         if self.stats is None or not self.stats.per_model:
-            self._empty(x0, y0, x1, y1, "no reviews saved yet")
+            self._empty(x0, y0, x1, y1, "no reviewed digits yet")
             return
         items = list(self.stats.per_model.items())
         colours = [VERSION_COLOURS[i % len(VERSION_COLOURS)] for i in range(len(items))]
@@ -252,7 +252,7 @@ class StatsWindow:
     def _per_digit(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self._title(x0, y0, "Accuracy per digit (of the digits you wrote)")
         if self.stats is None:
-            self._empty(x0, y0, x1, y1, "no reviews saved yet")
+            self._empty(x0, y0, x1, y1, "no reviewed digits yet")
             return
         items = list(self.stats.per_digit.items())
         colours = [
@@ -264,7 +264,7 @@ class StatsWindow:
     def _confusion(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self._title(x0, y0, "Confusion: model said (rows) × you said (columns)")
         if self.stats is None:
-            self._empty(x0, y0, x1, y1, "no reviews saved yet")
+            self._empty(x0, y0, x1, y1, "no reviewed digits yet")
             return
         matrix = self.stats.confusion
         rows = list(matrix)

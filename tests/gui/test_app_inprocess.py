@@ -453,6 +453,6 @@ def test_a_store_that_cannot_be_read_is_not_shown_as_no_reviews(make_app, home):
     app = make_app()
     counter = app.status.counter
     pump(app, lambda: "store unavailable" in counter.cget("text"))
-    assert "no reviews" not in counter.cget("text")
+    assert "no digits reviewed" not in counter.cget("text")
     assert app.status.message.cget("text").startswith("Stats unavailable:")
     assert home.store_path.read_bytes() == b"not a database" * 100  # left as it was
