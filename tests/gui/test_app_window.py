@@ -116,7 +116,9 @@ def test_draw_recognise_correct_save_with_mouse_and_keys(xserver, home, tmp_path
         xserver.xdotool("key", "ctrl+s")
         saved = app.wait("saved")
         assert saved["boxes"] == n + 1
-        counter = app.wait("counter", where=lambda e: "reviewed" in e["text"])
+        counter = app.wait(
+            "counter", where=lambda e: "reviewed" in e["text"] and "no digits" not in e["text"]
+        )
         assert f"{n + 1} digits reviewed" in counter["text"], counter
         shot = xserver.screenshot("04-saved")
         _crop_window(shot, window)

@@ -44,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"page {i + 1}: read {rec['text']!r} in {rec['ms_to_boxes']:.0f} ms")
             x.xdotool("key", *["Return"] * rec["n"], "ctrl+s")
             app.wait("saved")
-            counter = app.wait("counter", where=lambda e: "reviewed" in e["text"])
+            counter = app.wait(
+                "counter",
+                where=lambda e: "reviewed" in e["text"] and "no digits" not in e["text"],
+            )
             print("  ", counter["text"])
         _crop_window(x.screenshot("walkthrough-1-saved"), window)
 
