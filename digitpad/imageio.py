@@ -123,8 +123,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
         ImageError: the bytes are not an image digitpad can read (the message names ``name``).
     """
     with open_image(io.BytesIO(data), name) as img:
-        img.load()
-        return _pil_to_rgb(_upright(img))
+        return _decoded(img)
 
 
 def decode_sized(data: bytes, name: str) -> np.ndarray:
@@ -139,8 +138,7 @@ def decode_sized(data: bytes, name: str) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as img:
             check_size(name, img.size)
-            img.load()
-            return _pil_to_rgb(_upright(img))
+            return _decoded(img)
     except ImageError:
         raise
     except Exception as exc:  # PIL raises many types for a damaged file
@@ -179,8 +177,7 @@ def _load_path(path: Path) -> np.ndarray:
     except OSError as exc:  # a name too long, a folder on the way that cannot be entered
         raise ImageError(f"{name}: cannot open ({_one_line(exc)})") from None
     with open_image(path, name) as img:
-        img.load()
-        return _pil_to_rgb(_upright(img))
+        return _decoded(img)
 
 
 def check_size(name: str, size: tuple[int, int]) -> None:
@@ -196,6 +193,12 @@ def check_size(name: str, size: tuple[int, int]) -> None:
         raise ImageError(
             f"{name}: refused, {w}x{h} is more than {MAX_PIXELS // 1_000_000} megapixels"
         )
+
+
+def _decoded(img: Image.Image) -> np.ndarray:
+    """The pixels of an opened image file, decoded, upright, as RGB uint8."""
+    img.load()
+    return _pil_to_rgb(_upright(img))
 
 
 def _pil_to_rgb(img: Image.Image) -> np.ndarray:

@@ -117,7 +117,7 @@ def import_dataset(store: CorrectionStore, src: Path, fmt: str) -> ImportReport:
     finally:
         # after a failure, every file this import made; after success, those of pages the
         # store holds in another file already (the same pixels, other bytes)
-        _discard_unreferenced(store, created)
+        store.discard_unnamed_files(created)
     return ImportReport(counts.added, counts.kept, counts.boxes, counts.labelled, counts.repeated)
 
 
@@ -183,15 +183,6 @@ def _add_page_file(
             f"{origin}: decoded as {width}x{height}, the dataset says {item.width}x{item.height}"
         )
     return ImportedPage(stored.page_hash, stored.pixels, width, height, item.annotations, origin)
-
-
-def _discard_unreferenced(store: CorrectionStore, hashes: list[str]) -> None:
-    """Remove page files this import created that no committed row references (see
-    :meth:`~digitpad.store.pages.PageFiles.discard_unreferenced`)."""
-    try:
-        store.pages.discard_unreferenced(hashes, store.known_pages)
-    except (StoreError, OSError):
-        return  # cannot tell: keep the files (an orphan file is harmless, a lost page is not)
 
 
 def export_dataset(store: CorrectionStore, dest: Path, fmt: str) -> ExportReport:

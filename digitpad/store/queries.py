@@ -63,10 +63,7 @@ def ensure_page(
             (page_hash, pixels, source, w, h, time.time()),
         )
         return int(cur.lastrowid)
-    keep = min(found)
-    for gone in found - {keep}:
-        join_pages(conn, keep=keep, gone=gone)
-    conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, keep))
+    keep, _ = _join_into_oldest(conn, found, pixels)
     if own_file:
         conn.execute("UPDATE pages SET hash = ? WHERE id = ?", (page_hash, keep))
     return keep
@@ -95,14 +92,23 @@ def learn_pixels(conn: sqlite3.Connection, page_id: int, pixels: str) -> str | N
     if row is None or row[0] is not None:
         return None
     other = _page_id(conn, "pixels", pixels)
-    if other is None:
-        conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, page_id))
-        return None
-    keep, gone = sorted((page_id, other))
-    gone_hash = conn.execute("SELECT hash FROM pages WHERE id = ?", (gone,)).fetchone()[0]
-    join_pages(conn, keep=keep, gone=gone)
+    _, unnamed = _join_into_oldest(conn, {page_id} if other is None else {page_id, other}, pixels)
+    return unnamed[0] if unnamed else None
+
+
+def _join_into_oldest(
+    conn: sqlite3.Connection, ids: set[int], pixels: str
+) -> tuple[int, list[str]]:
+    """Join the page rows ``ids``, found to hold one page, into the oldest, which keeps its
+    file, and record ``pixels`` on it; (its id, the file hashes no row names any more)."""
+    keep = min(ids)
+    unnamed = []
+    for gone in sorted(ids - {keep}):
+        row = conn.execute("SELECT hash FROM pages WHERE id = ?", (gone,)).fetchone()
+        unnamed.append(str(row[0]))
+        join_pages(conn, keep=keep, gone=gone)
     conn.execute("UPDATE pages SET pixels = ? WHERE id = ?", (pixels, keep))
-    return str(gone_hash)
+    return keep, unnamed
 
 
 def join_pages(conn: sqlite3.Connection, *, keep: int, gone: int) -> None:

@@ -189,9 +189,15 @@ class CorrectionStore:
             gone = (queries.learn_pixels(conn, page_id, pixels) for page_id, pixels in learnt)
             return [page_hash for page_hash in gone if page_hash is not None]
 
-        unnamed = self._write(write, what="learn the pages' pixels")
-        with contextlib.suppress(OSError):  # an orphan file is harmless
-            self.pages.discard_unreferenced(unnamed, self.known_pages)
+        self.discard_unnamed_files(self._write(write, what="learn the pages' pixels"))
+
+    def discard_unnamed_files(self, hashes: Iterable[str]) -> None:
+        """Remove the page files of ``hashes`` that no committed row names, as far as can be
+        told now (see :meth:`PageFiles.discard_unreferenced`). Never raises: when the store
+        cannot be read or a file cannot be removed, the files stay (an orphan file is
+        harmless, a lost page is not)."""
+        with contextlib.suppress(StoreError, OSError):
+            self.pages.discard_unreferenced(hashes, self.known_pages)
 
     # -- reading ---------------------------------------------------------------------------
 
